@@ -1,0 +1,47 @@
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC, load_split
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool = True) -> Path:
+    """Write a uint8 array as an IDX file (the format the loader reads)."""
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    raw = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(raw, compresslevel=1))
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+def write_dataset(directory: Path, n_train: int, n_test: int, compress: bool = True) -> Path:
+    """A small MNIST-format directory made of the first real digits of each split."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
+        data = load_split(None, split)
+        write_idx(
+            directory / f"{prefix}-images-idx3-ubyte", data.images[:n], IMAGES_MAGIC, compress
+        )
+        write_idx(
+            directory / f"{prefix}-labels-idx1-ubyte", data.labels[:n], LABELS_MAGIC, compress
+        )
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist(tmp_path_factory) -> Path:
+    """1,000 training and 200 test digits: enough to train a small model in a second."""
+    return write_dataset(tmp_path_factory.mktemp("tiny_mnist"), 1000, 200)
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch) -> Path:
+    """No test reads or writes the user's real model cache."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(cache))
+    return cache

@@ -1,0 +1,247 @@
+import logging
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import write_dataset
+from training import TrainConfig, cache_key, get_or_train, is_cached, train
+from training import cache as cache_module
+from training.cli import main
+from vae_core.checkpoint import load_checkpoint, save_checkpoint
+from vae_core.model import VAE, VAEConfig
+
+SMALL = VAEConfig(hidden=(32,))
+FAST = TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=0)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _same_weights(a: VAE, b: VAE) -> bool:
+    return all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())
+
+
+def test_training_lowers_the_loss_and_reports_every_epoch(tiny_mnist):
+    reports = []
+    model, history = train(
+        SMALL, TrainConfig(epochs=4, batch_size=50, lr=3e-3), tiny_mnist, reports.append
+    )
+    assert [r.epoch for r in reports] == [1, 2, 3, 4] and history == reports
+    assert reports[-1].test_neg_elbo < reports[0].test_neg_elbo
+    assert reports[-1].train_loss < reports[0].train_loss
+    for r in reports:
+        assert r.test_neg_elbo == pytest.approx(r.test_reconstruction + r.test_kl)
+        assert r.train_kl > 0 and r.seconds > 0
+    assert not model.training
+
+
+def test_training_is_deterministic_for_a_seed(tiny_mnist):
+    a, ha = train(SMALL, FAST, tiny_mnist)
+    b, hb = train(SMALL, FAST, tiny_mnist)
+    c, _ = train(SMALL, TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=1), tiny_mnist)
+    assert _same_weights(a, b)
+    assert [r.test_neg_elbo for r in ha] == [r.test_neg_elbo for r in hb]
+    assert not _same_weights(a, c)
+
+
+def test_beta_weights_the_kl_term_in_the_objective(tiny_mnist):
+    _, history = train(VAEConfig(hidden=(32,), beta=3.0), FAST, tiny_mnist)
+    r = history[-1]
+    assert r.train_loss == pytest.approx(r.train_reconstruction + 3.0 * r.train_kl, rel=1e-5)
+
+
+def test_a_callback_can_stop_training(tiny_mnist):
+    def stop(report):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(SMALL, FAST, tiny_mnist, stop)
+
+
+def test_cache_key_covers_config_training_and_data(tiny_mnist, tmp_path):
+    key = cache_key(SMALL, FAST, tiny_mnist)
+    assert key == cache_key(
+        VAEConfig(hidden=(32,)), TrainConfig(epochs=2, batch_size=100, lr=3e-3), tiny_mnist
+    )
+    other_data = write_dataset(tmp_path / "other", 900, 200)
+    others = {
+        cache_key(VAEConfig(hidden=(32,), beta=2.0), FAST, tiny_mnist),
+        cache_key(VAEConfig(hidden=(64,)), FAST, tiny_mnist),
+        cache_key(SMALL, TrainConfig(epochs=3, batch_size=100, lr=3e-3), tiny_mnist),
+        cache_key(SMALL, TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=5), tiny_mnist),
+        cache_key(SMALL, FAST, other_data),
+    }
+    assert key not in others and len(others) == 5
+
+
+def test_get_or_train_trains_once_then_loads(tiny_mnist, isolated_cache, monkeypatch):
+    epochs = []
+    model, checkpoint = get_or_train(SMALL, FAST, tiny_mnist, on_epoch=epochs.append)
+    assert len(epochs) == 2 and is_cached(SMALL, FAST, tiny_mnist)
+    assert (isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt").is_file()
+    assert checkpoint["metrics"]["test_neg_elbo"] > 0
+    assert len(checkpoint["metrics"]["history"]) == 2
+
+    monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained again"))
+    again, _ = get_or_train(SMALL, FAST, tiny_mnist)
+    assert _same_weights(model, again)
+
+
+def test_damaged_cache_entry_is_reported_kept_aside_and_retrained(
+    tiny_mnist, isolated_cache, caplog
+):
+    model, _ = get_or_train(SMALL, FAST, tiny_mnist)
+    path = isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt"
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 3])
+    with caplog.at_level(logging.WARNING):
+        retrained, _ = get_or_train(SMALL, FAST, tiny_mnist)
+    assert "truncated or damaged" in caplog.text and "training afresh" in caplog.text
+    assert _same_weights(model, retrained)  # deterministic: the same model again
+    assert len(list(isolated_cache.glob("*.pt.bad-*"))) == 1
+
+
+def test_cache_entry_for_other_settings_is_not_used(tiny_mnist, isolated_cache, caplog):
+    path = isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt"
+    save_checkpoint(VAE(SMALL), path, extra={"cache_key": "somebody-else"})
+    with caplog.at_level(logging.WARNING):
+        get_or_train(SMALL, FAST, tiny_mnist)
+    assert "other settings" in caplog.text
+    assert load_checkpoint(path)[1]["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist)
+
+
+def test_hostile_cache_entry_is_refused_never_run_and_retrained(tiny_mnist, isolated_cache, caplog):
+    marker = isolated_cache / "pwned"
+    path = isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt"
+    path.parent.mkdir(parents=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import os, torch
+            class Evil:
+                def __reduce__(self):
+                    return (os.system, ("touch {marker}",))
+            torch.save({{"format": "vae-explorer-checkpoint/1", "x": Evil()}}, "{path}")
+        """),
+        ],
+        check=True,
+    )
+    with caplog.at_level(logging.WARNING):
+        model, _ = get_or_train(SMALL, FAST, tiny_mnist)
+    assert "could run code" in caplog.text
+    assert not marker.exists()
+    assert isinstance(model, VAE)
+
+
+@pytest.mark.slow
+def test_two_processes_asking_at_once_train_once(tiny_mnist, isolated_cache, tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from training import TrainConfig, get_or_train
+        from vae_core.model import VAEConfig
+        log = open(sys.argv[1], "a")
+        model, ckpt = get_or_train(VAEConfig(hidden=(32,)), TrainConfig(epochs=3, batch_size=100, lr=3e-3),
+                                   {str(tiny_mnist)!r}, on_epoch=lambda r: print(r.epoch, file=log, flush=True))
+        print(ckpt["digest"])
+    """)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(log)], stdout=subprocess.PIPE, text=True
+        )
+        for log in logs
+    ]
+    digests = [p.communicate(timeout=300)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert digests[0] == digests[1]
+    trained = [log.read_text().split() if log.exists() else [] for log in logs]
+    assert sorted(trained, key=len) == [[], ["1", "2", "3"]]
+
+
+def test_cli_trains_to_output_with_a_line_per_epoch(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "model.pt"
+    argv = ["--hidden", "32", "--epochs", "2", "--batch-size", "100", "--data-dir", str(tiny_mnist)]
+    assert main([*argv, "--output", str(out), "--beta", "0.5", "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines[:2]] == ["1/2", "2/2"]
+    assert all("test -ELBO" in line and "KL" in line and line.endswith("s") for line in lines[:2])
+    assert "test -ELBO" in lines[2] and str(out) in lines[2]
+    model, checkpoint = load_checkpoint(out)
+    assert model.config == VAEConfig(hidden=(32,), beta=0.5)
+    assert checkpoint["extra"]["train_config"]["seed"] == 3
+
+
+def test_cli_without_output_uses_the_cache(tiny_mnist, isolated_cache, capsys):
+    argv = ["--hidden", "32", "--epochs", "1", "--batch-size", "100", "--data-dir", str(tiny_mnist)]
+    assert main(argv) == 0
+    assert "epoch   1/1" in capsys.readouterr().out
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "epoch" not in out and "cache entry" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "epochs must be at least 1"),
+        (["--latent-dim", "-2"], "latent_dim must be at least 1"),
+        (["--lr", "0"], "learning rate must be positive"),
+        (["--beta", "-1"], "beta must be >= 0"),
+        (["--epochs", "many"], "invalid int value"),
+    ],
+)
+def test_cli_refuses_unusable_flags(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_reports_bad_data_without_a_traceback(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03garbage")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "--epochs",
+            "1",
+            "--data-dir",
+            str(bad),
+            "--output",
+            str(tmp_path / "m.pt"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_cli_help_states_every_default():
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "--help"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    for flag in (
+        "--latent-dim",
+        "--epochs",
+        "--beta",
+        "--seed",
+        "--output",
+        "--data-dir",
+        "--hidden",
+        "--lr",
+        "--batch-size",
+    ):
+        assert flag in result.stdout
+    assert result.stdout.count("(default") >= 11

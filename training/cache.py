@@ -1,0 +1,184 @@
+"""Trained models, cached on disk by everything that changes the result.
+
+The key hashes the model config, the training config (seed included) and a fingerprint of
+the data. The shipped default model in assets/ is the entry for the default settings. One
+process trains a given key at a time (an exclusive file lock); another asking for it meanwhile
+waits, then loads what the first wrote. A damaged, foreign or tampered entry is reported,
+kept aside for inspection and retrained.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from vae_core.checkpoint import (
+    DEFAULT_CHECKPOINT,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
+from vae_core.data import BUNDLED_MNIST, fingerprint
+from vae_core.inference import elbo_terms
+from vae_core.model import VAE, VAEConfig
+
+from .loop import EpochReport, TrainConfig, train
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_CONFIG = VAEConfig()
+DEFAULT_TRAIN_CONFIG = TrainConfig(epochs=60)
+EVAL_SAMPLES = 5  # draws of z per test image in the stored test metrics
+
+
+def default_cache_dir() -> Path:
+    """$VAE_EXPLORER_CACHE, else $XDG_CACHE_HOME/vae-explorer, else ~/.cache/vae-explorer."""
+    if os.environ.get("VAE_EXPLORER_CACHE"):
+        return Path(os.environ["VAE_EXPLORER_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vae-explorer"
+
+
+@lru_cache(maxsize=8)
+def _fingerprint(directory: str, mtimes: tuple[float, ...]) -> str:
+    return fingerprint(directory)
+
+
+def data_fingerprint(data_dir=None) -> str:
+    directory = Path(data_dir) if data_dir is not None else BUNDLED_MNIST
+    if not directory.is_dir():
+        return fingerprint(directory)  # raises the DataError that names the problem
+    mtimes = tuple(sorted(p.stat().st_mtime for p in directory.glob("*-ubyte*")))
+    return _fingerprint(str(directory.resolve()), mtimes)
+
+
+def cache_key(model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> str:
+    payload = {
+        "model": model_config.to_dict(),
+        "train": train_config.to_dict(),
+        "data": data_fingerprint(data_dir),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def test_metrics(model: VAE, data_dir=None) -> dict:
+    """Test-set means in nats, averaged over several draws of z."""
+    from vae_core.data import load_split
+
+    terms = elbo_terms(model, load_split(data_dir, "test").images, samples=EVAL_SAMPLES)
+    return {
+        "test_neg_elbo": float(terms["neg_elbo"].mean()),
+        "test_reconstruction": float(terms["reconstruction"].mean()),
+        "test_kl": float(terms["kl"].mean()),
+        "eval_samples": EVAL_SAMPLES,
+    }
+
+
+def train_and_save(
+    model_config: VAEConfig,
+    train_config: TrainConfig,
+    path: Path,
+    data_dir=None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    device: str | None = None,
+) -> tuple[VAE, dict]:
+    """Train, evaluate and write one checkpoint atomically; returns the model and its checkpoint."""
+    model, history = train(model_config, train_config, data_dir, on_epoch, device)
+    metrics = {
+        **test_metrics(model, data_dir),
+        "train_seconds": history[-1].seconds,
+        "history": [r.to_dict() for r in history],
+    }
+    extra = {
+        "train_config": train_config.to_dict(),
+        "cache_key": cache_key(model_config, train_config, data_dir),
+        "data": str(data_dir) if data_dir is not None else "bundled MNIST",
+    }
+    save_checkpoint(model, path, metrics, extra)
+    return load_checkpoint(path)
+
+
+@contextmanager
+def _exclusive(lock_path: Path):
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _load_entry(path: Path, key: str) -> tuple[VAE, dict] | None:
+    """The cached model at `path` if it is good and carries `key`; else None, set aside if bad."""
+    if not path.exists():
+        return None
+    try:
+        model, checkpoint = load_checkpoint(path)
+        if checkpoint["extra"].get("cache_key") != key:
+            raise CheckpointError(f"{path}: holds a model for other settings than its name says.")
+        return model, checkpoint
+    except CheckpointError as exc:
+        aside = path.with_name(f"{path.name}.bad-{int(time.time())}")
+        os.replace(path, aside)
+        log.warning("%s; kept it as %s and training afresh.", exc, aside)
+        return None
+
+
+def cached_path(
+    model_config: VAEConfig, train_config: TrainConfig, data_dir=None, cache_dir=None
+) -> Path:
+    """Where the model for these settings lives (or would live) in the cache."""
+    key = cache_key(model_config, train_config, data_dir)
+    if _shipped_key() == key:
+        return DEFAULT_CHECKPOINT
+    return Path(cache_dir or default_cache_dir()) / f"{key}.pt"
+
+
+@lru_cache(maxsize=1)
+def _shipped_key() -> str | None:
+    try:
+        return load_checkpoint(DEFAULT_CHECKPOINT)[1]["extra"].get("cache_key")
+    except CheckpointError:
+        return None
+
+
+def is_cached(
+    model_config: VAEConfig, train_config: TrainConfig, data_dir=None, cache_dir=None
+) -> bool:
+    return cached_path(model_config, train_config, data_dir, cache_dir).is_file()
+
+
+def get_or_train(
+    model_config: VAEConfig,
+    train_config: TrainConfig,
+    data_dir=None,
+    cache_dir=None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    device: str | None = None,
+) -> tuple[VAE, dict]:
+    """The model for these settings from the cache, or trained now (calling `on_epoch`) and cached.
+
+    Returns (model in eval mode, its checkpoint dict).
+    """
+    key = cache_key(model_config, train_config, data_dir)
+    path = cached_path(model_config, train_config, data_dir, cache_dir)
+    if path == DEFAULT_CHECKPOINT:
+        return load_checkpoint(path)
+    found = _load_entry(path, key) if path.exists() else None
+    if found is not None:
+        return found
+    with _exclusive(path.with_suffix(".lock")):
+        # Another process may have trained it while this one waited for the lock.
+        found = _load_entry(path, key)
+        if found is not None:
+            return found
+        return train_and_save(model_config, train_config, path, data_dir, on_epoch, device)

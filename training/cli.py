@@ -1,0 +1,140 @@
+"""`python -m training`: train a VAE, print one line per epoch, write or cache the checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from vae_core.checkpoint import CheckpointError
+from vae_core.data import DataError
+from vae_core.model import VAEConfig
+
+from .cache import (
+    DEFAULT_MODEL_CONFIG,
+    DEFAULT_TRAIN_CONFIG,
+    cache_key,
+    get_or_train,
+    train_and_save,
+)
+from .loop import EpochReport, TrainConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    m, t = DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
+    p = argparse.ArgumentParser(
+        prog="python -m training",
+        description="Train a VAE on MNIST-format data. Without --output, the model goes into the "
+        "cache the app reads (and comes from it when already there).",
+    )
+    p.add_argument(
+        "--latent-dim", type=int, default=m.latent_dim, help="size of z (default: %(default)s)"
+    )
+    p.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=list(m.hidden),
+        help="encoder layer widths; the decoder mirrors them (default: %(default)s)",
+    )
+    p.add_argument(
+        "--beta", type=float, default=m.beta, help="weight of the KL term (default: %(default)s)"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=t.epochs,
+        help="passes over the training set (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=t.batch_size,
+        help="images per step (default: %(default)s)",
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=t.lr,
+        help="peak learning rate of the one-cycle schedule (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=t.seed,
+        help="seeds weights, shuffling and sampling (default: %(default)s)",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="train afresh and write the checkpoint here, whatever the cache holds "
+        "(default: use the cache)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="directory of the four MNIST-format IDX files, .gz or not "
+        "(default: the MNIST bundled in assets/mnist)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="model cache (default: $VAE_EXPLORER_CACHE or ~/.cache/vae-explorer)",
+    )
+    p.add_argument(
+        "--device", default=None, help="torch device (default: cuda if present, else cpu)"
+    )
+    return p
+
+
+def _print_epoch(r: EpochReport) -> None:
+    print(
+        f"epoch {r.epoch:>3}/{r.epochs}  "
+        f"train -ELBO {r.train_reconstruction + r.train_kl:7.2f} "
+        f"(rec {r.train_reconstruction:7.2f}, KL {r.train_kl:5.2f})  "
+        f"test -ELBO {r.test_neg_elbo:7.2f} (rec {r.test_reconstruction:7.2f}, KL {r.test_kl:5.2f})  "
+        f"{r.seconds:6.1f}s",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    try:
+        model_config = VAEConfig(
+            latent_dim=args.latent_dim, hidden=tuple(args.hidden), beta=args.beta
+        )
+        train_config = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        if args.output is not None:
+            _, checkpoint = train_and_save(
+                model_config, train_config, args.output, args.data_dir, _print_epoch, args.device
+            )
+            where = args.output
+        else:
+            _, checkpoint = get_or_train(
+                model_config, train_config, args.data_dir, args.cache_dir, _print_epoch, args.device
+            )
+            where = f"cache entry {cache_key(model_config, train_config, args.data_dir)}"
+    except (DataError, CheckpointError, FloatingPointError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written.", file=sys.stderr)
+        return 130
+    m = checkpoint["metrics"]
+    print(
+        f"test -ELBO {m['test_neg_elbo']:.2f} nats (reconstruction {m['test_reconstruction']:.2f}, "
+        f"KL {m['test_kl']:.2f}; mean of {m['eval_samples']} draws of z) -> {where}"
+    )
+    return 0

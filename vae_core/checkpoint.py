@@ -1,0 +1,124 @@
+"""Checkpoints: one plain dict on disk, loaded without unpickling arbitrary objects.
+
+A checkpoint holds the state_dict, the model config as a plain dict, the training config,
+metrics, library versions, and a SHA-256 digest over the config and every tensor's bytes, so
+a truncated, foreign or tampered file is told apart from a good one. It is loaded with
+`torch.load(weights_only=True)`, which refuses any pickle that would build other objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import platform
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .model import VAE, VAEConfig
+
+FORMAT = "vae-explorer-checkpoint/1"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "default_model.pt"
+
+
+class CheckpointError(ValueError):
+    """A file is not a usable checkpoint of this project."""
+
+
+def _digest(config: dict, state_dict: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+        h.update(tensor.numpy().tobytes())
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(file) on a temporary file beside `path`, then move it into place.
+
+    A crash or kill before `os.replace` leaves any old file at `path` untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(
+    model: VAE, path: str | Path, metrics: dict | None = None, extra: dict | None = None
+) -> None:
+    """Write the model atomically. `extra` holds plain values (training config, cache key)."""
+    config = model.config.to_dict()
+    state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    checkpoint = {
+        "format": FORMAT,
+        "config": config,
+        "state_dict": state_dict,
+        "metrics": dict(metrics or {}),
+        "extra": dict(extra or {}),
+        "versions": {"torch": str(torch.__version__), "python": platform.python_version()},
+        "digest": _digest(config, state_dict),
+    }
+    atomic_write(Path(path), lambda f: torch.save(checkpoint, f))
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load and verify a checkpoint dict; raise CheckpointError saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path}: refused to load: it holds objects other than tensors and plain values, "
+            "and loading it could run code. Use a checkpoint written by this project."
+        ) from exc
+    except Exception as exc:  # torch.load raises many types for bytes that are not a checkpoint
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint; truncated or damaged ({exc})."
+        ) from exc
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path}: not a checkpoint of this project (expected format {FORMAT!r})."
+        )
+    try:
+        config = checkpoint["config"]
+        state_dict = checkpoint["state_dict"]
+        digest = checkpoint["digest"]
+    except KeyError as exc:
+        raise CheckpointError(f"{path}: checkpoint lacks its {exc.args[0]!r} entry.") from exc
+    if _digest(config, state_dict) != digest:
+        raise CheckpointError(
+            f"{path}: its weights or config do not match its digest; the file was altered or damaged."
+        )
+    return checkpoint
+
+
+def load_checkpoint(path: str | Path) -> tuple[VAE, dict]:
+    """Rebuild the model from a checkpoint's config and weights; returns (model in eval mode, checkpoint)."""
+    checkpoint = read_checkpoint(path)
+    try:
+        model = VAE(VAEConfig.from_dict(checkpoint["config"]))
+        model.load_state_dict(checkpoint["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path}: its config and weights do not make a model ({exc})."
+        ) from exc
+    return model.eval(), checkpoint
+
+
+def load_model(path: str | Path | None = None) -> VAE:
+    """The model in a checkpoint this project wrote, in eval mode; the shipped default without a path."""
+    return load_checkpoint(DEFAULT_CHECKPOINT if path is None else path)[0]

@@ -1,0 +1,131 @@
+"""A variational autoencoder for 28x28 images with Bernoulli pixels.
+
+Kingma & Welling, "Auto-Encoding Variational Bayes" (2014), https://arxiv.org/abs/1312.6114:
+the encoder gives the mean and log-variance of a diagonal Gaussian q(z|x), z is drawn with the
+reparameterization trick, the decoder gives Bernoulli logits for each pixel, and training
+maximizes the evidence lower bound
+
+    ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || N(0, I)) <= log p(x).
+
+The KL weight `beta` follows Higgins et al., "beta-VAE" (2017); beta = 1 is the true ELBO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+IMAGE_SHAPE = (1, 28, 28)
+PIXELS = 28 * 28
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    latent_dim: int = 2  # size of z; the explorer's plane needs 2
+    hidden: tuple[int, ...] = (
+        512,
+        512,
+    )  # encoder layer widths, 784 -> ...; the decoder mirrors them
+    beta: float = 1.0  # weight of the KL term in the loss; 1 gives the true negative ELBO
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden must be one or more positive widths, got {self.hidden}")
+        if not self.beta >= 0:
+            raise ValueError(f"beta must be >= 0, got {self.beta}")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hidden": list(self.hidden)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> VAEConfig:
+        return cls(
+            latent_dim=int(d["latent_dim"]), hidden=tuple(d["hidden"]), beta=float(d["beta"])
+        )
+
+
+class ELBOTerms(NamedTuple):
+    """Per-image terms in nats, each (N,)."""
+
+    loss: torch.Tensor  # reconstruction + beta * kl: what training minimizes
+    reconstruction: torch.Tensor  # -log p(x|z) for the sampled z, summed over the 784 pixels
+    kl: torch.Tensor  # KL(q(z|x) || N(0, I)), analytic
+
+
+def _mlp(widths: list[int], activate_last: bool) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        layers.append(nn.Linear(w_in, w_out))
+        if activate_last or i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent axis: (N, D) -> (N,).
+
+    Kingma & Welling (2014), appendix B: -1/2 * sum(1 + log sigma^2 - mu^2 - sigma^2).
+    """
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+
+def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log p(x|z) for pixel intensities x in [0, 1] under Bernoulli(sigmoid(logits)): (N, 784) -> (N,).
+
+    For grey pixels this is the continuous-target cross-entropy used by pytorch/examples' VAE.
+    """
+    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+
+
+class VAE(nn.Module):
+    def __init__(self, config: VAEConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or VAEConfig()
+        widths = [PIXELS, *self.config.hidden]
+        self.encoder = _mlp(widths, activate_last=True)
+        self.to_mu = nn.Linear(widths[-1], self.config.latent_dim)
+        self.to_logvar = nn.Linear(widths[-1], self.config.latent_dim)
+        self.decoder = _mlp(
+            [self.config.latent_dim, *reversed(self.config.hidden), PIXELS], activate_last=False
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Parameters of q(z|x) for pixels in [0, 1]; x is (N, 1, 28, 28) or (N, 784)."""
+        h = self.encoder(x.reshape(len(x), PIXELS))  # (N, 784) -> (N, H)
+        return self.to_mu(h), self.to_logvar(h)  # (N, H) -> (N, D) each
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits of p(x|z): (N, D) -> (N, 1, 28, 28)."""
+        return self.decoder(z).reshape(len(z), *IMAGE_SHAPE)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel probabilities of p(x|z): (N, D) -> (N, 1, 28, 28)."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I), so gradients reach mu and logvar."""
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ELBOTerms:
+        """One-sample estimate of the negative ELBO and its two terms, per image."""
+        x = x.reshape(len(x), PIXELS)
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        logits = self.decoder(z)  # (N, D) -> (N, 784)
+        reconstruction = -bernoulli_log_likelihood(logits, x)
+        kl = gaussian_kl(mu, logvar)
+        return ELBOTerms(reconstruction + self.config.beta * kl, reconstruction, kl)
+
+    def forward(self, x: torch.Tensor) -> ELBOTerms:
+        return self.elbo_terms(x)
