@@ -1,0 +1,1 @@
+"""UI helpers for app.py: figures, images and the latent pad. Plain values in, plain values out."""

@@ -1,0 +1,76 @@
+"""Digit pictures as PNG bytes, and the manifold grid resampled onto the latent plane."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Floats in [0, 1] -> uint8 grey, white ink on black as MNIST is stored."""
+    return np.clip(np.rint(np.asarray(image) * 255), 0, 255).astype(np.uint8)
+
+
+def png(image: np.ndarray, scale: int = 1) -> bytes:
+    """A grey (H, W) float image or an RGB (H, W, 3) uint8 image as PNG, upscaled without blur."""
+    array = image if image.dtype == np.uint8 else to_uint8(image)
+    if scale > 1:
+        array = array.repeat(scale, axis=0).repeat(scale, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def difference_rgb(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
+    """reconstruction - original as a diverging picture: red where the reconstruction adds ink,
+    blue where it misses ink, black where they agree. (28, 28) floats -> (28, 28, 3) uint8."""
+    d = np.asarray(reconstruction, dtype=np.float32) - np.asarray(original, dtype=np.float32)
+    rgb = np.zeros((*d.shape, 3), dtype=np.float32)
+    rgb[..., 0] = np.clip(d, 0, 1)
+    rgb[..., 2] = np.clip(-d, 0, 1)
+    rgb[..., 1] = 0.25 * np.abs(d)
+    return to_uint8(rgb)
+
+
+def cell_edges(centres: np.ndarray) -> np.ndarray:
+    """Edges of the cells around ascending centres: midpoints, the outer cells mirrored."""
+    c = np.asarray(centres, dtype=np.float64)
+    if len(c) == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mids = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[2 * c[0] - mids[0]], mids, [2 * c[-1] - mids[-1]]])
+
+
+def manifold_on_plane(
+    grid: np.ndarray, axis: np.ndarray, lo: float, hi: float, size: int
+) -> np.ndarray:
+    """Lay the decoded grid over the square [lo, hi]^2 of the latent plane, as a picture.
+
+    `grid` is the (28n, 28n) picture of decoded digits whose centres are `axis` (ascending) along
+    z1 and z2, row 0 at the largest z2. Each digit fills its cell (midway to its neighbours), so
+    with the normal-quantile spacing the outer cells are wider, as they are in z. Returns a
+    (size, size) float image, row 0 at z2 = hi; NaN where no cell lies.
+    """
+    n = len(axis)
+    edges = cell_edges(axis)
+    coords = lo + (np.arange(size) + 0.5) / size * (hi - lo)  # pixel centres, ascending
+
+    def lookup(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cell = np.searchsorted(edges, values, side="right") - 1
+        inside = (cell >= 0) & (cell < n)
+        cell = np.clip(cell, 0, n - 1)
+        frac = (values - edges[cell]) / (edges[cell + 1] - edges[cell])
+        sub = np.clip((frac * 28).astype(int), 0, 27)
+        return cell * 28 + sub, inside
+
+    cols, col_ok = lookup(coords)
+    rows_up, row_ok = lookup(coords[::-1])  # top row of the output is the largest z2
+    # In `grid`, row 0 is the top: digit row r holds axis[n - 1 - r], and pixels run downwards.
+    cell, sub = rows_up // 28, rows_up % 28
+    rows = (n - 1 - cell) * 28 + (27 - sub)
+    out = grid[np.ix_(rows, cols)].astype(np.float32)
+    out[~row_ok, :] = np.nan
+    out[:, ~col_ok] = np.nan
+    return out

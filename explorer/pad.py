@@ -1,0 +1,76 @@
+"""The latent pad: a Streamlit v2 custom component that decodes in the browser.
+
+Python sends the decoder's weights once per model (the payload is identical across reruns, so
+Streamlit's message cache sends it by reference after the first time); the JavaScript decodes
+the point under the pointer on every frame and sends (z1, z2) back on release.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+PAD_PX = 300  # side of the square map, in CSS pixels
+DIGIT_PX = 140  # side of the decoded digit beside it
+
+HTML = f"""
+<div class="pad">
+  <div class="stack" style="width:{PAD_PX}px;height:{PAD_PX}px">
+    <canvas class="map" width="{PAD_PX}" height="{PAD_PX}" aria-label="latent plane"></canvas>
+    <canvas class="cursor" width="{PAD_PX}" height="{PAD_PX}"></canvas>
+  </div>
+  <div class="side">
+    <canvas class="digit" width="{DIGIT_PX}" height="{DIGIT_PX}" aria-label="decoded digit"></canvas>
+    <div class="readout"></div>
+    <div class="hint">Move over the plane: the digit is decoded here, in your browser.
+      Click to send the point to the sliders.</div>
+  </div>
+</div>
+"""
+
+CSS = """
+.pad { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; }
+.stack { position: relative; border: 1px solid rgba(128,128,128,0.5); touch-action: none; }
+.stack canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+canvas.map { cursor: crosshair; }
+canvas.cursor { pointer-events: none; }
+.side { display: flex; flex-direction: column; gap: 6px; max-width: 150px; }
+canvas.digit { image-rendering: pixelated; border: 1px solid rgba(128,128,128,0.5); background: #000; }
+.readout { font-family: monospace; font-size: 0.9rem; color: var(--st-text-color, inherit); }
+.hint { font-size: 0.75rem; opacity: 0.7; color: var(--st-text-color, inherit); }
+"""
+
+
+@cache
+def js_source() -> str:
+    return (HERE / "latent_pad.js").read_text()
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.float32).tobytes()).decode()
+
+
+def payload(
+    model_id: str,
+    layers: list[tuple[np.ndarray, np.ndarray]],
+    mu: np.ndarray,
+    labels: np.ndarray,
+    window: tuple[float, float],
+) -> dict:
+    """Everything the pad draws and decodes with, as JSON-ready values."""
+    return {
+        "model_id": model_id,
+        "layers": [
+            {"in": int(w.shape[1]), "out": int(w.shape[0]), "w": _b64(w), "b": _b64(b)}
+            for w, b in layers
+        ],
+        "points_x": _b64(mu[:, 0]),
+        "points_y": _b64(mu[:, 1]),
+        "labels": base64.b64encode(np.ascontiguousarray(labels, dtype=np.uint8).tobytes()).decode(),
+        "range": [float(window[0]), float(window[1])],
+        "z": [0.0, 0.0],
+    }

@@ -1,0 +1,134 @@
+"""A real Streamlit server and headless Chromium, for end-to-end tests and the app benchmark."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 120):
+    """Start `streamlit run app.py` on a free loopback port; yield (url, seconds to healthy)."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    start = time.perf_counter()
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.perf_counter() - start > timeout:
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not come up:\n{log.read().decode()[-3000:]}")
+            time.sleep(0.1)
+        yield url, time.perf_counter() - start
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def launch(playwright):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(
+            f"no Chromium at {CHROMIUM}: run `apt-get install -y chromium` (or set CHROMIUM)"
+        )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+SCATTER = ".st-key-latent_scatter .js-plotly-plot"
+
+WAIT_FOR_SCATTER_JS = """
+() => {
+  const gd = document.querySelector('.st-key-latent_scatter .js-plotly-plot');
+  return !!(gd && gd._fullData && gd._fullData.length >= 10 && gd._fullLayout
+            && gd._fullLayout.xaxis && gd._fullLayout.xaxis._offset !== undefined);
+}
+"""
+
+POINT_PIXEL_JS = """
+([x, y]) => {
+  const gd = document.querySelector('.st-key-latent_scatter .js-plotly-plot');
+  const box = gd.getBoundingClientRect();
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)];
+}
+"""
+
+
+def wait_until_ready(page, timeout_ms: int = 60_000) -> None:
+    """The page is drawn: scatter laid out, pad painted, decoded digit shown."""
+    page.wait_for_function(WAIT_FOR_SCATTER_JS, timeout=timeout_ms)
+    page.wait_for_selector(".st-key-latent_pad .pad[data-draws]", timeout=timeout_ms)
+    page.wait_for_selector(".st-key-decoded img", timeout=timeout_ms)
+    page.wait_for_selector(".st-key-manifold .js-plotly-plot", timeout=timeout_ms)
+
+
+def point_pixel(page, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of the latent point (x, y) on the scatter, once two readings agree."""
+    last = None
+    for _ in range(50):
+        now = tuple(page.evaluate(POINT_PIXEL_JS, [x, y]))
+        if last is not None and max(abs(a - b) for a, b in zip(now, last, strict=True)) < 0.5:
+            return now
+        last = now
+        page.wait_for_timeout(100)
+    return last

@@ -1,0 +1,151 @@
+"""End to end in headless Chromium: what a person does with the explorer, on a real server."""
+
+import numpy as np
+import pytest
+
+from tests import browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("browser_cache")
+    with browser.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with playwright_api.sync_playwright() as p:
+        b = browser.launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(server, chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(server)
+    browser.wait_until_ready(page)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def default_codes():
+    from vae_core import encode, load_model, load_split
+
+    return encode(load_model(), load_split(None, "test").images)[0]
+
+
+def slider_value(page, key: str) -> float:
+    return float(page.locator(f".st-key-{key} [role='slider']").get_attribute("aria-valuenow"))
+
+
+def isolated_point(mu: np.ndarray) -> int:
+    """The code farthest from any other, inside the plot's inner part: one click, one point."""
+    inner = np.where(np.abs(mu).max(axis=1) < 2.0)[0][:4000]
+    d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
+    d[np.arange(len(inner)), inner] = np.inf
+    return int(inner[np.argmax(d.min(axis=1))])
+
+
+def test_click_a_scatter_point_and_see_its_reconstruction(page, default_codes):
+    row = isolated_point(default_codes)
+    x, y = browser.point_pixel(page, *map(float, default_codes[row]))
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    selection = page.locator(".st-key-selection")
+    selection.get_by_text(f"Test image #{row}:").wait_for(timeout=20_000)
+    assert selection.locator("img").count() == 3
+    assert "−ELBO" in selection.inner_text()
+    # The posterior ellipses are drawn on the scatter around the clicked digit's mean.
+    names = page.evaluate(
+        f"() => document.querySelector('{browser.SCATTER}')._fullData.map(t => t.name)"
+    )
+    assert {"1 sigma", "2 sigma", "selected mean"} <= set(names)
+
+
+def test_keyboard_on_a_slider_changes_the_decoded_digit(page):
+    image = page.locator(".st-key-decoded img")
+    before = image.get_attribute("src")
+    handle = page.locator(".st-key-z1 [role='slider']")
+    handle.focus()
+    for _ in range(5):
+        handle.press("ArrowRight")
+    page.wait_for_function(
+        "(before) => { const i = document.querySelector('.st-key-decoded img');"
+        " return i && i.getAttribute('src') !== before; }",
+        arg=before,
+        timeout=20_000,
+    )
+    page.wait_for_timeout(500)
+    assert slider_value(page, "z1") == pytest.approx(0.05, abs=1e-6)
+    marker = page.evaluate(
+        f"() => {{ const d = document.querySelector('{browser.SCATTER}')._fullData;"
+        " const t = d.find(t => t.name === 'current point'); return [t.x[0], t.y[0]]; }"
+    )
+    assert marker == pytest.approx([0.05, 0.0], abs=1e-6)
+
+
+def digit_pixels(page) -> np.ndarray:
+    """The pad's drawn digit as 28x28 values in [0, 1], read off its canvas."""
+    data = page.locator(".st-key-latent_pad canvas.digit").evaluate(
+        "c => { const s = c.width / 28; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " const out = []; for (let r = 0; r < 28; r++) for (let q = 0; q < 28; q++)"
+        " out.push(d[4 * ((Math.floor(r * s + s / 2)) * c.width + Math.floor(q * s + s / 2))]);"
+        " return out; }"
+    )
+    return np.array(data, dtype=np.float32).reshape(28, 28) / 255.0
+
+
+def test_pad_decodes_under_the_pointer_in_the_browser_then_release_moves_the_sliders(page):
+    from vae_core import decode, load_model
+
+    model = load_model()
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    pad_root = page.locator(".st-key-latent_pad .pad")
+    box = page.locator(".st-key-latent_pad canvas.map").bounding_box()
+    page.wait_for_timeout(500)
+    sent.clear()
+    frames = []
+    for fx, fy in [(0.3, 0.3), (0.5, 0.6), (0.7, 0.4), (0.62, 0.71)]:
+        draws = int(pad_root.get_attribute("data-draws"))
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        page.wait_for_function(
+            "([el, n]) => Number(el.dataset.draws) > n", arg=[pad_root.element_handle(), draws]
+        )
+        z = [float(v) for v in pad_root.get_attribute("data-z").split(",")]
+        pixels = digit_pixels(page)
+        # The browser's decoding is the torch decoder's, to the canvas's 8-bit precision.
+        np.testing.assert_allclose(pixels, decode(model, [z])[0], atol=1 / 255 + 1e-4)
+        frames.append((tuple(z), pixels))
+        assert float(pad_root.get_attribute("data-decode-ms")) >= 0
+    assert not sent, "moving over the pad must not talk to the server"
+    assert len({z for z, _ in frames}) == len(frames)
+    assert all(np.abs(a[1] - b[1]).max() > 0.05 for a, b in zip(frames, frames[1:], strict=False))
+
+    page.mouse.down()
+    page.mouse.up()
+    z1, z2 = (float(v) for v in pad_root.get_attribute("data-z").split(","))
+    page.wait_for_function(
+        "(z) => { const s = document.querySelector(\".st-key-z1 [role='slider']\");"
+        " return s && Math.abs(Number(s.getAttribute('aria-valuenow')) - z) < 0.011; }",
+        arg=z1,
+        timeout=20_000,
+    )
+    assert slider_value(page, "z2") == pytest.approx(z2, abs=0.011)
+    assert sent, "the release is sent to Python"
+    page.wait_for_function(
+        f"(z) => {{ const d = document.querySelector('{browser.SCATTER}')._fullData;"
+        " const t = d.find(t => t.name === 'current point');"
+        " return t && Math.abs(t.x[0] - z[0]) < 0.011 && Math.abs(t.y[0] - z[1]) < 0.011; }",
+        arg=[z1, z2],
+        timeout=20_000,
+    )
