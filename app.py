@@ -15,7 +15,16 @@ from explorer import figures, images, pad
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, is_cached
 from training.cache import get_or_train
 from training.job import TrainingJob
-from vae_core import decode, elbo_terms, encode, grid_axis, load_split, manifold
+from vae_core import (
+    CheckpointError,
+    DataError,
+    decode,
+    elbo_terms,
+    encode,
+    grid_axis,
+    load_split,
+    manifold,
+)
 from vae_core.inference import decoder_layers
 from vae_core.model import VAE, VAEConfig
 
@@ -57,7 +66,7 @@ def job_for(key: str, settings: dict, restart_failed: bool = False) -> TrainingJ
         return job
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)  # shared read-only, so not copied on every call
 def test_set() -> tuple[np.ndarray, np.ndarray]:
     split = load_split(None, "test")
     return split.images, split.labels
@@ -178,7 +187,7 @@ def sidebar(checkpoint: dict) -> None:
             st.number_input("Epochs", min_value=1, max_value=200, step=1, key="epochs")
             st.number_input("Seed", min_value=0, max_value=10_000, step=1, key="seed")
             st.form_submit_button(
-                "Load or train", on_click=request_model, type="primary", use_container_width=True
+                "Load or train", on_click=request_model, type="primary", width="stretch"
             )
         m = checkpoint["metrics"]
         config, train = checkpoint["config"], checkpoint["extra"]["train_config"]
@@ -202,7 +211,7 @@ def sidebar(checkpoint: dict) -> None:
 @st.fragment(run_every=1.0)
 def training_progress() -> None:
     ss = st.session_state
-    if ss.pending is None:
+    if ss.pending is None:  # finished while this fragment was polling
         return
     model_config, train_config = configs(ss.pending)
     key = cache_key(model_config, train_config)
@@ -294,7 +303,7 @@ def selection_panel(model: VAE, key: str) -> None:
         ),
         strict=True,
     ):
-        column.image(picture, caption=caption, use_container_width=True)
+        column.image(picture, caption=caption, width="stretch")
     st.markdown(
         f"mean μ = ({d['mu'][0]:.2f}, {d['mu'][1]:.2f})  \n"
         f"std σ = ({d['sigma'][0]:.3f}, {d['sigma'][1]:.3f})  \n"
@@ -349,6 +358,7 @@ def manifold_section(model: VAE, key: str) -> None:
             file_name=f"manifold_{n}x{n}.png",
             mime="image/png",
             key="manifold_png",
+            on_click="ignore",
         )
     with plot, st.container(key="manifold"):
         st.plotly_chart(figures.manifold_figure(plane_png, window, height=470), key="manifold_plot")
@@ -384,9 +394,18 @@ def main() -> None:
     )
     model_config, train_config = configs(st.session_state.active)
     key = cache_key(model_config, train_config)
-    model, checkpoint = load_model(key, st.session_state.active)
+    try:
+        model, checkpoint = load_model(key, st.session_state.active)
+    except (CheckpointError, DataError) as exc:
+        st.error(
+            f"Cannot load the model: {exc}\n\nRestore the file (for the shipped model: "
+            "`git checkout assets/`), or rebuild it with `python -m training --output "
+            "assets/default_model.pt`."
+        )
+        st.stop()
     sidebar(checkpoint)
-    training_progress()
+    if st.session_state.pending is not None:  # only then does the page poll every second
+        training_progress()
     explorer(model, key)
     manifold_section(model, key)
     explanation()

@@ -20,7 +20,9 @@ DIGIT_COLOURS = [
     "#bcbd22",
     "#17becf",
 ]
+# Overlays are dark strokes on a white halo, readable in the light and the dark theme alike.
 MARKER_COLOUR = "#111111"
+HALO_COLOUR = "rgba(255,255,255,0.9)"
 
 
 def plane_range(
@@ -52,6 +54,22 @@ def ellipse(
     """An axis-aligned ellipse: the contour of a diagonal Gaussian at `radii` = k * sigma."""
     t = np.linspace(0, 2 * np.pi, points)
     return centre[0] + radii[0] * np.cos(t), centre[1] + radii[1] * np.sin(t)
+
+
+def _haloed(fig: go.Figure, trace: go.Scatter, name: str) -> None:
+    """Add `trace` as a dark stroke over a wider white copy of itself."""
+    for colour, extra in ((HALO_COLOUR, 2.5), (MARKER_COLOUR, 0.0)):
+        t = go.Scatter(trace)
+        t.update(name=name if colour == MARKER_COLOUR else f"{name} halo", showlegend=False)
+        if colour == HALO_COLOUR:
+            t.update(hoverinfo="skip", hovertemplate=None)
+        elif t.hovertemplate is None:
+            t.update(hoverinfo="skip")
+        if "lines" in t.mode:
+            t.update(line=dict(color=colour, width=t.line.width + extra))
+        else:
+            t.update(marker=dict(color=colour, line=dict(color=colour, width=2 + extra)))
+        fig.add_trace(t)
 
 
 def latent_scatter(
@@ -87,45 +105,31 @@ def latent_scatter(
         centre, sigma = selected
         for k, dash in ((1, "solid"), (2, "dot")):
             x, y = ellipse(centre, k * sigma)
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="lines",
-                    line=dict(color=MARKER_COLOUR, width=1.5, dash=dash),
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name=f"{k} sigma",
-                )
+            _haloed(
+                fig,
+                go.Scatter(x=x, y=y, mode="lines", line=dict(width=1.5, dash=dash)),
+                f"{k} sigma",
             )
-        fig.add_trace(
+        _haloed(
+            fig,
             go.Scatter(
                 x=[centre[0]],
                 y=[centre[1]],
                 mode="markers",
-                marker=dict(
-                    size=11, color="rgba(0,0,0,0)", line=dict(color=MARKER_COLOUR, width=2)
-                ),
-                hoverinfo="skip",
-                showlegend=False,
-                name="selected mean",
-            )
+                marker=dict(size=11, symbol="circle-open"),
+            ),
+            "selected mean",
         )
-    fig.add_trace(
+    _haloed(
+        fig,
         go.Scatter(
             x=[current[0]],
             y=[current[1]],
             mode="markers",
-            marker=dict(
-                symbol="x-thin",
-                size=16,
-                color=MARKER_COLOUR,
-                line=dict(width=3, color=MARKER_COLOUR),
-            ),
+            marker=dict(symbol="x-thin", size=16),
             hovertemplate="current point<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-            showlegend=False,
-            name="current point",
-        )
+        ),
+        "current point",
     )
     fig.update_layout(
         uirevision="latent",  # keeps zoom and legend toggles across reruns

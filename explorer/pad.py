@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PAD_PX = 300  # side of the square map, in CSS pixels
-DIGIT_PX = 140  # side of the decoded digit beside it
+PAD_PX = 300  # resolution of the square map; CSS scales it to the column
+DIGIT_PX = 140  # resolution of the decoded digit beside it: 5 canvas pixels per digit pixel
 
 HTML = f"""
 <div class="pad">
-  <div class="stack" style="width:{PAD_PX}px;height:{PAD_PX}px">
+  <div class="stack">
     <canvas class="map" width="{PAD_PX}" height="{PAD_PX}" aria-label="latent plane"></canvas>
     <canvas class="cursor" width="{PAD_PX}" height="{PAD_PX}"></canvas>
   </div>
@@ -33,13 +33,15 @@ HTML = f"""
 """
 
 CSS = """
-.pad { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; }
-.stack { position: relative; border: 1px solid rgba(128,128,128,0.5); touch-action: none; }
+.pad { display: flex; gap: 10px; align-items: flex-start; }
+.stack { position: relative; flex: 0 0 64%; aspect-ratio: 1; border: 1px solid rgba(128,128,128,0.5);
+         touch-action: none; }
 .stack canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
 canvas.map { cursor: crosshair; }
 canvas.cursor { pointer-events: none; }
-.side { display: flex; flex-direction: column; gap: 6px; max-width: 150px; }
-canvas.digit { image-rendering: pixelated; border: 1px solid rgba(128,128,128,0.5); background: #000; }
+.side { display: flex; flex-direction: column; gap: 6px; flex: 1 1 auto; min-width: 0; }
+canvas.digit { width: 100%; aspect-ratio: 1; image-rendering: pixelated;
+               border: 1px solid rgba(128,128,128,0.5); background: #000; }
 .readout { font-family: monospace; font-size: 0.9rem; color: var(--st-text-color, inherit); }
 .hint { font-size: 0.75rem; opacity: 0.7; color: var(--st-text-color, inherit); }
 """

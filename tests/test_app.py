@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from training import cache as training_cache
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -90,29 +92,67 @@ def test_a_scatter_selection_shows_that_digit_and_can_move_the_point():
     assert f"z = ({z1:.2f}, {z2:.2f})" in at.get_by_key("decoded").markdown[0].value
 
 
-@pytest.mark.slow
-def test_new_settings_train_on_demand_and_switch_the_model():
-    at = run_app()
-    at.selectbox(key="width").set_value(64)
-    at.number_input(key="epochs").set_value(1)
+def submit_settings(at: AppTest, width: int, epochs: int) -> None:
+    at.selectbox(key="width").set_value(width)
+    at.number_input(key="epochs").set_value(epochs)
     at.sidebar.button[0].click().run()
+    assert not at.exception, at.exception
+
+
+def showing(at: AppTest) -> str:
+    return " ".join(c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.slow
+def test_new_settings_train_once_for_two_sessions_and_switch_the_model(monkeypatch):
+    calls = []
+    real_train = training_cache.train
+
+    def counting_train(*args, **kwargs):
+        calls.append(args[:2])
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(training_cache, "train", counting_train)
+    first, second = run_app(), run_app()
+    submit_settings(first, width=64, epochs=3)
+    submit_settings(second, width=64, epochs=3)
+    seen_progress = bool(first.progress) or bool(second.progress)
     deadline = time.time() + 300
     while time.time() < deadline:
-        captions = " ".join(c.value for c in at.sidebar.caption)
-        if "hidden [64, 64]" in captions:
+        if all("hidden [64, 64]" in showing(at) for at in (first, second)):
             break
-        assert not at.error, at.error[0].value
-        time.sleep(1)
-        at.run()
+        for at in (first, second):
+            assert not at.error, at.error[0].value
+            seen_progress |= bool(at.progress)
+        time.sleep(0.5)
+        first.run()
+        second.run()
     else:
         pytest.fail("the new model never replaced the default one")
-    assert "1 epochs" in captions
-    assert not at.exception
-    metrics = {m.label: m.value for m in at.sidebar.metric}
-    assert float(metrics["test −ELBO"]) > 137  # a 1-epoch, 64-wide model: not the default
-    # The second request for the same settings loads from the cache at once.
-    at2 = run_app()
-    at2.selectbox(key="width").set_value(64)
-    at2.number_input(key="epochs").set_value(1)
-    at2.sidebar.button[0].click().run()
-    assert "hidden [64, 64]" in " ".join(c.value for c in at2.sidebar.caption)
+    assert len(calls) == 1  # trained once for both sessions
+    assert seen_progress
+    assert "3 epochs" in showing(first)
+    metrics = {m.label: m.value for m in first.sidebar.metric}
+    assert float(metrics["test −ELBO"]) > 137  # a 3-epoch, 64-wide model, not the default
+    # The settings are cached now: a third session switches at once, without training.
+    third = run_app()
+    submit_settings(third, width=64, epochs=3)
+    assert "hidden [64, 64]" in showing(third) and len(calls) == 1
+    assert not third.progress
+
+
+def test_a_failed_training_is_shown_as_an_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise FloatingPointError("training diverged in epoch 1")
+
+    monkeypatch.setattr(training_cache, "train", broken)
+    at = run_app()
+    submit_settings(at, width=128, epochs=2)
+    deadline = time.time() + 60
+    while not at.error and time.time() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert at.error and "training diverged" in at.error[0].value
+    assert "hidden [512, 512]" in showing(at)  # still the default model
+    at.button(key="dismiss_error").click().run()
+    assert not at.error

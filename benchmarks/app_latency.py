@@ -1,0 +1,156 @@
+"""What a person waits for in the explorer, measured in headless Chromium on a real server.
+
+    python -m benchmarks.app_latency [--repeats 10]
+
+Four figures: server up (health check answers) to a fully drawn page with the default model;
+slider key press to the new decoded image; pad pointer move to the redrawn digit (decode and
+draw, timed in the page); click on a scatter point to its reconstruction shown. Times between
+a browser event and the page change are read off the page's own clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import numpy as np
+from playwright.sync_api import sync_playwright
+
+from tests import browser
+from vae_core import encode, load_model, load_split
+
+# Resolves with the page-clock time at which the element's attribute differs from `before`.
+WATCH_JS = """
+([selector, attribute, before]) => new Promise((resolve) => {
+  const observer = new MutationObserver(() => {
+    const el = document.querySelector(selector);
+    if (el && el.getAttribute(attribute) !== before) {
+      observer.disconnect();
+      resolve(performance.now());
+    }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, attributes: true});
+})
+"""
+
+MARK_EVENT_JS = """
+(type) => { window.__eventAt = null;
+  window.addEventListener(type, () => { if (window.__eventAt === null) window.__eventAt = performance.now(); },
+                          {capture: true, once: true}); }
+"""
+
+WAIT_TEXT_JS = """
+([selector, text]) => new Promise((resolve) => {
+  const done = () => { const el = document.querySelector(selector);
+    return el && el.innerText.includes(text); };
+  const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(performance.now()); } });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+})
+"""
+
+
+def slider_to_image(page, repeats: int) -> list[float]:
+    handle = page.locator(".st-key-z1 [role='slider']")
+    handle.focus()
+    times = []
+    for i in range(repeats):
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        before = page.locator(".st-key-decoded img").get_attribute("src")
+        watch = page.evaluate_handle(WATCH_JS, [".st-key-decoded img", "src", before])
+        page.evaluate(MARK_EVENT_JS, "keydown")
+        handle.press(key)
+        changed = page.evaluate("(p) => p", watch)
+        times.append(changed - page.evaluate("() => window.__eventAt"))
+        page.wait_for_timeout(300)
+    return times
+
+
+def pad_redraw(page, moves: int) -> list[float]:
+    root = page.locator(".st-key-latent_pad .pad")
+    box = page.locator(".st-key-latent_pad canvas.map").bounding_box()
+    rng = np.random.default_rng(0)
+    times = []
+    for fx, fy in rng.uniform(0.05, 0.95, size=(moves, 2)):
+        draws = int(root.get_attribute("data-draws"))
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        page.wait_for_function(
+            "([el, n]) => Number(el.dataset.draws) > n", arg=[root.element_handle(), draws]
+        )
+        times.append(float(root.get_attribute("data-decode-ms")))
+    return times
+
+
+def click_to_reconstruction(page, mu: np.ndarray, repeats: int) -> list[float]:
+    # Isolated codes near the centre, so that each click lands on one known point.
+    inner = np.where(np.abs(mu).max(axis=1) < 2.0)[0][:3000]
+    d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
+    d[np.arange(len(inner)), inner] = np.inf
+    rows = inner[np.argsort(-d.min(axis=1))[:repeats]]
+    times = []
+    for row in rows:
+        x, y = browser.point_pixel(page, *map(float, mu[row]))
+        page.mouse.move(x, y)
+        page.wait_for_timeout(200)
+        shown = page.evaluate_handle(WAIT_TEXT_JS, [".st-key-selection", f"Test image #{row}:"])
+        page.evaluate(MARK_EVENT_JS, "mousedown")
+        page.mouse.click(x, y)
+        times.append(page.evaluate("(p) => p", shown) - page.evaluate("() => window.__eventAt"))
+        page.wait_for_timeout(500)
+    return times
+
+
+def summary(name: str, values: list[float], unit: str = "ms") -> None:
+    print(
+        f"{name}: median {statistics.median(values):.1f} {unit}, "
+        f"min {min(values):.1f}, max {max(values):.1f} (n={len(values)})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.app_latency", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--repeats", type=int, default=10, help="per interaction (default: %(default)s)")
+    args = p.parse_args(argv)
+    mu = encode(load_model(), load_split(None, "test").images)[0]
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
+        chromium = browser.launch(pw)
+        start = time.perf_counter()
+        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, healthy_after):
+            ready = []
+            for _ in range(2):
+                context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(url)
+                browser.wait_until_ready(page)
+                ready.append(time.perf_counter() - t0)
+                if len(ready) == 1:
+                    print(f"server process start to healthy: {healthy_after:.2f} s")
+                    print(
+                        f"healthy to fully drawn page, first visit (loads the model): {ready[0]:.2f} s"
+                    )
+                else:
+                    print(f"fully drawn page, later visit: {ready[1]:.2f} s")
+                    summary(
+                        "slider key press to new decoded image", slider_to_image(page, args.repeats)
+                    )
+                    summary(
+                        "pad pointer move to redrawn digit (decode + draw)",
+                        pad_redraw(page, 10 * args.repeats),
+                    )
+                    summary(
+                        "scatter click to reconstruction shown",
+                        click_to_reconstruction(page, mu, args.repeats),
+                    )
+                if len(ready) == 1:
+                    context.close()
+        print(f"total benchmark time {time.perf_counter() - start:.0f} s")
+        chromium.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""Inference helpers on the shipped model and real test digits."""
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core import (
+    decode,
+    elbo_terms,
+    encode,
+    exact_log_px,
+    grid_axis,
+    iwae_log_px,
+    load_model,
+    load_split,
+    manifold,
+)
+from vae_core.inference import decoder_layers
+from vae_core.model import VAE, VAEConfig
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def digits():
+    test = load_split(None, "test")
+    return test.images[:64], test.labels[:64]
+
+
+def test_load_model_gives_the_shipped_default_in_eval_mode(model):
+    assert isinstance(model, VAE) and not model.training
+    assert model.config == VAEConfig()
+
+
+def test_elbo_below_iwae_below_exact_log_likelihood(model, digits):
+    images, _ = digits
+    elbo = -elbo_terms(model, images, samples=200)["neg_elbo"]
+    iwae_10 = iwae_log_px(model, images, k=10)
+    iwae_500 = iwae_log_px(model, images, k=500)
+    exact = exact_log_px(model, images, n=500)
+    # Up to the Monte Carlo error of each estimate (a fraction of a nat per image).
+    assert np.all(elbo <= iwae_500 + 0.3)
+    assert np.all(iwae_500 <= exact + 0.3)
+    assert elbo.mean() < iwae_10.mean() < iwae_500.mean() <= exact.mean() + 0.05
+    # On average the bound is loose by a few nats, as for any amortised Gaussian posterior.
+    assert 0.5 < exact.mean() - elbo.mean() < 10
+
+
+def test_exact_log_likelihood_has_converged_in_the_grid(model, digits):
+    images, _ = digits
+    coarse, fine = exact_log_px(model, images, n=300), exact_log_px(model, images, n=600)
+    np.testing.assert_allclose(coarse, fine, atol=0.05)
+
+
+def test_exact_log_likelihood_matches_brute_force_on_a_toy_model():
+    """A decoder that ignores z has p(x) = p(x|z) for every z: the integral must return it."""
+    torch.manual_seed(0)
+    toy = VAE(VAEConfig(hidden=(8,))).eval()
+    with torch.no_grad():
+        toy.decoder[0].weight.zero_()
+    x = torch.rand(3, 784)
+    logits = toy.decoder(torch.zeros(1, 2))
+    expected = -torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.expand(3, -1), x, reduction="none"
+    ).sum(1)
+    np.testing.assert_allclose(exact_log_px(toy, x, n=200), expected.numpy(), rtol=1e-5)
+
+
+def test_iwae_with_one_sample_is_the_elbo_in_expectation(model, digits):
+    images, _ = digits
+    one = np.mean([iwae_log_px(model, images, k=1, seed=s).mean() for s in range(20)])
+    elbo = -elbo_terms(model, images, samples=50)["neg_elbo"].mean()
+    assert one == pytest.approx(elbo, abs=0.5)
+
+
+def test_elbo_terms_are_consistent_and_deterministic_for_a_seed(model, digits):
+    images, _ = digits
+    a = elbo_terms(model, images, samples=3, seed=1)
+    b = elbo_terms(model, images, samples=3, seed=1)
+    for name in ("reconstruction", "kl", "neg_elbo"):
+        assert a[name].shape == (64,)
+        np.testing.assert_array_equal(a[name], b[name])
+    np.testing.assert_allclose(a["neg_elbo"], a["reconstruction"] + a["kl"], rtol=1e-6)
+    assert (a["kl"] > 0).all()
+
+
+def test_encode_and_decode_shapes_and_a_round_trip(model, digits):
+    images, labels = digits
+    mu, sigma = encode(model, images)
+    assert mu.shape == sigma.shape == (64, 2) and (sigma > 0).all()
+    recon = decode(model, mu)
+    assert recon.shape == (64, 28, 28) and recon.min() >= 0 and recon.max() <= 1
+    # Reconstructions resemble their inputs more than other digits do.
+    x = images.reshape(64, -1) / 255.0
+    d = ((recon.reshape(64, 1, -1) - x[None]) ** 2).sum(-1)
+    assert (np.argmin(d, axis=1) == np.arange(64)).mean() > 0.5
+
+
+def test_grid_axis_spacings():
+    normal = grid_axis(4)
+    np.testing.assert_allclose(normal, [-1.1503, -0.3186, 0.3186, 1.1503], atol=1e-4)
+    np.testing.assert_allclose(grid_axis(5, "linear", 2.0), [-2, -1, 0, 1, 2])
+    with pytest.raises(ValueError, match="spacing"):
+        grid_axis(4, "log")
+    with pytest.raises(ValueError, match="at least 1"):
+        grid_axis(0)
+
+
+def test_manifold_places_each_decoding_at_its_cell(model):
+    axis = grid_axis(3, "linear", 2.0)
+    picture = manifold(model, axis)
+    assert picture.shape == (84, 84)
+    # Top-left cell: smallest z1, largest z2; bottom-right: largest z1, smallest z2.
+    np.testing.assert_allclose(picture[:28, :28], decode(model, [[-2.0, 2.0]])[0], atol=1e-6)
+    np.testing.assert_allclose(picture[56:, 56:], decode(model, [[2.0, -2.0]])[0], atol=1e-6)
+    np.testing.assert_allclose(picture[:28, 56:], decode(model, [[2.0, 2.0]])[0], atol=1e-6)
+
+
+def test_decoder_layers_rebuild_the_decoder(model):
+    layers = decoder_layers(model)
+    z = np.array([[0.3, -1.2]], dtype=np.float32)
+    h = z
+    for i, (w, b) in enumerate(layers):
+        h = h @ w.T + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0)
+    np.testing.assert_allclose(1 / (1 + np.exp(-h)).reshape(28, 28), decode(model, z)[0], atol=1e-5)
