@@ -91,7 +91,7 @@ def digit_details(_model: VAE, key: str, row: int) -> dict:
     terms = elbo_terms(_model, image[None], samples=SELECTION_SAMPLES, seed=row)
     return {
         "image": image / 255.0,
-        "reconstruction": reconstruction,
+        "reconstructed": reconstruction,
         "mu": mu,
         "sigma": sigma,
         **{name: float(value[0]) for name, value in terms.items()},
@@ -274,7 +274,11 @@ def explorer(model: VAE, key: str) -> None:
         st.slider("z1", *window, step=0.01, key="z1")
         st.slider("z2", *window, step=0.01, key="z2")
         with st.container(key="decoded", horizontal=True, vertical_alignment="center"):
-            st.image(images.png(decode(model, [[ss.z1, ss.z2]])[0], scale=4), width=112)
+            st.image(
+                images.png(decode(model, [[ss.z1, ss.z2]])[0], scale=4),
+                width=112,
+                output_format="PNG",
+            )
             st.markdown(f"**decoded at**  \nz = ({ss.z1:.2f}, {ss.z2:.2f})")
     with right, st.container(key="selection"):
         selection_panel(model, key)
@@ -295,15 +299,15 @@ def selection_panel(model: VAE, key: str) -> None:
         pictures,
         (
             (images.png(d["image"], scale=4), "input"),
-            (images.png(d["reconstruction"], scale=4), "reconstruction"),
+            (images.png(d["reconstructed"], scale=4), "reconstruction"),
             (
-                images.png(images.difference_rgb(d["image"], d["reconstruction"]), scale=4),
+                images.png(images.difference_rgb(d["image"], d["reconstructed"]), scale=4),
                 "difference",
             ),
         ),
         strict=True,
     ):
-        column.image(picture, caption=caption, width="stretch")
+        column.image(picture, caption=caption, width="stretch", output_format="PNG")
     st.markdown(
         f"mean μ = ({d['mu'][0]:.2f}, {d['mu'][1]:.2f})  \n"
         f"std σ = ({d['sigma'][0]:.3f}, {d['sigma'][1]:.3f})  \n"

@@ -21,7 +21,9 @@ def main(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         chromium = browser.launch(pw)
-        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache, "STREAMLIT_THEME_BASE": theme}) as (url, _):
+        with browser.streamlit_server(
+            {"VAE_EXPLORER_CACHE": cache, "STREAMLIT_THEME_BASE": theme}
+        ) as (url, _):
             page = chromium.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             browser.wait_until_ready(page)

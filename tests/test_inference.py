@@ -1,5 +1,7 @@
 """Inference helpers on the shipped model and real test digits."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +18,7 @@ from vae_core import (
     manifold,
 )
 from vae_core.inference import decoder_layers
-from vae_core.model import VAE, VAEConfig
+from vae_core.model import VAE, VAEConfig, bernoulli_log_likelihood
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +42,40 @@ def test_elbo_below_iwae_below_exact_log_likelihood(model, digits):
     elbo = -elbo_terms(model, images, samples=200)["neg_elbo"]
     iwae_10 = iwae_log_px(model, images, k=10)
     iwae_500 = iwae_log_px(model, images, k=500)
-    exact = exact_log_px(model, images, n=500)
-    # Up to the Monte Carlo error of each estimate (a fraction of a nat per image).
-    assert np.all(elbo <= iwae_500 + 0.3)
-    assert np.all(iwae_500 <= exact + 0.3)
+    exact = exact_log_px(model, images)
+    # The ELBO is a bound for every image, up to the Monte Carlo error of its 200-draw mean.
+    assert np.all(elbo <= exact + 1.0)
+    # IWAE is a bound in expectation. Where q(z|x) misses the true posterior's peak, its weights
+    # are heavy-tailed and one estimate can land above log p(x): so, on average, and for most.
     assert elbo.mean() < iwae_10.mean() < iwae_500.mean() <= exact.mean() + 0.05
-    # On average the bound is loose by a few nats, as for any amortised Gaussian posterior.
+    assert np.mean(iwae_500 <= exact + 0.5) >= 0.9
+    assert np.mean(elbo <= iwae_500 + 0.5) >= 0.9
+    # On average the ELBO is loose by a few nats, as for any amortised Gaussian posterior.
     assert 0.5 < exact.mean() - elbo.mean() < 10
 
 
-def test_exact_log_likelihood_has_converged_in_the_grid(model, digits):
+def test_exact_log_likelihood_agrees_with_a_fine_local_grid(model, digits):
+    """Test digit 8: q(z|x) sits 4 sigma off the true posterior peak, a hard case for sampling."""
     images, _ = digits
-    coarse, fine = exact_log_px(model, images, n=300), exact_log_px(model, images, n=600)
-    np.testing.assert_allclose(coarse, fine, atol=0.05)
+    x = torch.tensor(images[8].reshape(1, -1) / 255.0, dtype=torch.float32)
+    mids = (torch.arange(600) + 0.5) / 600 * 0.6 - 0.3  # a 0.001 grid over +-0.3 around the mean
+    mu = torch.tensor(encode(model, images[8:9])[0][0])
+    z = torch.cartesian_prod(mids + mu[0], mids + mu[1])
+    with torch.no_grad():
+        log_joint = bernoulli_log_likelihood(model.decoder(z), x.expand(len(z), -1))
+    log_joint = log_joint - 0.5 * z.pow(2).sum(1) - math.log(2 * math.pi)
+    local = torch.logsumexp(log_joint, 0).item() + 2 * math.log(0.001)
+    assert exact_log_px(model, images[8:9])[0] == pytest.approx(local, abs=0.01)
+
+
+@pytest.mark.slow
+def test_exact_log_likelihood_has_converged_in_the_grid(model, digits):
+    """Test digit 15 has the sharpest posterior of the first 16 (sigma ~0.01)."""
+    images, _ = digits
+    default, fine = exact_log_px(model, images[:16]), exact_log_px(model, images[:16], n=1500)
+    np.testing.assert_allclose(default, fine, atol=0.02)
+    coarse = exact_log_px(model, images[:16], n=400)
+    assert np.abs(coarse - fine).max() > 0.1  # the test can tell a too-coarse grid
 
 
 def test_exact_log_likelihood_matches_brute_force_on_a_toy_model():
@@ -66,7 +89,7 @@ def test_exact_log_likelihood_matches_brute_force_on_a_toy_model():
     expected = -torch.nn.functional.binary_cross_entropy_with_logits(
         logits.expand(3, -1), x, reduction="none"
     ).sum(1)
-    np.testing.assert_allclose(exact_log_px(toy, x, n=200), expected.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(exact_log_px(toy, x, n=200), expected.detach().numpy(), rtol=1e-5)
 
 
 def test_iwae_with_one_sample_is_the_elbo_in_expectation(model, digits):
