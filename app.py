@@ -106,7 +106,7 @@ def manifold_pictures(
     axis = grid_axis(n, spacing, extent)
     grid = manifold(_model, axis)
     plane = images.manifold_on_plane(grid, axis, *window, size=560)
-    return images.png(grid), images.png(np.nan_to_num(plane, nan=0.0))
+    return images.png(grid), images.png(plane)
 
 
 # ---------------------------------------------------------------- state
@@ -249,9 +249,12 @@ def explorer(model: VAE, key: str) -> None:
     if row is not None:
         ss.selected_row = row
     for name in ("z1", "z2"):
-        ss[name] = float(np.clip(ss[name], *window))
+        # Written only when out of range: writing a widget's value from code overrides what the
+        # browser sent meanwhile, and would swallow fast key presses.
+        if not window[0] <= ss[name] <= window[1]:
+            ss[name] = float(np.clip(ss[name], *window))
 
-    left, middle, right = st.columns([4.2, 3.3, 2.8], gap="medium")
+    left, middle, right = st.columns([4.6, 3.0, 2.6], gap="medium")
     with left:
         selected = None
         if ss.selected_row is not None:
@@ -331,7 +334,7 @@ def pad_component():
 def manifold_section(model: VAE, key: str) -> None:
     mu, _ = codes(model, key)
     window = figures.plane_range(mu)
-    plot, controls = st.columns([4.2, 6.1], gap="medium")
+    plot, controls = st.columns([4.6, 5.6], gap="medium")
     with controls:
         st.subheader("Manifold")
         st.caption(
@@ -388,8 +391,17 @@ def explanation() -> None:
 # ---------------------------------------------------------------- the page
 
 
+# Less white space above and beside the page, so the main views fit a 1400x1000 window.
+PAGE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding: 2.2rem 1.5rem 1rem 1.5rem; }
+</style>
+"""
+
+
 def main() -> None:
     init_state()
+    st.html(PAGE_CSS)
     st.markdown(
         "### VAE latent explorer  \n"
         "<span style='opacity:0.75'>10,000 MNIST test digits where the encoder puts them; "

@@ -52,7 +52,7 @@ WAIT_TEXT_JS = """
 
 
 def slider_to_image(page, repeats: int) -> list[float]:
-    handle = page.locator(".st-key-z1 [role='slider']")
+    handle = page.locator(".st-key-z1 input[type=range]")
     handle.focus()
     times = []
     for i in range(repeats):

@@ -34,17 +34,11 @@ def plane_range(
     return -r, r
 
 
-def _square_axes(fig: go.Figure, lo: float, hi: float, height: int) -> go.Figure:
-    fig.update_xaxes(range=[lo, hi], title_text="z1", zeroline=False, constrain="domain")
-    fig.update_yaxes(
-        range=[lo, hi],
-        title_text="z2",
-        zeroline=False,
-        scaleanchor="x",
-        scaleratio=1,
-        constrain="domain",
-    )
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10))
+def _square_axes(fig: go.Figure, lo: float, hi: float, height: int, grid: bool = True) -> go.Figure:
+    common = dict(range=[lo, hi], zeroline=False, showgrid=grid, constrain="domain")
+    fig.update_xaxes(title_text="z1", **common)
+    fig.update_yaxes(title_text="z2", scaleanchor="x", scaleratio=1, **common)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
@@ -56,10 +50,14 @@ def ellipse(
     return centre[0] + radii[0] * np.cos(t), centre[1] + radii[1] * np.sin(t)
 
 
-def _haloed(fig: go.Figure, trace: go.Scatter, name: str) -> None:
-    """Add `trace` as a dark stroke over a wider white copy of itself."""
+def _haloed(fig: go.Figure, trace: go.Scattergl, name: str) -> None:
+    """Add `trace` as a dark stroke over a wider white copy of itself.
+
+    WebGL like the digits' traces, since plotly draws WebGL above SVG: an SVG marker would
+    disappear under the points.
+    """
     for colour, extra in ((HALO_COLOUR, 2.5), (MARKER_COLOUR, 0.0)):
-        t = go.Scatter(trace)
+        t = go.Scattergl(trace)
         t.update(name=name if colour == MARKER_COLOUR else f"{name} halo", showlegend=False)
         if colour == HALO_COLOUR:
             t.update(hoverinfo="skip", hovertemplate=None)
@@ -107,12 +105,12 @@ def latent_scatter(
             x, y = ellipse(centre, k * sigma)
             _haloed(
                 fig,
-                go.Scatter(x=x, y=y, mode="lines", line=dict(width=1.5, dash=dash)),
+                go.Scattergl(x=x, y=y, mode="lines", line=dict(width=1.5, dash=dash)),
                 f"{k} sigma",
             )
         _haloed(
             fig,
-            go.Scatter(
+            go.Scattergl(
                 x=[centre[0]],
                 y=[centre[1]],
                 mode="markers",
@@ -122,18 +120,26 @@ def latent_scatter(
         )
     _haloed(
         fig,
-        go.Scatter(
+        go.Scattergl(
             x=[current[0]],
             y=[current[1]],
             mode="markers",
-            marker=dict(symbol="x-thin", size=16),
+            marker=dict(symbol="x-thin-open", size=16),
             hovertemplate="current point<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
         ),
         "current point",
     )
     fig.update_layout(
         uirevision="latent",  # keeps zoom and legend toggles across reruns
-        legend=dict(title_text="digit", itemclick="toggle", itemdoubleclick="toggleothers"),
+        legend=dict(
+            title_text="digit",
+            orientation="h",
+            yanchor="bottom",
+            y=1.0,
+            x=0,
+            itemclick="toggle",
+            itemdoubleclick="toggleothers",
+        ),
         dragmode="pan",
         clickmode="event+select",
     )
@@ -169,7 +175,7 @@ def manifold_figure(
             showlegend=False,
         )
     )
-    return _square_axes(fig, lo, hi, height)
+    return _square_axes(fig, lo, hi, height, grid=False)
 
 
 def loss_curves(history: list[dict], height: int = 260) -> go.Figure:

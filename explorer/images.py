@@ -14,8 +14,17 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def png(image: np.ndarray, scale: int = 1) -> bytes:
-    """A grey (H, W) float image or an RGB (H, W, 3) uint8 image as PNG, upscaled without blur."""
-    array = image if image.dtype == np.uint8 else to_uint8(image)
+    """A grey (H, W) float image or an RGB (H, W, 3) uint8 image as PNG, upscaled without blur.
+
+    NaN pixels of a float image come out transparent.
+    """
+    if image.dtype == np.uint8:
+        array = image
+    elif np.isnan(image).any():
+        grey = to_uint8(np.nan_to_num(image, nan=0.0))
+        array = np.stack([grey, grey, grey, np.where(np.isnan(image), 0, 255).astype(np.uint8)], -1)
+    else:
+        array = to_uint8(image)
     if scale > 1:
         array = array.repeat(scale, axis=0).repeat(scale, axis=1)
     buffer = io.BytesIO()

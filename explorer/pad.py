@@ -42,7 +42,7 @@ canvas.cursor { pointer-events: none; }
 .side { display: flex; flex-direction: column; gap: 6px; flex: 1 1 auto; min-width: 0; }
 canvas.digit { width: 100%; aspect-ratio: 1; image-rendering: pixelated;
                border: 1px solid rgba(128,128,128,0.5); background: #000; }
-.readout { font-family: monospace; font-size: 0.9rem; color: var(--st-text-color, inherit); }
+.readout { font-family: monospace; font-size: 0.8rem; color: var(--st-text-color, inherit); }
 .hint { font-size: 0.75rem; opacity: 0.7; color: var(--st-text-color, inherit); }
 """
 

@@ -29,6 +29,11 @@ def chromium():
 def page(server, chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    # Every message the page sends to the server, recorded from the first connection on.
+    page.sent_frames = []
+    page.on(
+        "websocket", lambda ws: ws.on("framesent", lambda frame: page.sent_frames.append(frame))
+    )
     page.goto(server)
     browser.wait_until_ready(page)
     yield page
@@ -43,7 +48,7 @@ def default_codes():
 
 
 def slider_value(page, key: str) -> float:
-    return float(page.locator(f".st-key-{key} [role='slider']").get_attribute("aria-valuenow"))
+    return float(page.locator(f".st-key-{key} input[type=range]").evaluate("el => el.value"))
 
 
 def isolated_point(mu: np.ndarray) -> int:
@@ -62,7 +67,8 @@ def test_click_a_scatter_point_and_see_its_reconstruction(page, default_codes):
     page.mouse.click(x, y)
     selection = page.locator(".st-key-selection")
     selection.get_by_text(f"Test image #{row}:").wait_for(timeout=20_000)
-    assert selection.locator("img").count() == 3
+    # Input, reconstruction and difference.
+    page.wait_for_function("() => document.querySelectorAll('.st-key-selection img').length === 3")
     assert "−ELBO" in selection.inner_text()
     # The posterior ellipses are drawn on the scatter around the clicked digit's mean.
     names = page.evaluate(
@@ -74,7 +80,7 @@ def test_click_a_scatter_point_and_see_its_reconstruction(page, default_codes):
 def test_keyboard_on_a_slider_changes_the_decoded_digit(page):
     image = page.locator(".st-key-decoded img")
     before = image.get_attribute("src")
-    handle = page.locator(".st-key-z1 [role='slider']")
+    handle = page.locator(".st-key-z1 input[type=range]")
     handle.focus()
     for _ in range(5):
         handle.press("ArrowRight")
@@ -108,8 +114,7 @@ def test_pad_decodes_under_the_pointer_in_the_browser_then_release_moves_the_sli
     from vae_core import decode, load_model
 
     model = load_model()
-    sent = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    sent = page.sent_frames
     pad_root = page.locator(".st-key-latent_pad .pad")
     box = page.locator(".st-key-latent_pad canvas.map").bounding_box()
     page.wait_for_timeout(500)
@@ -135,8 +140,8 @@ def test_pad_decodes_under_the_pointer_in_the_browser_then_release_moves_the_sli
     page.mouse.up()
     z1, z2 = (float(v) for v in pad_root.get_attribute("data-z").split(","))
     page.wait_for_function(
-        "(z) => { const s = document.querySelector(\".st-key-z1 [role='slider']\");"
-        " return s && Math.abs(Number(s.getAttribute('aria-valuenow')) - z) < 0.011; }",
+        "(z) => { const s = document.querySelector('.st-key-z1 input[type=range]');"
+        " return s && Math.abs(Number(s.value) - z) < 0.011; }",
         arg=z1,
         timeout=20_000,
     )

@@ -76,7 +76,7 @@ def test_scatter_carries_dataset_rows_and_marks_the_point_and_selection():
     mu = rng.normal(size=(200, 2)).astype(np.float32)
     labels = rng.integers(0, 10, size=200)
     fig = figures.latent_scatter(mu, labels, (-4, 4), (0.5, -1.0), (mu[7], np.array([0.1, 0.2])))
-    digits = [t for t in fig.data if t.type == "scattergl"]
+    digits = [t for t in fig.data if t.showlegend is not False]
     assert [t.name for t in digits] == [str(d) for d in range(10)]
     for d, trace in enumerate(digits):
         rows = np.asarray(trace.customdata)
