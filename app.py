@@ -255,6 +255,21 @@ def explorer(model: VAE, key: str) -> None:
             ss[name] = float(np.clip(ss[name], *window))
 
     left, middle, right = st.columns([4.6, 3.0, 2.6], gap="medium")
+    # Filled out of page order: what a slider or a click changes (the decoded digit, the
+    # selection) is computed and sent first; the scatter and the pad, the heaviest, last.
+    with middle:
+        pad_slot = st.container()
+        st.slider("z1", *window, step=0.01, key="z1")
+        st.slider("z2", *window, step=0.01, key="z2")
+        with st.container(key="decoded", horizontal=True, vertical_alignment="center"):
+            st.image(
+                images.png(decode(model, [[ss.z1, ss.z2]])[0], scale=4),
+                width=112,
+                output_format="PNG",
+            )
+            st.markdown(f"**decoded at**  \nz = ({ss.z1:.2f}, {ss.z2:.2f})")
+    with right, st.container(key="selection"):
+        selection_panel(model, key)
     with left:
         selected = None
         if ss.selected_row is not None:
@@ -267,24 +282,13 @@ def explorer(model: VAE, key: str) -> None:
             selection_mode="points",
             config={"displaylogo": False},
         )
-    with middle:
+    with pad_slot:
         pad_component()(
             key="latent_pad",
             data=pad_payload(model, key),
             default={"z": None},
             on_z_change=on_pad_release,
         )
-        st.slider("z1", *window, step=0.01, key="z1")
-        st.slider("z2", *window, step=0.01, key="z2")
-        with st.container(key="decoded", horizontal=True, vertical_alignment="center"):
-            st.image(
-                images.png(decode(model, [[ss.z1, ss.z2]])[0], scale=4),
-                width=112,
-                output_format="PNG",
-            )
-            st.markdown(f"**decoded at**  \nz = ({ss.z1:.2f}, {ss.z2:.2f})")
-    with right, st.container(key="selection"):
-        selection_panel(model, key)
 
 
 def selection_panel(model: VAE, key: str) -> None:

@@ -21,34 +21,39 @@ from playwright.sync_api import sync_playwright
 from tests import browser
 from vae_core import encode, load_model, load_split
 
-# Resolves with the page-clock time at which the element's attribute differs from `before`.
+# Sets window.__changedAt to the page-clock time at which the predicate `done` first holds.
 WATCH_JS = """
-([selector, attribute, before]) => new Promise((resolve) => {
+(done) => {
+  window.__changedAt = null;
+  const check = new Function("return (" + done + ")()");
   const observer = new MutationObserver(() => {
-    const el = document.querySelector(selector);
-    if (el && el.getAttribute(attribute) !== before) {
-      observer.disconnect();
-      resolve(performance.now());
-    }
+    if (check()) { observer.disconnect(); window.__changedAt = performance.now(); }
   });
-  observer.observe(document.body, {subtree: true, childList: true, attributes: true});
-})
+  observer.observe(document.body,
+                   {subtree: true, childList: true, attributes: true, characterData: true});
+}
 """
 
+# Sets window.__eventAt to the page-clock time of the next event of a type.
 MARK_EVENT_JS = """
-(type) => { window.__eventAt = null;
-  window.addEventListener(type, () => { if (window.__eventAt === null) window.__eventAt = performance.now(); },
-                          {capture: true, once: true}); }
+(type) => {
+  window.__eventAt = null;
+  window.addEventListener(type, () => {
+    if (window.__eventAt === null) window.__eventAt = performance.now();
+  }, {capture: true, once: true});
+}
 """
 
-WAIT_TEXT_JS = """
-([selector, text]) => new Promise((resolve) => {
-  const done = () => { const el = document.querySelector(selector);
-    return el && el.innerText.includes(text); };
-  const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(performance.now()); } });
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
-})
-"""
+
+def timed(page, event: str, done_js: str, action) -> float:
+    """Milliseconds from the `event` that `action` causes to the page state `done_js`."""
+    page.evaluate(MARK_EVENT_JS, event)
+    page.evaluate(WATCH_JS, done_js)
+    action()
+    page.wait_for_function(
+        "() => window.__changedAt !== null && window.__eventAt !== null", timeout=30_000
+    )
+    return page.evaluate("() => window.__changedAt - window.__eventAt")
 
 
 def slider_to_image(page, repeats: int) -> list[float]:
@@ -58,11 +63,11 @@ def slider_to_image(page, repeats: int) -> list[float]:
     for i in range(repeats):
         key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
         before = page.locator(".st-key-decoded img").get_attribute("src")
-        watch = page.evaluate_handle(WATCH_JS, [".st-key-decoded img", "src", before])
-        page.evaluate(MARK_EVENT_JS, "keydown")
-        handle.press(key)
-        changed = page.evaluate("(p) => p", watch)
-        times.append(changed - page.evaluate("() => window.__eventAt"))
+        done = (
+            "() => { const i = document.querySelector('.st-key-decoded img');"
+            f" return i && i.getAttribute('src') !== '{before}'; }}"
+        )
+        times.append(timed(page, "keydown", done, lambda key=key: handle.press(key)))
         page.wait_for_timeout(300)
     return times
 
@@ -93,18 +98,21 @@ def click_to_reconstruction(page, mu: np.ndarray, repeats: int) -> list[float]:
         x, y = browser.point_pixel(page, *map(float, mu[row]))
         page.mouse.move(x, y)
         page.wait_for_timeout(200)
-        shown = page.evaluate_handle(WAIT_TEXT_JS, [".st-key-selection", f"Test image #{row}:"])
-        page.evaluate(MARK_EVENT_JS, "mousedown")
-        page.mouse.click(x, y)
-        times.append(page.evaluate("(p) => p", shown) - page.evaluate("() => window.__eventAt"))
+        done = (
+            "() => { const s = document.querySelector('.st-key-selection');"
+            f" return !!s && s.innerText.includes('Test image #{row}:')"
+            " && s.querySelectorAll('img').length === 3; }"
+        )
+        times.append(timed(page, "mousedown", done, lambda x=x, y=y: page.mouse.click(x, y)))
         page.wait_for_timeout(500)
     return times
 
 
-def summary(name: str, values: list[float], unit: str = "ms") -> None:
+def summary(name: str, values: list[float]) -> None:
     print(
-        f"{name}: median {statistics.median(values):.1f} {unit}, "
-        f"min {min(values):.1f}, max {max(values):.1f} (n={len(values)})"
+        f"{name}: median {statistics.median(values):.2f} ms, "
+        f"min {min(values):.2f}, max {max(values):.2f} (n={len(values)})",
+        flush=True,
     )
 
 
@@ -117,37 +125,21 @@ def main(argv: list[str] | None = None) -> int:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         chromium = browser.launch(pw)
-        start = time.perf_counter()
         with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, healthy_after):
-            ready = []
-            for _ in range(2):
+            print(f"server process start to healthy: {healthy_after:.2f} s")
+            for visit in ("first visit (loads the model)", "later visit"):
                 context = chromium.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
-                t0 = time.perf_counter()
+                start = time.perf_counter()
                 page.goto(url)
                 browser.wait_until_ready(page)
-                ready.append(time.perf_counter() - t0)
-                if len(ready) == 1:
-                    print(f"server process start to healthy: {healthy_after:.2f} s")
-                    print(
-                        f"healthy to fully drawn page, first visit (loads the model): {ready[0]:.2f} s"
-                    )
-                else:
-                    print(f"fully drawn page, later visit: {ready[1]:.2f} s")
-                    summary(
-                        "slider key press to new decoded image", slider_to_image(page, args.repeats)
-                    )
-                    summary(
-                        "pad pointer move to redrawn digit (decode + draw)",
-                        pad_redraw(page, 10 * args.repeats),
-                    )
-                    summary(
-                        "scatter click to reconstruction shown",
-                        click_to_reconstruction(page, mu, args.repeats),
-                    )
-                if len(ready) == 1:
-                    context.close()
-        print(f"total benchmark time {time.perf_counter() - start:.0f} s")
+                print(f"healthy to fully drawn page, {visit}: {time.perf_counter() - start:.2f} s")
+            summary("slider key press to new decoded image", slider_to_image(page, args.repeats))
+            summary("pad pointer move to redrawn digit", pad_redraw(page, 10 * args.repeats))
+            summary(
+                "scatter click to reconstruction shown",
+                click_to_reconstruction(page, mu, args.repeats),
+            )
         chromium.close()
     return 0
 

@@ -34,12 +34,16 @@ def plane_range(
     return -r, r
 
 
-def _square_axes(fig: go.Figure, lo: float, hi: float, height: int, grid: bool = True) -> go.Figure:
-    common = dict(range=[lo, hi], zeroline=False, showgrid=grid, constrain="domain")
-    fig.update_xaxes(title_text="z1", **common)
-    fig.update_yaxes(title_text="z2", scaleanchor="x", scaleratio=1, **common)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+def _square_layout(window: tuple[float, float], height: int, grid: bool = True, **extra) -> dict:
+    """Equal scales on z1 and z2 over the same window, so figures can be read side by side."""
+    axis = dict(range=list(window), zeroline=False, showgrid=grid, constrain="domain")
+    return dict(
+        xaxis=dict(title_text="z1", **axis),
+        yaxis=dict(title_text="z2", scaleanchor="x", scaleratio=1, **axis),
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
+        **extra,
+    )
 
 
 def ellipse(
@@ -50,24 +54,29 @@ def ellipse(
     return centre[0] + radii[0] * np.cos(t), centre[1] + radii[1] * np.sin(t)
 
 
-def _haloed(fig: go.Figure, trace: go.Scattergl, name: str) -> None:
-    """Add `trace` as a dark stroke over a wider white copy of itself.
+def _haloed(trace: dict, name: str) -> list[go.Scattergl]:
+    """`trace` as a dark stroke over a wider white copy of itself.
 
     WebGL like the digits' traces, since plotly draws WebGL above SVG: an SVG marker would
     disappear under the points.
     """
-    for colour, extra in ((HALO_COLOUR, 2.5), (MARKER_COLOUR, 0.0)):
-        t = go.Scattergl(trace)
-        t.update(name=name if colour == MARKER_COLOUR else f"{name} halo", showlegend=False)
-        if colour == HALO_COLOUR:
-            t.update(hoverinfo="skip", hovertemplate=None)
-        elif t.hovertemplate is None:
-            t.update(hoverinfo="skip")
-        if "lines" in t.mode:
-            t.update(line=dict(color=colour, width=t.line.width + extra))
-        else:
-            t.update(marker=dict(color=colour, line=dict(color=colour, width=2 + extra)))
-        fig.add_trace(t)
+    halo, stroke = dict(trace), dict(trace)
+    width = trace.get("line", {}).get("width", 2)
+    if "lines" in trace["mode"]:
+        halo["line"] = dict(trace["line"], color=HALO_COLOUR, width=width + 2.5)
+        stroke["line"] = dict(trace["line"], color=MARKER_COLOUR)
+    else:
+        halo["marker"] = dict(
+            trace["marker"], color=HALO_COLOUR, line=dict(color=HALO_COLOUR, width=4.5)
+        )
+        stroke["marker"] = dict(
+            trace["marker"], color=MARKER_COLOUR, line=dict(color=MARKER_COLOUR, width=2)
+        )
+    halo.update(name=f"{name} halo", hoverinfo="skip", hovertemplate=None)
+    stroke.update(name=name)
+    if "hovertemplate" not in trace:
+        stroke["hoverinfo"] = "skip"
+    return [go.Scattergl(showlegend=False, **halo), go.Scattergl(showlegend=False, **stroke)]
 
 
 def latent_scatter(
@@ -82,12 +91,13 @@ def latent_scatter(
 
     Each point carries its dataset row in customdata, since selections count points within a
     trace. `selected` is the (mean, sigma) of a clicked digit, drawn with 1 and 2 sigma ellipses.
+    The figure is built in one go: plotly's add_trace copies the whole figure each time.
     """
-    fig = go.Figure()
     rows = np.arange(len(mu))
+    traces = []
     for digit in range(10):
         mask = labels == digit
-        fig.add_trace(
+        traces.append(
             go.Scattergl(
                 x=mu[mask, 0],
                 y=mu[mask, 1],
@@ -103,47 +113,38 @@ def latent_scatter(
         centre, sigma = selected
         for k, dash in ((1, "solid"), (2, "dot")):
             x, y = ellipse(centre, k * sigma)
-            _haloed(
-                fig,
-                go.Scattergl(x=x, y=y, mode="lines", line=dict(width=1.5, dash=dash)),
-                f"{k} sigma",
-            )
-        _haloed(
-            fig,
-            go.Scattergl(
-                x=[centre[0]],
-                y=[centre[1]],
-                mode="markers",
-                marker=dict(size=11, symbol="circle-open"),
-            ),
-            "selected mean",
+            line = dict(width=1.5, dash=dash)
+            traces += _haloed(dict(x=x, y=y, mode="lines", line=line), f"{k} sigma")
+        mean = dict(
+            x=[centre[0]], y=[centre[1]], mode="markers", marker=dict(size=11, symbol="circle-open")
         )
-    _haloed(
-        fig,
-        go.Scattergl(
-            x=[current[0]],
-            y=[current[1]],
-            mode="markers",
-            marker=dict(symbol="x-thin-open", size=16),
-            hovertemplate="current point<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-        ),
-        "current point",
+        traces += _haloed(mean, "selected mean")
+    marker = dict(
+        x=[current[0]],
+        y=[current[1]],
+        mode="markers",
+        marker=dict(symbol="x-thin-open", size=16),
+        hovertemplate="current point<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
     )
-    fig.update_layout(
+    traces += _haloed(marker, "current point")
+    legend = dict(
+        title_text="digit",
+        orientation="h",
+        yanchor="bottom",
+        y=1.0,
+        x=0,
+        itemclick="toggle",
+        itemdoubleclick="toggleothers",
+    )
+    layout = _square_layout(
+        window,
+        height,
         uirevision="latent",  # keeps zoom and legend toggles across reruns
-        legend=dict(
-            title_text="digit",
-            orientation="h",
-            yanchor="bottom",
-            y=1.0,
-            x=0,
-            itemclick="toggle",
-            itemdoubleclick="toggleothers",
-        ),
+        legend=legend,
         dragmode="pan",
         clickmode="event+select",
     )
-    return _square_axes(fig, *window, height)
+    return go.Figure(data=traces, layout=layout)
 
 
 def manifold_figure(
@@ -151,10 +152,8 @@ def manifold_figure(
 ) -> go.Figure:
     """The decoded grid laid on the latent plane with the scatter's axes and scale."""
     lo, hi = window
-    uri = "data:image/png;base64," + base64.b64encode(picture_png).decode()
-    fig = go.Figure()
-    fig.add_layout_image(
-        source=uri,
+    image = dict(
+        source="data:image/png;base64," + base64.b64encode(picture_png).decode(),
         xref="x",
         yref="y",
         x=lo,
@@ -164,18 +163,18 @@ def manifold_figure(
         sizing="stretch",
         layer="below",
     )
-    # An invisible trace so the axes exist and hovering reads off z.
-    fig.add_trace(
-        go.Scatter(
-            x=[lo, hi],
-            y=[lo, hi],
-            mode="markers",
-            marker=dict(opacity=0),
-            hoverinfo="skip",
-            showlegend=False,
-        )
+    # An invisible trace so the axes exist.
+    frame = go.Scatter(
+        x=[lo, hi],
+        y=[lo, hi],
+        mode="markers",
+        marker=dict(opacity=0),
+        hoverinfo="skip",
+        showlegend=False,
     )
-    return _square_axes(fig, lo, hi, height, grid=False)
+    return go.Figure(
+        data=[frame], layout=_square_layout(window, height, grid=False, images=[image])
+    )
 
 
 def loss_curves(history: list[dict], height: int = 260) -> go.Figure:

@@ -154,3 +154,16 @@ def test_a_failed_training_is_shown_as_an_error(monkeypatch):
     assert "hidden [512, 512]" in showing(at)  # still the default model
     at.button(key="dismiss_error").click().run()
     assert not at.error
+
+
+def test_manifold_controls_rerender_the_grid_and_offer_a_png():
+    at = run_app()
+    download = at.get_by_key("manifold_png")
+    assert download is not None
+    at.slider(key="manifold_n").set_value(30).run()
+    at.radio(key="manifold_spacing").set_value("linear").run()
+    at.slider(key="manifold_extent").set_value(2.0).run()
+    assert not at.exception
+    assert at.get_by_key("manifold") is not None
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the 30×30 grid (PNG)" in labels
