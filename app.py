@@ -429,7 +429,8 @@ def main() -> None:
     explorer(model, key)
     manifold_section(model, key)
     explanation()
-    with st.expander("Training curves of this model"):
+    # A toggle, not an expander: a collapsed expander would still draw the chart at page load.
+    if st.toggle("Show the training curves of this model", key="show_curves"):
         st.plotly_chart(figures.loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
     st.caption(
         "Data: MNIST (Y. LeCun, C. Cortes, C. J. C. Burges), CC BY-SA 3.0. "

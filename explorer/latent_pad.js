@@ -5,9 +5,15 @@
 // Decoder weights, parsed once per model: re-mounts with the same model reuse them.
 const modelCache = new Map();
 
+function bytes(base64) {
+  const text = atob(base64);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
 function floats(base64) {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
+  return new Float32Array(bytes(base64).buffer);
 }
 
 export function parseLayers(spec) {
@@ -50,7 +56,7 @@ function drawBackground(canvas, data) {
   ctx.fillRect(0, 0, width, height);
   const xs = floats(data.points_x);
   const ys = floats(data.points_y);
-  const labels = Uint8Array.from(atob(data.labels), (c) => c.charCodeAt(0));
+  const labels = bytes(data.labels);
   ctx.globalAlpha = 0.55;
   for (let i = 0; i < xs.length; i++) {
     ctx.fillStyle = COLORS[labels[i]];
