@@ -6,8 +6,8 @@ The reference is pytorch/examples' VAE set-up with a 2-D latent: a 784-400-2 MLP
 Adam at 1e-3, torchvision's MNIST dataset and DataLoader (a PIL image and a ToTensor per digit).
 Both run in this one invocation, on the same machine. Each epoch's test negative ELBO is the
 mean over the 10k test digits with one draw of z each (an unbiased estimate; its standard error
-is about 0.1 nats). The reference's seconds count its training steps only; ours also count the
-test evaluation after each epoch.
+is about 0.1 nats). The reference's seconds count its training steps only; ours are wall-clock
+seconds from the call, data loading and each epoch's test evaluation included.
 """
 
 from __future__ import annotations
@@ -103,13 +103,15 @@ def reference(
 
 
 def ours(epochs: int) -> list[tuple[int, float, float]]:
-    """Our loop's own per-epoch report: its seconds include its test evaluation (a handicap)."""
+    """Our loop with the app's settings (width 512, batch 128, peak rate 2e-3), timed on the wall
+    clock from the call: loading the data and the test evaluation after each epoch count too."""
     rows = []
+    start = time.perf_counter()
 
     def on_epoch(r):
-        rows.append((r.epoch, r.seconds, r.test_neg_elbo))
+        rows.append((r.epoch, time.perf_counter() - start, r.test_neg_elbo))
         print(
-            f"  ours      epoch {r.epoch:>2}: {r.seconds:6.1f} s, test -ELBO {r.test_neg_elbo:.2f}",
+            f"  ours      epoch {r.epoch:>2}: {rows[-1][1]:6.1f} s, test -ELBO {r.test_neg_elbo:.2f}",
             flush=True,
         )
 

@@ -84,6 +84,16 @@ def test_tampered_weights_are_detected(model, tmp_path):
         read_checkpoint(path)
 
 
+def test_tampered_metrics_are_detected(model, tmp_path):
+    path = tmp_path / "m.pt"
+    save_checkpoint(model, path, metrics={"test_neg_elbo": 150.0})
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["metrics"]["test_neg_elbo"] = 99.0
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match="do not match its digest"):
+        read_checkpoint(path)
+
+
 def test_tampered_config_is_detected(model, tmp_path):
     path = tmp_path / "m.pt"
     save_checkpoint(model, path)

@@ -245,3 +245,16 @@ def test_cli_help_states_every_default():
     ):
         assert flag in result.stdout
     assert result.stdout.count("(default") >= 11
+
+
+def test_the_shipped_model_is_the_cache_entry_for_the_default_settings(monkeypatch):
+    from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
+    from vae_core.checkpoint import DEFAULT_CHECKPOINT
+
+    assert (
+        cache_module.cached_path(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG) == DEFAULT_CHECKPOINT
+    )
+    monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained the default"))
+    model, checkpoint = get_or_train(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
+    assert checkpoint["metrics"]["test_neg_elbo"] <= 137
+    assert checkpoint["extra"]["train_config"] == DEFAULT_TRAIN_CONFIG.to_dict()

@@ -1,8 +1,8 @@
 """Checkpoints: one plain dict on disk, loaded without unpickling arbitrary objects.
 
 A checkpoint holds the state_dict, the model config as a plain dict, the training config,
-metrics, library versions, and a SHA-256 digest over the config and every tensor's bytes, so
-a truncated, foreign or tampered file is told apart from a good one. It is loaded with
+metrics, library versions, and a SHA-256 digest over all of them and every tensor's bytes,
+so a truncated, foreign or tampered file is told apart from a good one. It is loaded with
 `torch.load(weights_only=True)`, which refuses any pickle that would build other objects.
 """
 
@@ -28,8 +28,11 @@ class CheckpointError(ValueError):
     """A file is not a usable checkpoint of this project."""
 
 
-def _digest(config: dict, state_dict: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+def _digest(checkpoint: dict) -> str:
+    """SHA-256 over every entry but the digest itself: plain values as JSON, tensors as bytes."""
+    plain = {k: v for k, v in checkpoint.items() if k not in ("state_dict", "digest")}
+    h = hashlib.sha256(json.dumps(plain, sort_keys=True).encode())
+    state_dict = checkpoint["state_dict"]
     for name in sorted(state_dict):
         tensor = state_dict[name].detach().cpu().contiguous()
         h.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
@@ -63,17 +66,15 @@ def save_checkpoint(
     model: VAE, path: str | Path, metrics: dict | None = None, extra: dict | None = None
 ) -> None:
     """Write the model atomically. `extra` holds plain values (training config, cache key)."""
-    config = model.config.to_dict()
-    state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     checkpoint = {
         "format": FORMAT,
-        "config": config,
-        "state_dict": state_dict,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "metrics": dict(metrics or {}),
         "extra": dict(extra or {}),
         "versions": {"torch": str(torch.__version__), "python": platform.python_version()},
-        "digest": _digest(config, state_dict),
     }
+    checkpoint["digest"] = _digest(checkpoint)
     atomic_write(Path(path), lambda f: torch.save(checkpoint, f))
 
 
@@ -97,15 +98,16 @@ def read_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(
             f"{path}: not a checkpoint of this project (expected format {FORMAT!r})."
         )
+    missing = {"config", "state_dict", "metrics", "extra", "digest"} - set(checkpoint)
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint lacks its {sorted(missing)} entries.")
     try:
-        config = checkpoint["config"]
-        state_dict = checkpoint["state_dict"]
-        digest = checkpoint["digest"]
-    except KeyError as exc:
-        raise CheckpointError(f"{path}: checkpoint lacks its {exc.args[0]!r} entry.") from exc
-    if _digest(config, state_dict) != digest:
+        intact = _digest(checkpoint) == checkpoint["digest"]
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: checkpoint entries of the wrong kind ({exc}).") from exc
+    if not intact:
         raise CheckpointError(
-            f"{path}: its weights or config do not match its digest; the file was altered or damaged."
+            f"{path}: its contents do not match its digest; the file was altered or damaged."
         )
     return checkpoint
 
