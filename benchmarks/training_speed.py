@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.training_speed", description=__doc__.split("\n")[0]
     )
     p.add_argument(
-        "--epochs", type=int, default=8, help="epochs of our one-cycle run (default: %(default)s)"
+        "--epochs", type=int, default=7, help="epochs of our one-cycle run (default: %(default)s)"
     )
     p.add_argument("--reference-max-epochs", type=int, default=25, help="(default: %(default)s)")
     args = p.parse_args(argv)
