@@ -154,3 +154,23 @@ def test_pad_decodes_under_the_pointer_in_the_browser_then_release_moves_the_sli
         arg=[z1, z2],
         timeout=20_000,
     )
+
+
+def test_a_legend_click_hides_a_digit_and_it_stays_hidden_across_reruns(page):
+    visibility = (
+        f"() => document.querySelector('{browser.SCATTER}')._fullData"
+        ".filter(t => t.showlegend !== false).map(t => String(t.visible))"
+    )
+    assert page.evaluate(visibility) == ["true"] * 10
+    page.locator(f"{browser.SCATTER} .legend .traces").nth(3).locator(".legendtoggle").click()
+    page.wait_for_function(f"() => ({visibility})()[3] === 'legendonly'")
+    before = page.locator(".st-key-decoded img").get_attribute("src")
+    handle = page.locator(".st-key-z2 input[type=range]")
+    handle.focus()
+    handle.press("ArrowUp")  # reruns the explorer, which sends the figure again
+    page.wait_for_function(
+        "(before) => document.querySelector('.st-key-decoded img').getAttribute('src') !== before",
+        arg=before,
+    )
+    page.wait_for_timeout(800)
+    assert page.evaluate(visibility) == ["true"] * 3 + ["legendonly"] + ["true"] * 6
