@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "--grids",
         type=int,
         nargs="+",
-        default=[400, 1000, 1500],
+        default=[400, 1000],
         help="quadrature grid sizes (default: %(default)s)",
     )
     args = p.parse_args(argv)
