@@ -105,7 +105,7 @@ def manifold_pictures(
     """(the grid as a PNG to download, the grid laid on the latent window as a PNG)."""
     axis = grid_axis(n, spacing, extent)
     grid = manifold(_model, axis)
-    plane = images.manifold_on_plane(grid, axis, *window, size=560)
+    plane = images.manifold_on_plane(grid, axis, *window, size=28 * max(n, 24))
     return images.png(grid), images.png(plane)
 
 
@@ -306,15 +306,16 @@ def selection_panel(model: VAE, key: str) -> None:
         pictures,
         (
             (images.png(d["image"], scale=4), "input"),
-            (images.png(d["reconstructed"], scale=4), "reconstruction"),
+            (images.png(d["reconstructed"], scale=4), "recon."),
             (
                 images.png(images.difference_rgb(d["image"], d["reconstructed"]), scale=4),
-                "difference",
+                "diff.",
             ),
         ),
         strict=True,
     ):
         column.image(picture, caption=caption, width="stretch", output_format="PNG")
+    st.caption("diff.: red where the reconstruction adds ink, blue where it misses ink.")
     st.markdown(
         f"mean μ = ({d['mu'][0]:.2f}, {d['mu'][1]:.2f})  \n"
         f"std σ = ({d['sigma'][0]:.3f}, {d['sigma'][1]:.3f})  \n"
@@ -337,13 +338,13 @@ def pad_component():
 @st.fragment
 def manifold_section(model: VAE, key: str) -> None:
     mu, _ = codes(model, key)
-    window = figures.plane_range(mu)
-    plot, controls = st.columns([4.6, 5.6], gap="medium")
+    plot, controls = st.columns([6.2, 3.8], gap="medium")
     with controls:
         st.subheader("Manifold")
         st.caption(
-            "Each cell decodes the centre of its square. With normal spacing the cells hold equal "
-            "prior mass (Kingma & Welling 2014, fig. 4); linear spacing covers a chosen range evenly."
+            "Each digit decodes the centre of its cell, drawn where that cell lies in the latent "
+            "plane. Normal spacing gives every cell the same prior mass (Kingma & Welling 2014, "
+            "fig. 4), so central cells are small; linear spacing covers a range evenly."
         )
         n = st.slider("Grid size n", 5, 40, 20, key="manifold_n")
         spacing = st.radio(
@@ -353,15 +354,24 @@ def manifold_section(model: VAE, key: str) -> None:
             key="manifold_spacing",
             format_func={"normal": "inverse normal CDF", "linear": "linear"}.get,
         )
+        scatter_window = figures.plane_range(mu)
         extent = st.slider(
             "Linear range ±",
             0.5,
-            float(window[1]),
-            min(3.0, float(window[1])),
+            float(scatter_window[1]),
+            min(3.0, float(scatter_window[1])),
             step=0.25,
             key="manifold_extent",
             disabled=spacing != "linear",
         )
+        zoom = st.toggle(
+            "Zoom to the grid",
+            key="manifold_zoom",
+            help="Off: the scatter's window, to read the two together. Same scale either way.",
+        )
+        axis = grid_axis(n, spacing, extent)
+        edge = float(np.abs(images.cell_edges(axis)).max())
+        window = (-edge, edge) if zoom else scatter_window
         grid_png, plane_png = manifold_pictures(model, key, n, spacing, extent, window)
         st.download_button(
             f"Download the {n}×{n} grid (PNG)",
@@ -372,7 +382,7 @@ def manifold_section(model: VAE, key: str) -> None:
             on_click="ignore",
         )
     with plot, st.container(key="manifold"):
-        st.plotly_chart(figures.manifold_figure(plane_png, window, height=470), key="manifold_plot")
+        st.plotly_chart(figures.manifold_figure(plane_png, window, height=640), key="manifold_plot")
 
 
 def explanation() -> None:

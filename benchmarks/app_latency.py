@@ -88,13 +88,8 @@ def pad_redraw(page, moves: int) -> list[float]:
 
 
 def click_to_reconstruction(page, mu: np.ndarray, repeats: int) -> list[float]:
-    # Isolated codes near the centre, so that each click lands on one known point.
-    inner = np.where(np.abs(mu).max(axis=1) < 2.0)[0][:3000]
-    d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
-    d[np.arange(len(inner)), inner] = np.inf
-    rows = inner[np.argsort(-d.min(axis=1))[:repeats]]
     times = []
-    for row in rows:
+    for row in browser.isolated_points(mu, repeats):
         x, y = browser.point_pixel(page, *map(float, mu[row]))
         page.mouse.move(x, y)
         page.wait_for_timeout(200)

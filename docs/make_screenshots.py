@@ -27,7 +27,7 @@ def main(theme: str = "light") -> None:
             page = chromium.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             browser.wait_until_ready(page)
-            row = 3  # a clear 0 in the test set
+            row = browser.isolated_points(mu, 40)[-1]
             x, y = browser.point_pixel(page, *map(float, mu[row]))
             page.mouse.move(x, y)
             page.wait_for_timeout(300)

@@ -122,6 +122,17 @@ def wait_until_ready(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_selector(".st-key-manifold .js-plotly-plot", timeout=timeout_ms)
 
 
+def isolated_points(mu, count: int = 1) -> list[int]:
+    """Rows whose codes lie farthest from any other, within |z| < 2 (well inside the plot), most
+    isolated first: a click on one of them lands on that point alone."""
+    import numpy as np
+
+    inner = np.where(np.abs(mu).max(axis=1) < 2.0)[0][:3000]
+    d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
+    d[np.arange(len(inner)), inner] = np.inf
+    return [int(r) for r in inner[np.argsort(-d.min(axis=1))[:count]]]
+
+
 def point_pixel(page, x: float, y: float) -> tuple[float, float]:
     """Page coordinates of the latent point (x, y) on the scatter, once two readings agree."""
     last = None

@@ -51,16 +51,8 @@ def slider_value(page, key: str) -> float:
     return float(page.locator(f".st-key-{key} input[type=range]").evaluate("el => el.value"))
 
 
-def isolated_point(mu: np.ndarray) -> int:
-    """The code farthest from any other, inside the plot's inner part: one click, one point."""
-    inner = np.where(np.abs(mu).max(axis=1) < 2.0)[0][:4000]
-    d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
-    d[np.arange(len(inner)), inner] = np.inf
-    return int(inner[np.argmax(d.min(axis=1))])
-
-
 def test_click_a_scatter_point_and_see_its_reconstruction(page, default_codes):
-    row = isolated_point(default_codes)
+    row = browser.isolated_points(default_codes)[0]
     x, y = browser.point_pixel(page, *map(float, default_codes[row]))
     page.mouse.move(x, y)
     page.wait_for_timeout(300)
