@@ -119,6 +119,7 @@ def init_state() -> None:
         "z1": 0.0,
         "z2": 0.0,
         "selected_row": None,
+        "digits_shown": list(range(10)),
         "beta": DEFAULT_MODEL_CONFIG.beta,
         "width": DEFAULT_MODEL_CONFIG.hidden[0],
         "epochs": DEFAULT_TRAIN_CONFIG.epochs,
@@ -271,10 +272,20 @@ def explorer(model: VAE, key: str) -> None:
     with right, st.container(key="selection"):
         selection_panel(model, key)
     with left:
+        shown = st.pills(
+            "Digits shown",
+            list(range(10)),
+            selection_mode="multi",
+            key="digits_shown",
+            label_visibility="collapsed",
+            help="Show or hide each digit's codes on the scatter.",
+        )
         selected = None
         if ss.selected_row is not None:
             selected = (mu[ss.selected_row], sigma[ss.selected_row])
-        fig = figures.latent_scatter(mu, labels, window, (ss.z1, ss.z2), selected, height=470)
+        fig = figures.latent_scatter(
+            mu, labels, window, (ss.z1, ss.z2), selected, height=440, shown=frozenset(shown)
+        )
         st.plotly_chart(
             fig,
             key="latent_scatter",

@@ -86,8 +86,13 @@ def latent_scatter(
     current: tuple[float, float],
     selected: tuple[np.ndarray, np.ndarray] | None = None,
     height: int = 520,
+    shown: frozenset[int] = frozenset(range(10)),
 ) -> go.Figure:
     """The codes (posterior means) of the test digits, one WebGL trace per label.
+
+    Digits not in `shown` stay in the legend, greyed. The legend itself does not toggle them:
+    Streamlit re-creates a chart whose figure changes, which would undo a legend click on the
+    next slider move, so the app keeps that choice in a widget instead.
 
     Each point carries its dataset row in customdata, since selections count points within a
     trace. `selected` is the (mean, sigma) of a clicked digit, drawn with 1 and 2 sigma ellipses.
@@ -104,6 +109,7 @@ def latent_scatter(
                 mode="markers",
                 name=str(digit),
                 customdata=rows[mask],
+                visible=True if digit in shown else "legendonly",
                 marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.7),
                 hovertemplate=f"digit {digit}<br>test image #%{{customdata}}"
                 "<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
@@ -133,8 +139,8 @@ def latent_scatter(
         yanchor="bottom",
         y=1.0,
         x=0,
-        itemclick="toggle",
-        itemdoubleclick="toggleothers",
+        itemclick=False,
+        itemdoubleclick=False,
     )
     layout = _square_layout(
         window,

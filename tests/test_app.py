@@ -1,5 +1,6 @@
 """The app through Streamlit's AppTest: rendering, sliders, a scatter selection, training."""
 
+import json
 import time
 from pathlib import Path
 
@@ -167,3 +168,16 @@ def test_manifold_controls_rerender_the_grid_and_offer_a_png():
     assert at.get_by_key("manifold") is not None
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the 30×30 grid (PNG)" in labels
+
+
+def test_hidden_digits_stay_hidden_on_the_scatter():
+    at = run_app()
+    at.pills(key="digits_shown").set_value([0, 1, 2, 4, 5, 6, 7, 8, 9]).run()
+    at.slider(key="z1").set_value(0.5).run()  # a rerun sends the figure again
+    assert not at.exception
+    spec = json.loads(at.get_by_key("latent_scatter").proto.spec)
+    visible = {
+        t["name"]: t.get("visible", True) for t in spec["data"] if t.get("showlegend") is not False
+    }
+    assert visible["3"] == "legendonly"
+    assert all(v is True for name, v in visible.items() if name != "3")
