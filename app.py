@@ -273,18 +273,16 @@ def explorer(model: VAE, key: str) -> None:
         selection_panel(model, key)
     with left:
         shown = st.pills(
-            "Digits shown",
+            "Digits shown (click one to hide or show it)",
             list(range(10)),
             selection_mode="multi",
             key="digits_shown",
-            label_visibility="collapsed",
-            help="Show or hide each digit's codes on the scatter.",
         )
         selected = None
         if ss.selected_row is not None:
             selected = (mu[ss.selected_row], sigma[ss.selected_row])
         fig = figures.latent_scatter(
-            mu, labels, window, (ss.z1, ss.z2), selected, height=440, shown=frozenset(shown)
+            mu, labels, window, (ss.z1, ss.z2), selected, height=430, shown=frozenset(shown)
         )
         st.plotly_chart(
             fig,
