@@ -26,7 +26,7 @@ from vae_core.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from vae_core.data import BUNDLED_MNIST, fingerprint
+from vae_core.data import BUNDLED_MNIST, fingerprint, load_split
 from vae_core.inference import elbo_terms
 from vae_core.model import VAE, VAEConfig
 
@@ -49,6 +49,7 @@ def default_cache_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _fingerprint(directory: str, mtimes: tuple[float, ...]) -> str:
+    """`mtimes` only keys the memo: a file changed on disk is hashed anew."""
     return fingerprint(directory)
 
 
@@ -71,8 +72,6 @@ def cache_key(model_config: VAEConfig, train_config: TrainConfig, data_dir=None)
 
 def test_metrics(model: VAE, data_dir=None) -> dict:
     """Test-set means in nats, averaged over several draws of z."""
-    from vae_core.data import load_split
-
     terms = elbo_terms(model, load_split(data_dir, "test").images, samples=EVAL_SAMPLES)
     return {
         "test_neg_elbo": float(terms["neg_elbo"].mean()),
