@@ -1,8 +1,9 @@
 """What a person waits for in the explorer, measured in headless Chromium on a real server.
 
-    python -m benchmarks.app_latency [--repeats 10]
+    python -m benchmarks.app_latency [--repeats 10] [--starts 5]
 
-Four figures: server up (health check answers) to a fully drawn page with the default model;
+Four figures: server up (health check answers) to a fully drawn page with the default model,
+over several fresh server starts (the first visit pays for Python's imports);
 slider key press to the new decoded image; pad pointer move to the redrawn digit (decode and
 draw, timed in the page); click on a scatter point to its reconstruction shown. Times between
 a browser event and the page change are read off the page's own clock.
@@ -103,9 +104,9 @@ def click_to_reconstruction(page, mu: np.ndarray, repeats: int) -> list[float]:
     return times
 
 
-def summary(name: str, values: list[float]) -> None:
+def summary(name: str, values: list[float], unit: str = "ms") -> None:
     print(
-        f"{name}: median {statistics.median(values):.2f} ms, "
+        f"{name}: median {statistics.median(values):.2f} {unit}, "
         f"min {min(values):.2f}, max {max(values):.2f} (n={len(values)})",
         flush=True,
     )
@@ -116,25 +117,43 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.app_latency", description=__doc__.split("\n")[0]
     )
     p.add_argument("--repeats", type=int, default=10, help="per interaction (default: %(default)s)")
+    p.add_argument(
+        "--starts",
+        type=int,
+        default=5,
+        help="server starts for the page loads (default: %(default)s)",
+    )
     args = p.parse_args(argv)
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         chromium = browser.launch(pw)
-        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, healthy_after):
-            print(f"server process start to healthy: {healthy_after:.2f} s")
-            for visit in ("first visit (loads the model)", "later visit"):
-                context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                start = time.perf_counter()
-                page.goto(url)
-                browser.wait_until_ready(page)
-                print(f"healthy to fully drawn page, {visit}: {time.perf_counter() - start:.2f} s")
-            summary("slider key press to new decoded image", slider_to_image(page, args.repeats))
-            summary("pad pointer move to redrawn digit", pad_redraw(page, 10 * args.repeats))
-            summary(
-                "scatter click to reconstruction shown",
-                click_to_reconstruction(page, mu, args.repeats),
-            )
+        healthy, first, later = [], [], []
+        for server_start in range(args.starts):
+            with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, healthy_after):
+                healthy.append(healthy_after)
+                for visits in (first, later):
+                    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+                    page = context.new_page()
+                    start = time.perf_counter()
+                    page.goto(url)
+                    browser.wait_until_ready(page)
+                    visits.append(time.perf_counter() - start)
+                    if server_start < args.starts - 1:
+                        context.close()
+                if server_start == args.starts - 1:
+                    summary("server process start to healthy", healthy, "s")
+                    summary("healthy to fully drawn page, first visit", first, "s")
+                    summary("fully drawn page, a later visit", later, "s")
+                    summary(
+                        "slider key press to new decoded image", slider_to_image(page, args.repeats)
+                    )
+                    summary(
+                        "pad pointer move to redrawn digit", pad_redraw(page, 10 * args.repeats)
+                    )
+                    summary(
+                        "scatter click to reconstruction shown",
+                        click_to_reconstruction(page, mu, args.repeats),
+                    )
         chromium.close()
     return 0
 
