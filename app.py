@@ -232,12 +232,19 @@ def training_progress() -> None:
     label += f"{train_config.epochs} epochs: epoch {done}/{train_config.epochs}"
     if history:
         label += f", test −ELBO {history[-1].test_neg_elbo:.1f} nats"
-    st.progress(job.progress(), text=label)
-    if history:
-        st.plotly_chart(
-            figures.loss_curves([h.to_dict() for h in history], height=220),
-            key="live_curves",
+    status, curves = st.columns([2, 3], vertical_alignment="center")
+    with status:
+        st.progress(job.progress(), text=label)
+        st.caption(
+            "Training runs on the server; keep exploring the current model meanwhile. "
+            "The page switches to the new one when it is done."
         )
+    if history:
+        with curves:
+            st.plotly_chart(
+                figures.loss_curves([h.to_dict() for h in history], height=170),
+                key="live_curves",
+            )
 
 
 @st.fragment

@@ -207,9 +207,9 @@ def loss_curves(history: list[dict], height: int = 260) -> go.Figure:
     fig.update_layout(
         height=height,
         margin=dict(l=10, r=10, t=10, b=10),
-        xaxis_title="epoch",
+        xaxis=dict(title_text="epoch", tick0=1, dtick=max(1, len(epochs) // 8)),
         yaxis=dict(title_text="nats per image"),
         yaxis2=dict(title_text="KL (nats)", overlaying="y", side="right", showgrid=False),
-        legend=dict(orientation="h", y=-0.3),
+        legend=dict(orientation="h", y=-0.3 if height > 200 else -0.55),
     )
     return fig
