@@ -258,3 +258,26 @@ def test_the_shipped_model_is_the_cache_entry_for_the_default_settings(monkeypat
     model, checkpoint = get_or_train(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
     assert checkpoint["metrics"]["test_neg_elbo"] <= 137
     assert checkpoint["extra"]["train_config"] == DEFAULT_TRAIN_CONFIG.to_dict()
+
+
+def test_a_training_job_reports_an_unwritable_cache_with_what_to_do(tiny_mnist, monkeypatch):
+    from training.job import TrainingJob
+
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", "/proc/no-such-cache")
+    job = TrainingJob(SMALL, FAST, tiny_mnist).start()
+    job.wait(60)
+    assert not job.running and job.result is None
+    assert "/proc/no-such-cache" in job.error and "VAE_EXPLORER_CACHE" in job.error
+
+
+def test_a_training_job_shares_progress_and_result(tiny_mnist):
+    from training.job import TrainingJob
+
+    job = TrainingJob(SMALL, FAST, tiny_mnist).start()
+    job.wait(120)
+    assert job.error is None and job.progress() == 1.0
+    assert [r.epoch for r in job.history] == [1, 2]
+    model, checkpoint = job.result
+    assert isinstance(model, VAE) and checkpoint["extra"]["cache_key"] == cache_key(
+        SMALL, FAST, tiny_mnist
+    )

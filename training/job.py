@@ -11,7 +11,7 @@ import traceback
 
 from vae_core.model import VAE, VAEConfig
 
-from .cache import get_or_train
+from .cache import default_cache_dir, get_or_train
 from .loop import EpochReport, TrainConfig
 
 
@@ -40,8 +40,14 @@ class TrainingJob:
                 self.model_config, self.train_config, self.data_dir, on_epoch=self._on_epoch
             )
         except Exception as exc:  # reported to every viewer instead of leaving them waiting
+            message = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, OSError):
+                message += (
+                    f". Check that the model cache {default_cache_dir()} can be written, or set "
+                    "VAE_EXPLORER_CACHE to a directory that can"
+                )
             with self._lock:
-                self._error = f"{type(exc).__name__}: {exc}"
+                self._error = message
             traceback.print_exc()
             return
         with self._lock:
