@@ -172,7 +172,7 @@ def get_or_train(
     path = cached_path(model_config, train_config, data_dir, cache_dir)
     if path == DEFAULT_CHECKPOINT:
         return load_checkpoint(path)
-    found = _load_entry(path, key) if path.exists() else None
+    found = _load_entry(path, key)
     if found is not None:
         return found
     with _exclusive(path.with_suffix(".lock")):
