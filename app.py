@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import streamlit as st
 
-from explorer import figures, images, pad
+from explorer import figures, images, overlay, pad
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, is_cached
 from training.cache import get_or_train
 from training.job import TrainingJob
@@ -77,6 +77,12 @@ def codes(_model: VAE, key: str) -> tuple[np.ndarray, np.ndarray]:
     return encode(_model, test_set()[0])
 
 
+@st.cache_resource(show_spinner=False)  # the same figure object for every rerun and session
+def scatter_figure(_model: VAE, key: str):
+    mu, _ = codes(_model, key)
+    return figures.latent_scatter(mu, test_set()[1], figures.plane_range(mu), height=470)
+
+
 @st.cache_data(show_spinner=False)
 def pad_payload(_model: VAE, key: str) -> dict:
     mu, _ = codes(_model, key)
@@ -119,7 +125,6 @@ def init_state() -> None:
         "z1": 0.0,
         "z2": 0.0,
         "selected_row": None,
-        "digits_shown": list(range(10)),
         "beta": DEFAULT_MODEL_CONFIG.beta,
         "width": DEFAULT_MODEL_CONFIG.hidden[0],
         "epochs": DEFAULT_TRAIN_CONFIG.epochs,
@@ -251,7 +256,6 @@ def training_progress() -> None:
 def explorer(model: VAE, key: str) -> None:
     ss = st.session_state
     mu, sigma = codes(model, key)
-    labels = test_set()[1]
     window = figures.plane_range(mu)
     row = selected_row_from(ss.get("latent_scatter"))
     if row is not None:
@@ -279,25 +283,17 @@ def explorer(model: VAE, key: str) -> None:
     with right, st.container(key="selection"):
         selection_panel(model, key)
     with left:
-        shown = st.pills(
-            "Digits shown (click one to hide or show it)",
-            list(range(10)),
-            selection_mode="multi",
-            key="digits_shown",
-        )
-        selected = None
-        if ss.selected_row is not None:
-            selected = (mu[ss.selected_row], sigma[ss.selected_row])
-        fig = figures.latent_scatter(
-            mu, labels, window, (ss.z1, ss.z2), selected, height=430, shown=frozenset(shown)
-        )
         st.plotly_chart(
-            fig,
+            scatter_figure(model, key),
             key="latent_scatter",
             on_select="rerun",
             selection_mode="points",
             config={"displaylogo": False},
         )
+        selected = None
+        if ss.selected_row is not None:
+            selected = (mu[ss.selected_row], sigma[ss.selected_row])
+        overlay_component()(key="scatter_overlay", data=overlay.payload((ss.z1, ss.z2), selected))
     with pad_slot:
         pad_component()(
             key="latent_pad",
@@ -344,6 +340,11 @@ def selection_panel(model: VAE, key: str) -> None:
         on_click=move_to,
         args=(float(d["mu"][0]), float(d["mu"][1])),
     )
+
+
+@st.cache_resource
+def overlay_component():
+    return st.components.v2.component("scatter_overlay", js=overlay.js_source())
 
 
 @st.cache_resource

@@ -20,9 +20,6 @@ DIGIT_COLOURS = [
     "#bcbd22",
     "#17becf",
 ]
-# Overlays are dark strokes on a white halo, readable in the light and the dark theme alike.
-MARKER_COLOUR = "#111111"
-HALO_COLOUR = "rgba(255,255,255,0.9)"
 
 
 def plane_range(
@@ -46,106 +43,47 @@ def _square_layout(window: tuple[float, float], height: int, grid: bool = True, 
     )
 
 
-def ellipse(
-    centre: np.ndarray, radii: np.ndarray, points: int = 72
-) -> tuple[np.ndarray, np.ndarray]:
-    """An axis-aligned ellipse: the contour of a diagonal Gaussian at `radii` = k * sigma."""
-    t = np.linspace(0, 2 * np.pi, points)
-    return centre[0] + radii[0] * np.cos(t), centre[1] + radii[1] * np.sin(t)
-
-
-def _haloed(trace: dict, name: str) -> list[go.Scattergl]:
-    """`trace` as a dark stroke over a wider white copy of itself.
-
-    WebGL like the digits' traces, since plotly draws WebGL above SVG: an SVG marker would
-    disappear under the points.
-    """
-    halo, stroke = dict(trace), dict(trace)
-    width = trace.get("line", {}).get("width", 2)
-    if "lines" in trace["mode"]:
-        halo["line"] = dict(trace["line"], color=HALO_COLOUR, width=width + 2.5)
-        stroke["line"] = dict(trace["line"], color=MARKER_COLOUR)
-    else:
-        halo["marker"] = dict(
-            trace["marker"], color=HALO_COLOUR, line=dict(color=HALO_COLOUR, width=4.5)
-        )
-        stroke["marker"] = dict(
-            trace["marker"], color=MARKER_COLOUR, line=dict(color=MARKER_COLOUR, width=2)
-        )
-    halo.update(name=f"{name} halo", hoverinfo="skip", hovertemplate=None)
-    stroke.update(name=name)
-    if "hovertemplate" not in trace:
-        stroke["hoverinfo"] = "skip"
-    return [go.Scattergl(showlegend=False, **halo), go.Scattergl(showlegend=False, **stroke)]
-
-
 def latent_scatter(
-    mu: np.ndarray,
-    labels: np.ndarray,
-    window: tuple[float, float],
-    current: tuple[float, float],
-    selected: tuple[np.ndarray, np.ndarray] | None = None,
-    height: int = 520,
-    shown: frozenset[int] = frozenset(range(10)),
+    mu: np.ndarray, labels: np.ndarray, window: tuple[float, float], height: int = 520
 ) -> go.Figure:
     """The codes (posterior means) of the test digits, one WebGL trace per label.
 
-    Digits not in `shown` stay in the legend, greyed. The legend itself does not toggle them:
-    Streamlit re-creates a chart whose figure changes, which would undo a legend click on the
-    next slider move, so the app keeps that choice in a widget instead.
-
     Each point carries its dataset row in customdata, since selections count points within a
-    trace. `selected` is the (mean, sigma) of a clicked digit, drawn with 1 and 2 sigma ellipses.
+    trace. The figure depends on the model alone: Streamlit re-creates a chart whose figure
+    changes, which would undo the user's zoom and legend clicks, so the moving parts (the
+    current point, a clicked digit's posterior) are drawn over it by the scatter overlay.
     The figure is built in one go: plotly's add_trace copies the whole figure each time.
     """
     rows = np.arange(len(mu))
-    traces = []
-    for digit in range(10):
-        mask = labels == digit
-        traces.append(
-            go.Scattergl(
-                x=mu[mask, 0],
-                y=mu[mask, 1],
-                mode="markers",
-                name=str(digit),
-                customdata=rows[mask],
-                visible=True if digit in shown else "legendonly",
-                marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.7),
-                hovertemplate=f"digit {digit}<br>test image #%{{customdata}}"
-                "<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-            )
+    traces = [
+        go.Scattergl(
+            x=mu[labels == digit, 0],
+            y=mu[labels == digit, 1],
+            mode="markers",
+            name=str(digit),
+            customdata=rows[labels == digit],
+            marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.7),
+            # A click selects a point; the others keep their look instead of fading out.
+            unselected=dict(marker=dict(opacity=0.7)),
+            selected=dict(marker=dict(opacity=1.0)),
+            hovertemplate=f"digit {digit}<br>test image #%{{customdata}}"
+            "<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
         )
-    if selected is not None:
-        centre, sigma = selected
-        for k, dash in ((1, "solid"), (2, "dot")):
-            x, y = ellipse(centre, k * sigma)
-            line = dict(width=1.5, dash=dash)
-            traces += _haloed(dict(x=x, y=y, mode="lines", line=line), f"{k} sigma")
-        mean = dict(
-            x=[centre[0]], y=[centre[1]], mode="markers", marker=dict(size=11, symbol="circle-open")
-        )
-        traces += _haloed(mean, "selected mean")
-    marker = dict(
-        x=[current[0]],
-        y=[current[1]],
-        mode="markers",
-        marker=dict(symbol="x-thin-open", size=16),
-        hovertemplate="current point<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>",
-    )
-    traces += _haloed(marker, "current point")
+        for digit in range(10)
+    ]
     legend = dict(
         title_text="digit",
         orientation="h",
         yanchor="bottom",
         y=1.0,
         x=0,
-        itemclick=False,
-        itemdoubleclick=False,
+        itemclick="toggle",
+        itemdoubleclick="toggleothers",
     )
     layout = _square_layout(
         window,
         height,
-        uirevision="latent",  # keeps zoom and legend toggles across reruns
+        uirevision="latent",
         legend=legend,
         dragmode="pan",
         clickmode="event+select",

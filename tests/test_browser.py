@@ -63,12 +63,11 @@ def test_click_a_scatter_point_and_see_its_reconstruction(page, default_codes):
     page.wait_for_function("() => document.querySelectorAll('.st-key-selection img').length === 3")
     assert "−ELBO" in selection.inner_text()
     # The posterior ellipses are drawn on the scatter around the clicked digit's mean.
-    page.wait_for_function(
-        f"() => {{ const d = document.querySelector('{browser.SCATTER}')._fullData || [];"
-        " const names = d.map(t => t.name);"
-        " return ['1 sigma', '2 sigma', 'selected mean'].every(n => names.includes(n)); }",
-        timeout=20_000,
-    )
+    overlay = page.locator(f"{browser.SCATTER} svg.latent-overlay")
+    for name in ("1 sigma", "2 sigma", "selected mean", "current point"):
+        overlay.locator(f"path[data-name='{name}']").first.wait_for(state="attached")
+    mu = [float(v) for v in overlay.get_attribute("data-selected").split(",")]
+    assert mu == pytest.approx(default_codes[row].tolist(), abs=1e-5)
 
 
 def test_keyboard_on_a_slider_changes_the_decoded_digit(page):
@@ -86,11 +85,10 @@ def test_keyboard_on_a_slider_changes_the_decoded_digit(page):
     )
     page.wait_for_timeout(500)
     assert slider_value(page, "z1") == pytest.approx(0.05, abs=1e-6)
-    marker = page.evaluate(
-        f"() => {{ const d = document.querySelector('{browser.SCATTER}')._fullData;"
-        " const t = d.find(t => t.name === 'current point'); return [t.x[0], t.y[0]]; }"
+    page.wait_for_function(
+        f"() => document.querySelector('{browser.SCATTER} svg.latent-overlay')"
+        ".dataset.z === '0.05,0'"
     )
-    assert marker == pytest.approx([0.05, 0.0], abs=1e-6)
 
 
 def digit_pixels(page) -> np.ndarray:
@@ -142,29 +140,54 @@ def test_pad_decodes_under_the_pointer_in_the_browser_then_release_moves_the_sli
     assert slider_value(page, "z2") == pytest.approx(z2, abs=0.011)
     assert sent, "the release is sent to Python"
     page.wait_for_function(
-        f"(z) => {{ const d = document.querySelector('{browser.SCATTER}')._fullData;"
-        " const t = d.find(t => t.name === 'current point');"
-        " return t && Math.abs(t.x[0] - z[0]) < 0.011 && Math.abs(t.y[0] - z[1]) < 0.011; }",
+        f"(z) => {{ const o = document.querySelector('{browser.SCATTER} svg.latent-overlay');"
+        " const [a, b] = o.dataset.z.split(',').map(Number);"
+        " return Math.abs(a - z[0]) < 0.011 && Math.abs(b - z[1]) < 0.011; }",
         arg=[z1, z2],
         timeout=20_000,
     )
 
 
-def test_hiding_a_digit_greys_its_legend_entry_and_survives_reruns(page):
+def test_legend_clicks_and_zoom_survive_slider_moves_and_the_marker_follows_the_zoom(page):
     visibility = (
-        f"() => document.querySelector('{browser.SCATTER}')._fullData"
-        ".filter(t => t.showlegend !== false).map(t => String(t.visible))"
+        f"() => document.querySelector('{browser.SCATTER}')._fullData.map(t => String(t.visible))"
     )
     assert page.evaluate(visibility) == ["true"] * 10
-    page.locator(".st-key-digits_shown button", has_text="3").click()
+    page.locator(f"{browser.SCATTER} .legend .traces").nth(3).locator(".legendtoggle").click()
     page.wait_for_function(f"() => ({visibility})()[3] === 'legendonly'", timeout=20_000)
+    overlay = page.locator(f"{browser.SCATTER} svg.latent-overlay")
+    pixel_before = overlay.get_attribute("data-pixel")
+    page.locator(f"{browser.SCATTER} .modebar-btn[data-title='Zoom in']").click()
+    page.wait_for_function(
+        "(p) => document.querySelector('.st-key-latent_scatter svg.latent-overlay')"
+        ".dataset.pixel !== p",
+        arg=pixel_before,
+    )
+    zoomed = page.evaluate(
+        f"() => document.querySelector('{browser.SCATTER}')._fullLayout.xaxis.range"
+    )
     before = page.locator(".st-key-decoded img").get_attribute("src")
     handle = page.locator(".st-key-z2 input[type=range]")
     handle.focus()
-    handle.press("ArrowUp")  # reruns the explorer, which sends the figure again
+    handle.press("ArrowUp")  # reruns the explorer
     page.wait_for_function(
         "(before) => document.querySelector('.st-key-decoded img').getAttribute('src') !== before",
         arg=before,
     )
-    page.wait_for_timeout(800)
+    page.wait_for_function(
+        f"() => document.querySelector('{browser.SCATTER} svg.latent-overlay').dataset.z === '0,0.01'"
+    )
+    page.wait_for_timeout(500)
     assert page.evaluate(visibility) == ["true"] * 3 + ["legendonly"] + ["true"] * 6
+    after = page.evaluate(
+        f"() => document.querySelector('{browser.SCATTER}')._fullLayout.xaxis.range"
+    )
+    assert after == pytest.approx(zoomed)
+    # The marker sits where plotly maps z = (0, 0.01) in the zoomed axes.
+    expected = page.evaluate(
+        f"() => {{ const g = document.querySelector('{browser.SCATTER}');"
+        " const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;"
+        " return [xa._offset + xa.d2p(0), ya._offset + ya.d2p(0.01)]; }"
+    )
+    pixel = [float(v) for v in overlay.get_attribute("data-pixel").split(",")]
+    assert pixel == pytest.approx(expected, abs=0.2)
