@@ -7,7 +7,7 @@ import base64
 import numpy as np
 import plotly.graph_objects as go
 
-# Plotly's (and D3's) category10: ten colours told apart easily; the pad uses the same.
+# Plotly's (and D3's) category10: ten colours told apart easily; the pad is sent the same.
 DIGIT_COLOURS = [
     "#1f77b4",
     "#ff7f0e",

@@ -43,11 +43,6 @@ export function makeDecoder(layers) {
   };
 }
 
-const COLORS = [
-  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-];
-
 function drawBackground(canvas, data) {
   const ctx = canvas.getContext("2d");
   const { width, height } = canvas;
@@ -59,7 +54,7 @@ function drawBackground(canvas, data) {
   const labels = bytes(data.labels);
   ctx.globalAlpha = 0.55;
   for (let i = 0; i < xs.length; i++) {
-    ctx.fillStyle = COLORS[labels[i]];
+    ctx.fillStyle = data.colours[labels[i]];
     const px = ((xs[i] - lo) / (hi - lo)) * width;
     const py = ((hi - ys[i]) / (hi - lo)) * height;
     ctx.fillRect(px - 1, py - 1, 2, 2);

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .figures import DIGIT_COLOURS
+
 HERE = Path(__file__).resolve().parent
 PAD_PX = 300  # resolution of the square map; CSS scales it to the column
 DIGIT_PX = 140  # resolution of the decoded digit beside it: 5 canvas pixels per digit pixel
@@ -74,5 +76,6 @@ def payload(
         "points_y": _b64(mu[:, 1]),
         "labels": base64.b64encode(np.ascontiguousarray(labels, dtype=np.uint8).tobytes()).decode(),
         "range": [float(window[0]), float(window[1])],
+        "colours": DIGIT_COLOURS,  # the scatter's, so a digit has one colour on the page
         "z": [0.0, 0.0],
     }

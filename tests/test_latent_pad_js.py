@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from explorer import pad
+from explorer.figures import DIGIT_COLOURS
 from vae_core.inference import decode, decoder_layers
 from vae_core.model import VAE, VAEConfig
 
@@ -61,4 +62,5 @@ def test_payload_carries_exact_float32_weights():
     w = np.frombuffer(base64.b64decode(data["layers"][1]["w"]), dtype=np.float32).reshape(784, 16)
     np.testing.assert_array_equal(w, model.decoder[2].weight.detach().numpy())
     assert data["range"] == [-3.0, 3.0] and data["model_id"] == "id"
+    assert data["colours"] == DIGIT_COLOURS and len(DIGIT_COLOURS) == 10
     json.dumps(data)  # JSON-ready, as the component needs
