@@ -32,15 +32,33 @@ def png(image: np.ndarray, scale: int = 1) -> bytes:
     return buffer.getvalue()
 
 
+# Ink and paper of digit pictures in each theme, so pictures follow the page like its text.
+PAPER = {"light": (255, 255, 255), "dark": (14, 17, 23)}
+INK = {"light": (38, 39, 48), "dark": (250, 250, 250)}
+NEUTRAL = (128, 128, 128)
+ADDED = (230, 57, 70)  # the reconstruction puts ink where the input has none: red
+MISSED = (43, 108, 230)  # the reconstruction misses the input's ink: blue
+
+
+def themed(image: np.ndarray, theme: str = "light") -> np.ndarray:
+    """Pixel intensities in [0, 1] as ink on paper for a theme: (H, W) -> (H, W, 3) uint8."""
+    v = np.clip(np.asarray(image, dtype=np.float32), 0, 1)[..., None]
+    paper, ink = np.array(PAPER[theme], np.float32), np.array(INK[theme], np.float32)
+    return np.rint(paper + v * (ink - paper)).astype(np.uint8)
+
+
 def difference_rgb(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
-    """reconstruction - original as a diverging picture: red where the reconstruction adds ink,
-    blue where it misses ink, black where they agree. (28, 28) floats -> (28, 28, 3) uint8."""
+    """reconstruction - original on a neutral grey: red where the reconstruction adds ink, blue
+    where it misses ink, grey where they agree. (28, 28) floats -> (28, 28, 3) uint8."""
     d = np.asarray(reconstruction, dtype=np.float32) - np.asarray(original, dtype=np.float32)
-    rgb = np.zeros((*d.shape, 3), dtype=np.float32)
-    rgb[..., 0] = np.clip(d, 0, 1)
-    rgb[..., 2] = np.clip(-d, 0, 1)
-    rgb[..., 1] = 0.25 * np.abs(d)
-    return to_uint8(rgb)
+    grey = np.array(NEUTRAL, np.float32)
+    colour = np.where(d[..., None] > 0, np.array(ADDED, np.float32), np.array(MISSED, np.float32))
+    a = np.clip(np.abs(d), 0, 1)[..., None]
+    return np.rint(grey + a * (colour - grey)).astype(np.uint8)
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def cell_edges(centres: np.ndarray) -> np.ndarray:

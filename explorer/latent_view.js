@@ -1,0 +1,857 @@
+// The latent view: the test digits' codes on the latent plane, the decoded digit and the z
+// sliders, drawn and decoded in the browser. Hover, slider drags and zoom never talk to the
+// server; a click, a released slider or a burst of key presses sends one settled value.
+//
+// The same module serves two mounts. Given bytes (explorer/payload.py), it parses the model
+// once and files it in a registry shared by the page; given a small JSON object, it draws the
+// view for the model that object names. The heavy bytes then sit outside the view's fragment
+// and cross the wire once per model, while the view reruns with a few hundred bytes.
+
+const REGISTRY_KEY = "__vaeLatentModels";
+const MODEL_EVENT = "vae-latent-model";
+const COMMIT_DELAY_MS = 150; // a burst of key presses or a drag's release becomes one commit
+const HIT_PX = 6; // a click within this many pixels of a point selects it
+const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
+const SIDE_PX = 160; // the decoded digit and the sliders beside the plot
+
+function registry() {
+  if (!globalThis[REGISTRY_KEY]) globalThis[REGISTRY_KEY] = new Map();
+  return globalThis[REGISTRY_KEY];
+}
+
+// ---------------------------------------------------------------- payload and decoder
+
+const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
+
+export function parsePayload(bytes) {
+  if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
+  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  if (magic !== "VAEX") throw new Error("not a latent-view payload");
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  // Typed arrays need aligned offsets; protobuf may hand over a view at any offset.
+  let body = bytes.subarray(8 + length);
+  if (body.byteOffset % 4) body = body.slice();
+  const arrays = {};
+  for (const [name, e] of Object.entries(header.arrays)) {
+    arrays[name] = new ARRAY_TYPES[e.dtype](body.buffer, body.byteOffset + e.offset, e.length);
+  }
+  const layers = header.layers.map((l) => ({
+    nIn: l.in,
+    nOut: l.out,
+    w: arrays[l.w],
+    b: arrays[l.b],
+  }));
+  return { header, arrays, layers };
+}
+
+// The MLP decoder: Linear, ReLU, ..., Linear, sigmoid. Weights are (in, out) row-major, so an
+// input's row is contiguous and inputs a ReLU zeroed (about half) are skipped. Buffers are
+// allocated once; a decode allocates nothing.
+export function makeDecoder(layers) {
+  const buffers = layers.map((l) => new Float64Array(l.nOut));
+  const z = new Float64Array(2);
+  return function decode(z1, z2) {
+    z[0] = z1;
+    z[1] = z2;
+    let input = z;
+    for (let k = 0; k < layers.length; k++) {
+      const { nIn, nOut, w, b } = layers[k];
+      const out = buffers[k];
+      for (let o = 0; o < nOut; o++) out[o] = b[o];
+      for (let i = 0; i < nIn; i++) {
+        const v = input[i];
+        if (v === 0) continue;
+        const row = i * nOut;
+        for (let o = 0; o < nOut; o++) out[o] += v * w[row + o];
+      }
+      if (k < layers.length - 1) {
+        for (let o = 0; o < nOut; o++) if (out[o] < 0) out[o] = 0;
+      } else {
+        for (let o = 0; o < nOut; o++) out[o] = 1 / (1 + Math.exp(-out[o]));
+      }
+      input = out;
+    }
+    return input;
+  };
+}
+
+function buildModel(bytes) {
+  const { header, arrays, layers } = parsePayload(bytes);
+  const [lo, hi] = header.window;
+  // A coarse grid over the window for nearest-point lookups under the pointer.
+  const cells = 64;
+  const cellOf = (v) => Math.min(cells - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * cells)));
+  const buckets = Array.from({ length: cells * cells }, () => []);
+  for (let i = 0; i < header.count; i++) {
+    buckets[cellOf(arrays.y[i]) * cells + cellOf(arrays.x[i])].push(i);
+  }
+  return {
+    id: header.model_id,
+    window: header.window,
+    colours: header.colours,
+    count: header.count,
+    x: arrays.x,
+    y: arrays.y,
+    labels: arrays.labels,
+    order: arrays.order,
+    decode: makeDecoder(layers),
+    grid: { cells, cellOf, buckets },
+  };
+}
+
+function registerModel(bytes) {
+  const model = buildModel(bytes);
+  const models = registry();
+  if (!models.has(model.id)) {
+    models.set(model.id, model);
+    while (models.size > 3) models.delete(models.keys().next().value);
+  }
+  window.dispatchEvent(new CustomEvent(MODEL_EVENT, { detail: model.id }));
+}
+
+// ---------------------------------------------------------------- colours and geometry
+
+function hexToRgb(hex) {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
+function cssColour(element, name, fallback) {
+  const value = getComputedStyle(element).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+function toRgb(colour) {
+  // Any CSS colour -> [r, g, b], through a 1x1 canvas.
+  const c = toRgb.canvas || (toRgb.canvas = document.createElement("canvas"));
+  c.width = c.height = 1;
+  const ctx = c.getContext("2d", { willReadFrequently: true });
+  ctx.clearRect(0, 0, 1, 1);
+  ctx.fillStyle = colour;
+  ctx.fillRect(0, 0, 1, 1);
+  const d = ctx.getImageData(0, 0, 1, 1).data;
+  return [d[0], d[1], d[2]];
+}
+
+function theme(element) {
+  const text = cssColour(element, "--st-text-color", "#31333f");
+  const background = cssColour(element, "--st-background-color", "#ffffff");
+  const rgbText = toRgb(text);
+  const rgbBackground = toRgb(background);
+  return { text, background, rgbText, rgbBackground };
+}
+
+function niceStep(span) {
+  const raw = span / 6;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
+function round(v, digits) {
+  const f = Math.pow(10, digits);
+  return Math.round(v * f) / f;
+}
+
+// ---------------------------------------------------------------- the view
+
+const HTML = `
+<div class="lv" data-draws="0" data-commits="0">
+  <div class="main">
+    <div class="bar">
+      <div class="legend" role="group" aria-label="digit classes shown"></div>
+      <div class="tools">
+        <button type="button" data-act="in" title="Zoom in">+</button>
+        <button type="button" data-act="out" title="Zoom out">−</button>
+        <button type="button" data-act="reset" title="Show the whole plane">reset</button>
+      </div>
+    </div>
+    <div class="plot">
+      <canvas class="base"></canvas>
+      <canvas class="marks" aria-label="latent plane: hover to decode, click to choose"></canvas>
+      <div class="waiting">Loading the model…</div>
+    </div>
+  </div>
+  <div class="side">
+    <div class="st-key-decoded decoded">
+      <canvas class="digit" width="28" height="28" aria-label="decoded digit"></canvas>
+      <div class="readout"></div>
+      <div class="source"></div>
+    </div>
+    <label class="st-key-z1 slider"><span>z1</span><input type="range" step="0.01"><output></output></label>
+    <label class="st-key-z2 slider"><span>z2</span><input type="range" step="0.01"><output></output></label>
+    <div class="tip"></div>
+    <div class="hint">Hover the plane to decode any point. Click empty space or release a
+      slider to set the point; click a digit to inspect it. Scroll to zoom, drag to pan.</div>
+  </div>
+</div>`;
+
+function createView(parent) {
+  // The parent may be a shadow root holding the component's <style>: add to it, never replace.
+  const root = document.createElement("div");
+  root.innerHTML = HTML;
+  parent.appendChild(root);
+  const q = (s) => root.querySelector(s);
+  const el = {
+    lv: q(".lv"),
+    main: q(".main"),
+    legend: q(".legend"),
+    tools: q(".tools"),
+    plot: q(".plot"),
+    base: q("canvas.base"),
+    marks: q("canvas.marks"),
+    waiting: q(".waiting"),
+    digit: q("canvas.digit"),
+    readout: q(".readout"),
+    source: q(".source"),
+    sliders: [q(".st-key-z1 input"), q(".st-key-z2 input")],
+    outputs: [q(".st-key-z1 output"), q(".st-key-z2 output")],
+    tip: q(".tip"),
+  };
+  const small = document.createElement("canvas");
+  small.width = small.height = 28;
+  const view = {
+    el,
+    small,
+    smallCtx: small.getContext("2d"),
+    image: new ImageData(28, 28),
+    model: null,
+    data: null,
+    range: null, // [x0, x1, y0, y1] shown, equal spans on both axes
+    hidden: new Set(),
+    committed: [0, 0], // the point the server holds
+    shown: [0, 0], // the point every part of the view shows now
+    previewing: false, // the pointer is over the plane
+    sliderHeld: false,
+    pendingTimer: 0,
+    zRev: null,
+    frame: 0,
+    size: 0,
+    colours: null,
+    inset: null, // neighbours of the selected digit, for the posterior inset
+    hover: -1, // the test digit under the pointer, or -1
+    send: null, // the current mount's Streamlit callbacks
+  };
+  wire(view);
+  return view;
+}
+
+function layout(view) {
+  const { el } = view;
+  const width = el.lv.clientWidth - SIDE_PX - 14;
+  const top = el.plot.getBoundingClientRect().top + window.scrollY;
+  const room = window.innerHeight - top - 18;
+  const size = Math.floor(Math.max(260, Math.min(width, Math.max(room, 420))));
+  if (!(width > 0)) return false;
+  if (size === view.size) return true;
+  view.size = size;
+  const dpr = window.devicePixelRatio || 1;
+  el.plot.style.width = el.plot.style.height = `${size}px`;
+  for (const canvas of [el.base, el.marks]) {
+    canvas.width = Math.round(size * dpr);
+    canvas.height = Math.round(size * dpr);
+    canvas.style.width = canvas.style.height = `${size}px`;
+  }
+  el.lv.dataset.plotPx = String(size);
+  return true;
+}
+
+function area(view) {
+  const d = view.size - MARGIN.left - MARGIN.right; // equals size - top - bottom
+  return { left: MARGIN.left, top: MARGIN.top, side: d };
+}
+
+function toPixel(view, x, y) {
+  const { left, top, side } = area(view);
+  const [x0, x1, y0, y1] = view.range;
+  return [left + ((x - x0) / (x1 - x0)) * side, top + ((y1 - y) / (y1 - y0)) * side];
+}
+
+function toLatent(view, px, py) {
+  const { left, top, side } = area(view);
+  const [x0, x1, y0, y1] = view.range;
+  return [x0 + ((px - left) / side) * (x1 - x0), y1 - ((py - top) / side) * (y1 - y0)];
+}
+
+function inside(view, px, py) {
+  const { left, top, side } = area(view);
+  return px >= left && px <= left + side && py >= top && py <= top + side;
+}
+
+function drawBase(view) {
+  const { el, model } = view;
+  if (!model || !view.size) return;
+  const t = theme(el.lv);
+  view.theme = t;
+  const dpr = el.base.width / view.size;
+  const ctx = el.base.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, el.base.width, el.base.height);
+  const { left, top, side } = area(view);
+  const [x0, x1, y0, y1] = view.range;
+
+  // Points and grid lines into one opaque bitmap of the data area, blended by hand: ten
+  // thousand canvas calls would cost more than the whole frame budget.
+  const n = Math.max(1, Math.round(side * dpr));
+  const image = new ImageData(n, n);
+  const px = image.data;
+  const [br, bg, bb] = t.rgbBackground;
+  for (let i = 0; i < px.length; i += 4) {
+    px[i] = br;
+    px[i + 1] = bg;
+    px[i + 2] = bb;
+    px[i + 3] = 255;
+  }
+  const step = niceStep(x1 - x0);
+  const [tr, tg, tb] = t.rgbText;
+  const gridAlpha = 0.1;
+  const blend = (i, r, g, b, a) => {
+    px[i] += (r - px[i]) * a;
+    px[i + 1] += (g - px[i + 1]) * a;
+    px[i + 2] += (b - px[i + 2]) * a;
+  };
+  for (let v = Math.ceil(x0 / step) * step; v <= x1; v += step) {
+    const c = Math.round(((v - x0) / (x1 - x0)) * n);
+    if (c < 0 || c >= n) continue;
+    const a = Math.abs(v) < 1e-9 ? 0.25 : gridAlpha;
+    for (let r = 0; r < n; r++) blend(4 * (r * n + c), tr, tg, tb, a);
+  }
+  for (let v = Math.ceil(y0 / step) * step; v <= y1; v += step) {
+    const r = Math.round(((y1 - v) / (y1 - y0)) * n);
+    if (r < 0 || r >= n) continue;
+    const a = Math.abs(v) < 1e-9 ? 0.25 : gridAlpha;
+    for (let c = 0; c < n; c++) blend(4 * (r * n + c), tr, tg, tb, a);
+  }
+  const colours = model.colours.map(hexToRgb);
+  const radius = Math.max(1, Math.round(1.3 * dpr));
+  const alpha = 0.75;
+  const sx = n / (x1 - x0);
+  const sy = n / (y1 - y0);
+  let drawn = 0;
+  for (let k = 0; k < model.count; k++) {
+    const i = model.order[k]; // a fixed shuffle: no class is drawn wholly above another
+    const label = model.labels[i];
+    if (view.hidden.has(label)) continue;
+    const cx = Math.round((model.x[i] - x0) * sx);
+    const cy = Math.round((y1 - model.y[i]) * sy);
+    if (cx < -radius || cy < -radius || cx >= n + radius || cy >= n + radius) continue;
+    const [r, g, b] = colours[label];
+    for (let yy = Math.max(0, cy - radius); yy <= Math.min(n - 1, cy + radius); yy++) {
+      for (let xx = Math.max(0, cx - radius); xx <= Math.min(n - 1, cx + radius); xx++) {
+        blend(4 * (yy * n + xx), r, g, b, alpha);
+      }
+    }
+    drawn++;
+  }
+  ctx.putImageData(image, Math.round(left * dpr), Math.round(top * dpr));
+  el.lv.dataset.pointsDrawn = String(drawn);
+
+  // Frame, ticks and axis titles in CSS pixels.
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.strokeStyle = t.text;
+  ctx.globalAlpha = 0.45;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left - 0.5, top - 0.5, side + 1, side + 1);
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = t.text;
+  ctx.font = "12px sans-serif";
+  const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (let v = Math.ceil(x0 / step) * step; v <= x1 + 1e-9; v += step) {
+    const [p] = toPixel(view, v, 0);
+    ctx.fillText(round(v, digits).toFixed(digits), p, top + side + 5);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (let v = Math.ceil(y0 / step) * step; v <= y1 + 1e-9; v += step) {
+    const [, p] = toPixel(view, 0, v);
+    ctx.fillText(round(v, digits).toFixed(digits), left - 6, p);
+  }
+  ctx.font = "italic 13px serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  ctx.fillText("z1", left + side / 2, view.size - 2);
+  ctx.save();
+  ctx.translate(12, top + side / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textBaseline = "middle";
+  ctx.fillText("z2", 0, 0);
+  ctx.restore();
+  el.lv.dataset.range = view.range.map((v) => v.toFixed(4)).join(",");
+}
+
+// A shape drawn twice, a wide halo in the background colour under a stroke in the text colour:
+// readable in both themes and over any class's colour.
+function haloStroke(ctx, t, path, width, dash) {
+  ctx.setLineDash(dash || []);
+  ctx.strokeStyle = t.background;
+  ctx.lineWidth = width + 3;
+  ctx.stroke(path);
+  ctx.strokeStyle = t.text;
+  ctx.lineWidth = width;
+  ctx.stroke(path);
+  ctx.setLineDash([]);
+}
+
+function ellipse(path, cx, cy, rx, ry) {
+  path.moveTo(cx + rx, cy);
+  path.ellipse(cx, cy, Math.max(rx, 0.5), Math.max(ry, 0.5), 0, 0, 2 * Math.PI);
+}
+
+function cross(path, x, y, r) {
+  path.moveTo(x - r, y - r);
+  path.lineTo(x + r, y + r);
+  path.moveTo(x - r, y + r);
+  path.lineTo(x + r, y - r);
+}
+
+function drawMarks(view) {
+  const { el, model } = view;
+  if (!model || !view.size || !view.theme) return;
+  const t = view.theme;
+  const dpr = el.marks.width / view.size;
+  const ctx = el.marks.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, el.marks.width, el.marks.height);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const { left, top, side } = area(view);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, side, side);
+  ctx.clip();
+
+  const selected = view.data && view.data.selected;
+  if (selected && !view.hidden.has(selected.label)) {
+    const [mx, my] = toPixel(view, selected.mu[0], selected.mu[1]);
+    const scale = side / (view.range[1] - view.range[0]);
+    const path = new Path2D();
+    ellipse(path, mx, my, selected.sigma[0] * scale, selected.sigma[1] * scale);
+    ellipse(path, mx, my, 2 * selected.sigma[0] * scale, 2 * selected.sigma[1] * scale);
+    haloStroke(ctx, t, path, 1);
+    const ring = new Path2D();
+    ring.arc(mx, my, 7, 0, 2 * Math.PI);
+    haloStroke(ctx, t, ring, 2);
+  }
+  if (view.hover >= 0) {
+    const [hx, hy] = toPixel(view, model.x[view.hover], model.y[view.hover]);
+    const ring = new Path2D();
+    ring.arc(hx, hy, 5, 0, 2 * Math.PI);
+    haloStroke(ctx, t, ring, 1.5);
+  }
+  if (view.previewing) {
+    // The point the server holds stays visible, faint, while the pointer previews another.
+    const [cx, cy] = toPixel(view, view.committed[0], view.committed[1]);
+    const ghost = new Path2D();
+    cross(ghost, cx, cy, 6);
+    ctx.globalAlpha = 0.5;
+    haloStroke(ctx, t, ghost, 1.5);
+    ctx.globalAlpha = 1;
+  }
+  const [px, py] = toPixel(view, view.shown[0], view.shown[1]);
+  const mark = new Path2D();
+  cross(mark, px, py, 8);
+  haloStroke(ctx, t, mark, 2.5);
+  ctx.restore();
+  el.lv.dataset.markPx = `${px.toFixed(1)},${py.toFixed(1)}`;
+  if (selected) drawInset(view, ctx, selected);
+}
+
+// The selected digit's posterior, zoomed to mu +- 4 sigma: at the plane's scale its ellipses
+// are a few pixels wide.
+function drawInset(view, ctx, selected) {
+  const { model } = view;
+  const t = view.theme;
+  const { left, top, side } = area(view);
+  const box = Math.round(side * 0.34);
+  // In the corner farthest from the digit, so the inset never hides the point it zooms on.
+  const [px, py] = toPixel(view, selected.mu[0], selected.mu[1]);
+  const bx = px > left + side / 2 ? left + 6 : left + side - box - 6;
+  const by = py > top + side / 2 ? top + 6 : top + side - box - 6;
+  const half = 4 * Math.max(selected.sigma[0], selected.sigma[1]);
+  const [mx, my] = selected.mu;
+  const s = box / (2 * half);
+  const at = (x, y) => [bx + (x - mx + half) * s, by + (my + half - y) * s];
+  ctx.save();
+  ctx.fillStyle = t.background;
+  ctx.globalAlpha = 0.94;
+  ctx.fillRect(bx, by, box, box);
+  ctx.globalAlpha = 1;
+  ctx.beginPath();
+  ctx.rect(bx, by, box, box);
+  ctx.clip();
+  if (!view.inset || view.inset.row !== selected.row || view.inset.model !== model.id) {
+    const near = [];
+    for (let i = 0; i < model.count; i++) {
+      if (Math.abs(model.x[i] - mx) <= half && Math.abs(model.y[i] - my) <= half) near.push(i);
+    }
+    view.inset = { row: selected.row, model: model.id, near };
+  }
+  for (const i of view.inset.near) {
+    if (view.hidden.has(model.labels[i]) || i === selected.row) continue;
+    const [x, y] = at(model.x[i], model.y[i]);
+    ctx.fillStyle = model.colours[model.labels[i]];
+    ctx.beginPath();
+    ctx.arc(x, y, 3, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  const [cx, cy] = at(mx, my);
+  const path = new Path2D();
+  ellipse(path, cx, cy, selected.sigma[0] * s, selected.sigma[1] * s);
+  haloStroke(ctx, t, path, 1.5);
+  const outer = new Path2D();
+  ellipse(outer, cx, cy, 2 * selected.sigma[0] * s, 2 * selected.sigma[1] * s);
+  haloStroke(ctx, t, outer, 1.5, [4, 3]);
+  ctx.fillStyle = model.colours[selected.label];
+  ctx.beginPath();
+  ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.restore();
+  ctx.strokeStyle = t.text;
+  ctx.globalAlpha = 0.6;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(bx + 0.5, by + 0.5, box - 1, box - 1);
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = t.text;
+  ctx.font = "11px sans-serif";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  ctx.fillText(`q(z|x) of #${selected.row}: μ ± 4σ`, bx + 4, by + 3);
+  ctx.textBaseline = "bottom";
+  ctx.fillText(`ellipses: 1σ, 2σ · width ${(2 * half).toPrecision(2)}`, bx + 4, by + box - 3);
+  view.el.lv.dataset.inset = `${selected.row},${view.inset.near.length}`;
+}
+
+// Decode z and draw it, ink in the text colour on the background: the digit follows the theme.
+function drawDigit(view) {
+  const { el, model } = view;
+  if (!model) return;
+  const t0 = performance.now();
+  const [z1, z2] = view.shown;
+  const p = model.decode(z1, z2);
+  const t = view.theme || theme(el.lv);
+  const [ir, ig, ib] = t.rgbText;
+  const [pr, pg, pb] = t.rgbBackground;
+  const d = view.image.data;
+  for (let i = 0; i < 784; i++) {
+    const v = p[i];
+    d[4 * i] = pr + (ir - pr) * v;
+    d[4 * i + 1] = pg + (ig - pg) * v;
+    d[4 * i + 2] = pb + (ib - pb) * v;
+    d[4 * i + 3] = 255;
+  }
+  view.smallCtx.putImageData(view.image, 0, 0);
+  const ctx = el.digit.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(view.small, 0, 0, el.digit.width, el.digit.height);
+  const ms = performance.now() - t0;
+  el.readout.textContent = `z = (${z1.toFixed(2)}, ${z2.toFixed(2)})`;
+  el.source.textContent = view.previewing
+    ? "under the pointer (click to set)"
+    : view.pendingTimer || view.sliderHeld
+      ? "from the sliders"
+      : "the current point";
+  el.lv.dataset.z = `${z1},${z2}`;
+  el.lv.dataset.decodeMs = ms.toFixed(3);
+  el.lv.dataset.draws = String(Number(el.lv.dataset.draws) + 1);
+}
+
+function showSliders(view) {
+  view.shown.forEach((v, k) => {
+    view.el.sliders[k].value = String(v);
+    view.el.outputs[k].textContent = v.toFixed(2);
+  });
+}
+
+// Everything that shows z, in one frame.
+function render(view, { base = false, sliders = true } = {}) {
+  if (base) drawBase(view);
+  drawDigit(view);
+  drawMarks(view);
+  if (sliders) showSliders(view);
+}
+
+function schedule(view, options) {
+  view.nextOptions = {
+    base: (view.nextOptions && view.nextOptions.base) || (options && options.base),
+    sliders: !(options && options.sliders === false),
+  };
+  if (view.frame) return;
+  view.frame = requestAnimationFrame(() => {
+    view.frame = 0;
+    const o = view.nextOptions;
+    view.nextOptions = null;
+    render(view, o);
+  });
+}
+
+function commit(view) {
+  clearTimeout(view.pendingTimer);
+  view.pendingTimer = 0;
+  const z = [round(view.shown[0], 3), round(view.shown[1], 3)];
+  view.committed = z;
+  view.el.lv.dataset.commits = String(Number(view.el.lv.dataset.commits) + 1);
+  if (view.send) view.send("commit", z);
+}
+
+function commitSoon(view) {
+  clearTimeout(view.pendingTimer);
+  view.pendingTimer = setTimeout(() => commit(view), COMMIT_DELAY_MS);
+}
+
+function nearest(view, px, py) {
+  const { model } = view;
+  const [zx, zy] = toLatent(view, px, py);
+  const perPx = (view.range[1] - view.range[0]) / area(view).side;
+  const r = HIT_PX * perPx;
+  const { cells, cellOf, buckets } = model.grid;
+  let best = -1;
+  let bestD = r * r;
+  for (let cy = cellOf(zy - r); cy <= cellOf(zy + r); cy++) {
+    for (let cx = cellOf(zx - r); cx <= cellOf(zx + r); cx++) {
+      for (const i of buckets[cy * cells + cx]) {
+        if (view.hidden.has(model.labels[i])) continue;
+        const d = (model.x[i] - zx) ** 2 + (model.y[i] - zy) ** 2;
+        if (d <= bestD) {
+          bestD = d;
+          best = i;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+function zoom(view, factor, cx, cy) {
+  const [x0, x1, y0, y1] = view.range;
+  const [lo, hi] = view.model.window;
+  const span = Math.min((x1 - x0) * factor, (hi - lo) * 1.5);
+  const fx = (cx - x0) / (x1 - x0);
+  const fy = (cy - y0) / (y1 - y0);
+  const nx0 = cx - fx * span;
+  const ny0 = cy - fy * span;
+  view.range = [nx0, nx0 + span, ny0, ny0 + span];
+  schedule(view, { base: true });
+}
+
+function wire(view) {
+  const { el } = view;
+  const local = (event) => {
+    const rect = el.marks.getBoundingClientRect();
+    return [event.clientX - rect.left, event.clientY - rect.top];
+  };
+  let drag = null;
+
+  el.marks.addEventListener("pointermove", (event) => {
+    if (!view.model) return;
+    const [px, py] = local(event);
+    if (drag) {
+      const dx = px - drag.px;
+      const dy = py - drag.py;
+      if (!drag.moved && Math.hypot(dx, dy) < 4) return;
+      drag.moved = true;
+      const per = (view.range[1] - view.range[0]) / area(view).side;
+      const [x0, x1, y0, y1] = drag.range;
+      view.range = [x0 - dx * per, x1 - dx * per, y0 + dy * per, y1 + dy * per];
+      schedule(view, { base: true });
+      return;
+    }
+    if (!inside(view, px, py)) {
+      leave();
+      return;
+    }
+    view.previewing = true;
+    view.shown = toLatent(view, px, py);
+    view.hover = nearest(view, px, py);
+    const tip = view.hover >= 0 ? `test image #${view.hover}, a ${view.model.labels[view.hover]}` : "";
+    el.tip.textContent = tip;
+    schedule(view);
+  });
+  const leave = () => {
+    if (!view.previewing) return;
+    view.previewing = false;
+    view.hover = -1;
+    el.tip.textContent = "";
+    view.shown = view.committed.slice();
+    schedule(view);
+  };
+  el.marks.addEventListener("pointerleave", leave);
+  el.marks.addEventListener("pointerdown", (event) => {
+    if (!view.model) return;
+    const [px, py] = local(event);
+    drag = { px, py, range: view.range.slice(), moved: false };
+    el.marks.setPointerCapture(event.pointerId);
+  });
+  el.marks.addEventListener("pointerup", (event) => {
+    const d = drag;
+    drag = null;
+    if (!d || d.moved || !view.model) return;
+    const [px, py] = local(event);
+    if (!inside(view, px, py)) return;
+    const hit = nearest(view, px, py);
+    if (hit >= 0) {
+      view.el.lv.dataset.selects = String(Number(view.el.lv.dataset.selects || 0) + 1);
+      if (view.send) view.send("select", hit);
+      return;
+    }
+    view.shown = toLatent(view, px, py);
+    commit(view);
+    schedule(view);
+  });
+  el.marks.addEventListener(
+    "wheel",
+    (event) => {
+      if (!view.model) return;
+      event.preventDefault();
+      const [px, py] = local(event);
+      const [zx, zy] = toLatent(view, px, py);
+      zoom(view, Math.pow(1.0015, event.deltaY), zx, zy);
+    },
+    { passive: false },
+  );
+  el.tools.addEventListener("click", (event) => {
+    const act = event.target.dataset && event.target.dataset.act;
+    if (!act || !view.model) return;
+    const [x0, x1, y0, y1] = view.range;
+    if (act === "reset") {
+      const [lo, hi] = view.model.window;
+      view.range = [lo, hi, lo, hi];
+      schedule(view, { base: true });
+    } else {
+      zoom(view, act === "in" ? 1 / 1.5 : 1.5, (x0 + x1) / 2, (y0 + y1) / 2);
+    }
+  });
+
+  el.sliders.forEach((slider, k) => {
+    slider.addEventListener("input", () => {
+      view.previewing = false;
+      view.shown[k] = Number(slider.value);
+      el.outputs[k].textContent = view.shown[k].toFixed(2);
+      schedule(view, { sliders: false });
+    });
+    slider.addEventListener("change", () => commitSoon(view));
+    slider.addEventListener("pointerdown", () => (view.sliderHeld = true));
+    slider.addEventListener("pointerup", () => (view.sliderHeld = false));
+  });
+}
+
+function buildLegend(view) {
+  const { el, model } = view;
+  el.legend.replaceChildren();
+  const title = document.createElement("span");
+  title.className = "legend-title";
+  title.textContent = "digit";
+  el.legend.appendChild(title);
+  model.colours.forEach((colour, label) => {
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "chip";
+    chip.dataset.label = String(label);
+    chip.title = "Click to hide or show; double-click to show this digit alone";
+    chip.innerHTML = `<i style="background:${colour}"></i>${label}`;
+    chip.setAttribute("aria-pressed", String(!view.hidden.has(label)));
+    let timer = 0;
+    chip.addEventListener("click", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => toggle(view, label, false), 220);
+    });
+    chip.addEventListener("dblclick", () => {
+      clearTimeout(timer);
+      toggle(view, label, true);
+    });
+    el.legend.appendChild(chip);
+  });
+}
+
+function toggle(view, label, alone) {
+  const all = view.model.colours.map((_, i) => i);
+  if (alone) {
+    const isolated = view.hidden.size === all.length - 1 && !view.hidden.has(label);
+    view.hidden = new Set(isolated ? [] : all.filter((i) => i !== label));
+  } else if (view.hidden.has(label)) {
+    view.hidden.delete(label);
+  } else {
+    view.hidden.add(label);
+  }
+  for (const chip of view.el.legend.querySelectorAll(".chip")) {
+    chip.setAttribute("aria-pressed", String(!view.hidden.has(Number(chip.dataset.label))));
+  }
+  view.el.lv.dataset.hidden = [...view.hidden].sort().join(",");
+  schedule(view, { base: true });
+}
+
+function attachModel(view) {
+  const model = registry().get(view.data.model_id);
+  if (!model) return false;
+  if (view.model !== model) {
+    const sameWindow = view.model && view.model.window.join() === model.window.join();
+    view.model = model;
+    view.inset = null;
+    const [lo, hi] = model.window;
+    if (!sameWindow || !view.range) view.range = [lo, hi, lo, hi];
+    for (const slider of view.el.sliders) {
+      slider.min = String(lo);
+      slider.max = String(hi);
+    }
+    buildLegend(view);
+    view.el.lv.dataset.modelId = model.id;
+    view.el.waiting.style.display = "none";
+  }
+  return true;
+}
+
+// A new value from the server. z it sent of its own accord (a link, "move here", a model
+// switch that clamps z) moves the view; an echo of what this view committed does not, so a
+// confirmation arriving mid-drag cannot pull the slider back.
+function receive(view, data) {
+  view.data = data;
+  view.el.lv.dataset.committed = `${data.z[0]},${data.z[1]}`;
+  view.el.lv.dataset.zRev = String(data.z_rev);
+  if (view.zRev !== data.z_rev) {
+    view.zRev = data.z_rev;
+    view.committed = data.z.slice();
+    if (!view.previewing) view.shown = data.z.slice();
+    clearTimeout(view.pendingTimer);
+    view.pendingTimer = 0;
+  }
+  if (!attachModel(view)) return false;
+  if (!layout(view)) return false;
+  render(view, { base: true, sliders: !view.sliderHeld && !view.pendingTimer });
+  return true;
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
+    registerModel(data);
+    return undefined;
+  }
+  if (!data || !parentElement) return undefined;
+  let view = parentElement.__latentView;
+  if (!view || !parentElement.contains(view.el.lv)) {
+    view = parentElement.__latentView = createView(parentElement);
+  }
+  view.send = (name, value) => setTriggerValue(name, value);
+  const retry = () => receive(view, data);
+  const onModel = () => {
+    if (retry()) window.removeEventListener(MODEL_EVENT, onModel);
+  };
+  if (!retry()) window.addEventListener(MODEL_EVENT, onModel);
+  // Resizes, a tab shown after being hidden, and theme switches all come through here.
+  const observer = new ResizeObserver(() => {
+    if (view.model && layout(view)) render(view, { base: true });
+    else retry();
+  });
+  observer.observe(view.el.lv);
+  const onResize = () => {
+    view.size = 0;
+    if (view.model && layout(view)) render(view, { base: true });
+  };
+  window.addEventListener("resize", onResize);
+  return () => {
+    observer.disconnect();
+    window.removeEventListener("resize", onResize);
+    window.removeEventListener(MODEL_EVENT, onModel);
+  };
+}

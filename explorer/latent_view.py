@@ -1,0 +1,81 @@
+"""The latent view: the page's main section, drawn and decoded in the browser.
+
+Two mounts of one v2 component. `latent_data` carries the model's payload (explorer.payload)
+and sits outside the fragment, so it is sent on full reruns only (and then by reference, from
+Streamlit's message cache); `latent_scatter` carries a few hundred bytes (z, the selection)
+and lives in the fragment with the selection panel. A commit from the browser reruns that
+fragment alone.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import streamlit as st
+
+from . import selection, state
+from .model_view import ModelView
+
+HERE = Path(__file__).resolve().parent
+
+
+@cache
+def _source(name: str) -> str:
+    return (HERE / name).read_text()
+
+
+@st.cache_resource
+def component():
+    return st.components.v2.component(
+        "latent_view", css=_source("latent_view.css"), js=_source("latent_view.js")
+    )
+
+
+def view_data(view: ModelView, z: tuple[float, float], z_rev: int, row: int | None) -> dict:
+    """What the browser's view needs on every rerun: JSON-ready and small."""
+    selected = None
+    if row is not None:
+        selected = {
+            "row": int(row),
+            "label": int(view.labels[row]),
+            "mu": [float(v) for v in view.mu[row]],
+            "sigma": [float(v) for v in view.sigma[row]],
+        }
+    return {
+        "model_id": view.model_id,
+        "z": [float(z[0]), float(z[1])],
+        "z_rev": int(z_rev),
+        "selected": selected,
+    }
+
+
+def _on_commit(view: ModelView) -> None:
+    event = st.session_state.get("latent_scatter") or {}
+    state.commit(event.get("commit"), view.window)
+
+
+def _on_select(view: ModelView) -> None:
+    event = st.session_state.get("latent_scatter") or {}
+    state.select(event.get("select"), len(view.labels))
+
+
+def section(model, view: ModelView) -> None:
+    component()(key="latent_data", data=view.payload, height=0)
+    _fragment(model, view)
+
+
+@st.fragment
+def _fragment(model, view: ModelView) -> None:
+    ss = st.session_state
+    plane, side = st.columns([3, 1], gap="small")
+    with plane:
+        component()(
+            key="latent_scatter",
+            data=view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row),
+            on_commit_change=lambda: _on_commit(view),
+            on_select_change=lambda: _on_select(view),
+        )
+    with side, st.container(key="selection"):
+        selection.panel(model, view)
+    state.sync_link()

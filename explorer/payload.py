@@ -1,0 +1,93 @@
+"""The bytes the browser's latent view draws and decodes with, sent once per model.
+
+Layout: b"VAEX", a little-endian uint32 header length, a UTF-8 JSON header padded so that the
+arrays after it start on a 4-byte boundary, then the arrays, each padded to 4 bytes. The header
+names every array with its dtype, offset (from the end of the header) and length, so JavaScript
+views them without copying. Raw float32
+and integer bytes: 2.7 MB for the default model, against 3.5 MB of base64 JSON before, and
+Streamlit's message cache sends an unchanged payload by reference.
+
+Weights travel transposed, (in, out) row-major: the browser's decoder then walks each row of
+an active input contiguously and skips inputs that a ReLU zeroed.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+
+MAGIC = b"VAEX"
+# Plotly's (and D3's) category10: ten colours told apart easily.
+CLASS_COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+DRAW_ORDER_SEED = 0  # the points are drawn in one fixed shuffled order, so no class hides another
+
+_DTYPES = {"float32": np.float32, "uint8": np.uint8, "uint32": np.uint32}
+
+
+def pack(
+    name: str,
+    layers: list[tuple[np.ndarray, np.ndarray]],
+    mu: np.ndarray,
+    labels: np.ndarray,
+    window: tuple[float, float],
+) -> bytes:
+    """The decoder's (weight (out, in), bias) layers, the codes (N, 2) and labels (N,) as bytes."""
+    arrays: dict[str, np.ndarray] = {}
+    spec = []
+    for k, (w, b) in enumerate(layers):
+        arrays[f"w{k}"] = np.ascontiguousarray(np.asarray(w, np.float32).T)  # (in, out)
+        arrays[f"b{k}"] = np.asarray(b, np.float32)
+        spec.append({"in": int(w.shape[1]), "out": int(w.shape[0]), "w": f"w{k}", "b": f"b{k}"})
+    mu = np.asarray(mu, np.float32)
+    arrays["x"] = mu[:, 0]
+    arrays["y"] = mu[:, 1]
+    arrays["labels"] = np.asarray(labels, np.uint8)
+    order = np.random.default_rng(DRAW_ORDER_SEED).permutation(len(mu))
+    arrays["order"] = order.astype(np.uint32)
+    header = {
+        "model_id": name,
+        "window": [float(window[0]), float(window[1])],
+        "colours": CLASS_COLOURS,
+        "layers": spec,
+        "count": int(len(mu)),
+        "arrays": {},
+    }
+    blobs = []
+    offset = 0
+    for key, array in arrays.items():
+        data = np.ascontiguousarray(array).tobytes()
+        header["arrays"][key] = {"dtype": str(array.dtype), "offset": offset, "length": array.size}
+        blobs.append(data + b"\0" * (-len(data) % 4))
+        offset += len(blobs[-1])
+    text = json.dumps(header).encode()
+    text += b" " * (-(8 + len(text)) % 4)  # the arrays start on a 4-byte boundary
+    return MAGIC + struct.pack("<I", len(text)) + text + b"".join(blobs)
+
+
+def unpack(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+    """(header, arrays): what the browser reads, for tests and tools."""
+    if data[:4] != MAGIC:
+        raise ValueError("not a latent-view payload: it does not start with b'VAEX'")
+    (length,) = struct.unpack("<I", data[4:8])
+    header = json.loads(data[8 : 8 + length])
+    body = 8 + length
+    arrays = {
+        key: np.frombuffer(
+            data, dtype=_DTYPES[e["dtype"]], count=e["length"], offset=body + e["offset"]
+        ).copy()
+        for key, e in header["arrays"].items()
+    }
+    return header, arrays

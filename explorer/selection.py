@@ -1,0 +1,70 @@
+"""The selection panel: one test digit, its reconstruction, and its share of the ELBO."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vae_core import decode, elbo_terms, encode
+
+from . import images, state
+from .model_view import ModelView, test_set
+
+SELECTION_SAMPLES = 64  # draws of z behind the reconstruction term
+PICTURE_PX = 112
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def details(_model, model_id: str, row: int, theme: str) -> dict:
+    """Pictures (PNG) and ELBO terms of test digit `row`; plain values, cached per model."""
+    pixels = test_set()[0][row][None]  # (1, 28, 28) uint8
+    image = pixels[0] / 255.0
+    mu, _ = encode(_model, pixels)
+    reconstruction = decode(_model, mu)[0]  # decoded at the posterior mean
+    terms = elbo_terms(_model, pixels, samples=SELECTION_SAMPLES, seed=row)
+    pictures = {
+        "input": images.themed(image, theme),
+        "reconstruction": images.themed(reconstruction, theme),
+        "difference": images.difference_rgb(image, reconstruction),
+    }
+    return {
+        "pictures": {name: images.png(p, scale=4) for name, p in pictures.items()},
+        **{name: float(value[0]) for name, value in terms.items()},
+    }
+
+
+KEY = (
+    f"<span style='color:{images.hex_colour(images.ADDED)}'>■</span> ink added by the "
+    f"reconstruction · <span style='color:{images.hex_colour(images.MISSED)}'>■</span> ink it "
+    "misses · <span style='color:#808080'>■</span> the two agree"
+)
+
+
+def panel(model, view: ModelView) -> None:
+    row = st.session_state.selected_row
+    if row is None:
+        st.markdown("**Click a digit** on the plane to see it, its reconstruction and its ELBO.")
+        return
+    d = details(model, view.model_id, row, state.page_theme())
+    mu, sigma = view.mu[row], view.sigma[row]
+    st.markdown(f"**Test image #{row}: a {int(view.labels[row])}**")
+    with st.container(horizontal=True, gap="small"):
+        for name, picture in d["pictures"].items():
+            st.image(picture, caption=name, width=PICTURE_PX, output_format="PNG")
+    st.caption(KEY, unsafe_allow_html=True)
+    st.markdown(
+        f"posterior mean μ = ({mu[0]:.2f}, {mu[1]:.2f}), "
+        f"standard deviation σ = ({sigma[0]:.3f}, {sigma[1]:.3f})  \n"
+        f"reconstruction **{d['reconstruction']:.1f}** + KL **{d['kl']:.2f}** "
+        f"= −ELBO **{d['neg_elbo']:.1f}** nats"
+    )
+    st.caption(
+        "A nat is a unit of information: −ELBO is an upper bound on −log p(x), natural log. "
+        "Lower means the model finds the digit more likely. The inset on the plane zooms on "
+        "this digit's q(z|x)."
+    )
+    st.button(
+        "Move the latent point here",
+        key="goto_selected",
+        on_click=state.move_to,
+        args=(float(mu[0]), float(mu[1]), view.window),
+    )

@@ -1,0 +1,206 @@
+"""The session's state: one latent point, the selected digit, the model, and the shareable link.
+
+z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
+write it. A link's query string (beta, width, epochs, seed, z1, z2, digit) seeds the state on
+a session's first run and follows it afterwards. Whatever a browser sends is untrusted: values
+are parsed, checked against what the sidebar offers, and replaced by defaults with a notice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import streamlit as st
+
+from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
+
+from .model_view import ModelSettings
+
+BETAS = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+WIDTHS = [64, 128, 256, 512]
+MAX_EPOCHS = 200
+MAX_SEED = 10_000
+Z_LIMIT = 10.0  # a link's z beyond this is refused; within it, z is clamped to the plane
+TEST_SIZE = 10_000
+
+DEFAULT_SETTINGS = ModelSettings(
+    beta=DEFAULT_MODEL_CONFIG.beta,
+    width=DEFAULT_MODEL_CONFIG.hidden[0],
+    epochs=DEFAULT_TRAIN_CONFIG.epochs,
+    seed=DEFAULT_TRAIN_CONFIG.seed,
+)
+LINK_KEYS = ("beta", "width", "epochs", "seed", "z1", "z2", "digit")
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError
+    return value
+
+
+def _integer(text: str) -> int:
+    value = _number(text)
+    if value != int(value):
+        raise ValueError
+    return int(value)
+
+
+def _check(name: str, value, allowed) -> tuple[object, str | None]:
+    if isinstance(allowed, list):
+        ok = value in allowed
+        say = f"one of {', '.join(str(a) for a in allowed)}"
+    else:
+        lo, hi = allowed
+        ok = lo <= value <= hi
+        say = f"between {lo} and {hi}"
+    return (value, None) if ok else (None, f"`{name}` must be {say}")
+
+
+RULES = {
+    "beta": (_number, BETAS),
+    "width": (_integer, WIDTHS),
+    "epochs": (_integer, (1, MAX_EPOCHS)),
+    "seed": (_integer, (0, MAX_SEED)),
+    "z1": (_number, (-Z_LIMIT, Z_LIMIT)),
+    "z2": (_number, (-Z_LIMIT, Z_LIMIT)),
+    "digit": (_integer, (0, TEST_SIZE - 1)),
+}
+
+
+def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """The valid values of a link's query string, and one notice per bad one.
+
+    Unknown keys are ignored; a bad value is left out (the caller keeps its default).
+    """
+    values, notices = {}, []
+    for name, (parse, allowed) in RULES.items():
+        if name not in params:
+            continue
+        text = str(params[name])[:40]
+        try:
+            value, problem = _check(name, parse(text), allowed)
+        except ValueError:
+            value, problem = None, f"`{name}` must be a number"
+        if problem:
+            notices.append(f"{problem}, not “{text}”; using the default instead.")
+        else:
+            values[name] = value
+    return values, notices
+
+
+def link_of(settings: ModelSettings, z: tuple[float, float], digit: int | None) -> dict[str, str]:
+    """The query string that reopens this view."""
+    link = {
+        "beta": f"{settings.beta:g}",
+        "width": str(settings.width),
+        "epochs": str(settings.epochs),
+        "seed": str(settings.seed),
+        "z1": f"{z[0]:.3f}".rstrip("0").rstrip("."),
+        "z2": f"{z[1]:.3f}".rstrip("0").rstrip("."),
+    }
+    if digit is not None:
+        link["digit"] = str(digit)
+    return link
+
+
+def clamp(value: float, window: tuple[float, float]) -> float:
+    return min(max(float(value), window[0]), window[1])
+
+
+def parse_point(value) -> tuple[float, float] | None:
+    """A point the browser sent, if it is two finite numbers; else None."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return None
+    try:
+        z = (float(value[0]), float(value[1]))
+    except (TypeError, ValueError):
+        return None
+    return z if all(math.isfinite(v) for v in z) else None
+
+
+# ---------------------------------------------------------------- session state
+
+
+def init_state() -> bool:
+    """Defaults, then the link's values, once per session; True on that first run."""
+    ss = st.session_state
+    if "settings" in ss:
+        return False
+    values, notices = parse_link(st.query_params.to_dict())
+    settings = ModelSettings(
+        beta=float(values.get("beta", DEFAULT_SETTINGS.beta)),
+        width=int(values.get("width", DEFAULT_SETTINGS.width)),
+        epochs=int(values.get("epochs", DEFAULT_SETTINGS.epochs)),
+        seed=int(values.get("seed", DEFAULT_SETTINGS.seed)),
+    )
+    ss.settings = DEFAULT_SETTINGS  # the model shown; switched once `settings` is ready
+    ss.requested = settings if settings != DEFAULT_SETTINGS else None
+    ss.z1 = float(values.get("z1", 0.0))
+    ss.z2 = float(values.get("z2", 0.0))
+    ss.z_rev = 0  # bumped whenever the server moves z, so the browser adopts it
+    ss.selected_row = int(values.get("digit", 0))
+    ss.notices = notices
+    ss.previous_metrics = None
+    # The sidebar's form starts on the requested model.
+    ss.beta, ss.width, ss.epochs, ss.seed = (
+        settings.beta,
+        settings.width,
+        settings.epochs,
+        settings.seed,
+    )
+    return True
+
+
+def move_to(z1: float, z2: float, window: tuple[float, float] | None = None) -> None:
+    """The server moves z (a button, a link, a clamp): the browser will follow."""
+    ss = st.session_state
+    if window is not None:
+        z1, z2 = clamp(z1, window), clamp(z2, window)
+    ss.z1, ss.z2 = float(z1), float(z2)
+    ss.z_rev += 1
+
+
+def commit(value, window: tuple[float, float]) -> None:
+    """The browser settled on a point. Out-of-plane values are clamped, not trusted."""
+    z = parse_point(value)
+    if z is None:
+        return
+    ss = st.session_state
+    clamped = (clamp(z[0], window), clamp(z[1], window))
+    ss.z1, ss.z2 = clamped
+    if clamped != z:
+        ss.z_rev += 1
+
+
+def select(value, count: int) -> None:
+    """The browser clicked a test digit."""
+    try:
+        row = int(value)
+    except (TypeError, ValueError):
+        return
+    if 0 <= row < count and row == value:
+        st.session_state.selected_row = row
+
+
+def keep_in(window: tuple[float, float]) -> None:
+    """After a model switch: z is kept, and clamped only if it lies outside the new plane."""
+    ss = st.session_state
+    if not (window[0] <= ss.z1 <= window[1] and window[0] <= ss.z2 <= window[1]):
+        move_to(ss.z1, ss.z2, window)
+
+
+def sync_link() -> None:
+    """Write the state to the query string, touching only what changed."""
+    ss = st.session_state
+    link = link_of(ss.settings, (ss.z1, ss.z2), ss.selected_row)
+    current = st.query_params.to_dict()
+    if current != link:
+        st.query_params.from_dict(link)
+
+
+def page_theme() -> str:
+    """ "light" or "dark": the browser's theme, for pictures drawn on the server."""
+    kind = getattr(getattr(st.context, "theme", None), "type", None)
+    return "dark" if kind == "dark" else "light"
