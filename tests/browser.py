@@ -10,8 +10,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -33,9 +36,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    """A running `streamlit run`: where it answers, its process, and its log so far."""
+
+    url: str
+    pid: int  # the server's Python process (a session leader: its own process group)
+    healthy_seconds: float  # process start to the health check's first answer
+    healthy_at: float  # time.perf_counter() at that answer
+    _log: IO[bytes]
+
+    def log_text(self) -> str:
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+
 @contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 120):
-    """Start `streamlit run app.py` on a free loopback port; yield (url, seconds to healthy)."""
+def streamlit_process(
+    env: dict | None = None, timeout: float = 120, script: str | Path = "app.py"
+) -> Iterator[Server]:
+    """Start `streamlit run <script>` (relative to the repository) on a free loopback port."""
     port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
@@ -44,7 +65,7 @@ def streamlit_server(env: dict | None = None, timeout: float = 120):
             "-m",
             "streamlit",
             "run",
-            str(REPO / "app.py"),
+            str(REPO / script),
             "--server.headless",
             "true",
             "--server.address",
@@ -76,7 +97,8 @@ def streamlit_server(env: dict | None = None, timeout: float = 120):
                 log.seek(0)
                 raise RuntimeError(f"streamlit did not come up:\n{log.read().decode()[-3000:]}")
             time.sleep(0.1)
-        yield url, time.perf_counter() - start
+        healthy_at = time.perf_counter()
+        yield Server(url, proc.pid, healthy_at - start, healthy_at, log)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -84,6 +106,13 @@ def streamlit_server(env: dict | None = None, timeout: float = 120):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 120):
+    """Start `streamlit run app.py` on a free loopback port; yield (url, seconds to healthy)."""
+    with streamlit_process(env, timeout) as server:
+        yield server.url, server.healthy_seconds
 
 
 def launch(playwright):

@@ -1,4 +1,4 @@
-"""The app through Streamlit's AppTest: rendering, sliders, a scatter selection, training."""
+"""The page through Streamlit's AppTest: rendering, the latent point, links, training."""
 
 import json
 import time
@@ -7,88 +7,111 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer import payload
 from training import cache as training_cache
+from vae_core import encode, load_model, load_split
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def run_app() -> AppTest:
+def run_app(link: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in (link or {}).items():
+        at.query_params[name] = value
     at.run()
     assert not at.exception, at.exception
     return at
 
 
-def decoded_image(at: AppTest):
-    images = at.get_by_key("decoded").get("image")
-    assert len(images) == 1
-    return images[0].proto.imgs[0].url
+def view_data(at: AppTest) -> dict:
+    return json.loads(at.get_by_key("latent_scatter").proto.json)
 
 
 def selection_text(at: AppTest) -> str:
     return " ".join(m.value for m in at.get_by_key("selection").markdown)
 
 
-def click_point(at: AppTest, row: int, curve: int = 0) -> None:
-    """What plotly sends when a point is clicked: the row travels in customdata."""
-    at.session_state["latent_scatter"] = {
-        "selection": {
-            "points": [
-                {
-                    "curve_number": curve,
-                    "point_number": 4,
-                    "point_index": 4,
-                    "x": 0.1,
-                    "y": -0.2,
-                    "customdata": row,
-                }
-            ],
-            "point_indices": [4],
-            "box": [],
-            "lasso": [],
-        }
-    }
-    at.run()
-    assert not at.exception, at.exception
+def showing(at: AppTest) -> str:
+    return " ".join(c.value for c in at.sidebar.caption)
+
+
+@pytest.fixture(scope="module")
+def codes():
+    return encode(load_model(), load_split(None, "test").images)
 
 
 def test_page_renders_the_default_model_without_training():
     at = run_app()
-    assert {s.key for s in at.slider} >= {"z1", "z2", "manifold_n"}
-    assert at.get_by_key("latent_scatter") is not None
-    assert at.get_by_key("manifold") is not None
-    assert at.get_by_key("latent_pad") is not None
+    for key in ("latent_scatter", "latent_data", "selection", "manifold"):
+        assert at.get_by_key(key) is not None, key
     metrics = {m.label: m.value for m in at.sidebar.metric}
     assert float(metrics["test −ELBO"]) <= 137
-    assert "Click a point" in selection_text(at)
     assert not at.progress  # nothing is training
+    # The selection column is not empty on arrival: test digit 0 is selected.
+    assert "Test image #0: a 7" in selection_text(at)
+    assert len(at.get_by_key("selection").get("image")) == 3
+    # The view gets a few hundred bytes; the model's payload goes to its own mount, as bytes.
+    data = view_data(at)
+    assert data["z"] == [0.0, 0.0] and data["selected"]["row"] == 0
+    header, arrays = payload.unpack(at.get_by_key("latent_data").proto.bytes)
+    assert header["model_id"] == data["model_id"] and len(arrays["x"]) == 10_000
+    assert dict(at.query_params) == {
+        "beta": "1",
+        "width": "512",
+        "epochs": "60",
+        "seed": "0",
+        "z1": "0",
+        "z2": "0",
+        "digit": "0",
+    }
 
 
-def test_sliders_change_the_decoded_image():
+def test_the_committed_point_reaches_the_view_and_the_link():
     at = run_app()
-    before = decoded_image(at)
-    at.slider(key="z1").set_value(1.5).run()
-    after_z1 = decoded_image(at)
-    at.slider(key="z2").set_value(-1.5).run()
-    after_z2 = decoded_image(at)
-    assert not at.exception
-    assert len({str(before), str(after_z1), str(after_z2)}) == 3
-    assert "z = (1.50, -1.50)" in at.get_by_key("decoded").markdown[0].value
+    at.session_state["z1"] = 1.25
+    at.session_state["z2"] = -0.5
+    at.run()
+    assert view_data(at)["z"] == [1.25, -0.5]
+    assert at.query_params["z1"] == "1.25" and at.query_params["z2"] == "-0.5"
 
 
-def test_a_scatter_selection_shows_that_digit_and_can_move_the_point():
-    at = run_app()
-    click_point(at, row=0)
-    text = selection_text(at)
-    assert "Test image #0: a 7" in text  # the first MNIST test digit is a 7
-    assert "reconstruction" in text and "KL" in text and "−ELBO" in text
-    assert len(at.get_by_key("selection").get("image")) == 3  # input, reconstruction, difference
-    click_point(at, row=1, curve=2)
+def test_a_link_restores_the_point_and_the_digit(codes):
+    at = run_app({"z1": "1.5", "z2": "-0.5", "digit": "42"})
+    assert (at.session_state["z1"], at.session_state["z2"]) == (1.5, -0.5)
+    data = view_data(at)
+    assert data["z"] == [1.5, -0.5] and data["selected"]["row"] == 42
+    assert data["selected"]["mu"] == pytest.approx(codes[0][42].tolist(), abs=1e-5)
+    assert "Test image #42: a 4" in selection_text(at)
+    assert not at.warning
+
+
+def test_a_bad_link_gets_a_notice_and_the_defaults():
+    at = run_app({"z1": "banana", "digit": "99999", "width": "7", "beta": "1e400"})
+    notices = " ".join(w.value for w in at.warning)
+    assert "`z1` must be a number" in notices and "`digit` must be between 0 and 9999" in notices
+    assert "`width` must be one of 64, 128, 256, 512" in notices
+    assert "`beta` must be a number" in notices
+    assert view_data(at)["z"] == [0.0, 0.0] and "hidden [512, 512]" in showing(at)
+    at.run()
+    assert not at.warning  # said once
+
+
+def test_a_link_outside_the_plane_is_clamped_to_it():
+    at = run_app({"z1": "9.5", "z2": "-9.5"})
+    lo, hi = payload.unpack(at.get_by_key("latent_data").proto.bytes)[0]["window"]
+    assert view_data(at)["z"] == [hi, lo]
+    assert view_data(at)["z_rev"] > 0  # the browser adopts a point the server moved
+
+
+def test_move_here_sends_the_selected_digits_mean_to_the_view(codes):
+    at = run_app({"digit": "1"})
     assert "Test image #1: a 2" in selection_text(at)
+    rev = view_data(at)["z_rev"]
     at.button(key="goto_selected").click().run()
-    z1, z2 = at.slider(key="z1").value, at.slider(key="z2").value
-    assert (z1, z2) != (0.0, 0.0)
-    assert f"z = ({z1:.2f}, {z2:.2f})" in at.get_by_key("decoded").markdown[0].value
+    data = view_data(at)
+    assert data["z"] == pytest.approx(codes[0][1].tolist(), abs=1e-5)
+    assert data["z_rev"] == rev + 1
+    assert at.session_state["z1"] == pytest.approx(float(codes[0][1][0]), abs=1e-6)
 
 
 def submit_settings(at: AppTest, width: int, epochs: int) -> None:
@@ -98,12 +121,8 @@ def submit_settings(at: AppTest, width: int, epochs: int) -> None:
     assert not at.exception, at.exception
 
 
-def showing(at: AppTest) -> str:
-    return " ".join(c.value for c in at.sidebar.caption)
-
-
 @pytest.mark.slow
-def test_new_settings_train_once_for_two_sessions_and_switch_the_model(monkeypatch):
+def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch):
     calls = []
     real_train = training_cache.train
 
@@ -112,9 +131,9 @@ def test_new_settings_train_once_for_two_sessions_and_switch_the_model(monkeypat
         return real_train(*args, **kwargs)
 
     monkeypatch.setattr(training_cache, "train", counting_train)
-    first, second = run_app(), run_app()
-    submit_settings(first, width=64, epochs=3)
-    submit_settings(second, width=64, epochs=3)
+    first, second = run_app({"z1": "0.5", "z2": "-0.3"}), run_app()
+    submit_settings(first, width=64, epochs=2)
+    submit_settings(second, width=64, epochs=2)
     seen_progress = bool(first.progress) or bool(second.progress)
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -130,12 +149,15 @@ def test_new_settings_train_once_for_two_sessions_and_switch_the_model(monkeypat
         pytest.fail("the new model never replaced the default one")
     assert len(calls) == 1  # trained once for both sessions
     assert seen_progress
-    assert "3 epochs" in showing(first)
-    metrics = {m.label: m.value for m in first.sidebar.metric}
-    assert float(metrics["test −ELBO"]) > 137  # a 3-epoch, 64-wide model, not the default
-    # The settings are cached now: a third session switches at once, without training.
-    third = run_app()
-    submit_settings(third, width=64, epochs=3)
+    assert "2 epochs" in showing(first)
+    # z survives the switch, and the new model's metrics sit beside the previous model's.
+    assert view_data(first)["z"] == [0.5, -0.3]
+    assert first.query_params["width"] == "64" and first.query_params["z1"] == "0.5"
+    metrics = {m.label: m for m in first.sidebar.metric}
+    assert float(metrics["test −ELBO"].value) > 137  # a 2-epoch, 64-wide model
+    assert "vs previous" in metrics["test −ELBO"].proto.delta
+    # The settings are cached now: a link to them switches at once, without training.
+    third = run_app({"width": "64", "epochs": "2"})
     assert "hidden [64, 64]" in showing(third) and len(calls) == 1
     assert not third.progress
 
@@ -159,34 +181,11 @@ def test_a_failed_training_is_shown_as_an_error(monkeypatch):
 
 def test_manifold_controls_rerender_the_grid_and_offer_a_png():
     at = run_app()
-    download = at.get_by_key("manifold_png")
-    assert download is not None
     at.slider(key="manifold_n").set_value(30).run()
     at.radio(key="manifold_spacing").set_value("linear").run()
     at.slider(key="manifold_extent").set_value(2.0).run()
+    at.toggle(key="manifold_on_plane").set_value(True).run()
     assert not at.exception
     assert at.get_by_key("manifold") is not None
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the 30×30 grid (PNG)" in labels
-
-
-def overlay_data(at: AppTest) -> dict:
-    return json.loads(at.get_by_key("scatter_overlay").proto.json)
-
-
-def test_the_scatter_figure_stays_put_while_its_overlay_follows():
-    """Streamlit re-creates a chart whose figure changes, losing zoom and legend clicks."""
-    from vae_core import encode, load_model, load_split
-
-    at = run_app()
-    spec = at.get_by_key("latent_scatter").proto.spec
-    assert overlay_data(at)["z"] == [0.0, 0.0] and overlay_data(at)["selected"] is None
-    at.slider(key="z1").set_value(1.25).run()
-    at.slider(key="z2").set_value(-0.5).run()
-    click_point(at, row=0)
-    assert at.get_by_key("latent_scatter").proto.spec == spec
-    data = overlay_data(at)
-    assert data["z"] == [1.25, -0.5]
-    mu, sigma = encode(load_model(), load_split(None, "test").images[:1])
-    assert data["selected"]["mu"] == pytest.approx(mu[0].tolist(), abs=1e-5)
-    assert data["selected"]["sigma"] == pytest.approx(sigma[0].tolist(), abs=1e-5)

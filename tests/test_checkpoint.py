@@ -32,7 +32,7 @@ def test_round_trip_reproduces_every_weight_exactly(model, tmp_path):
     assert checkpoint["config"] == {"latent_dim": 2, "hidden": [32, 16], "beta": 2.0}
     assert set(checkpoint["versions"]) == {"torch", "python"}
     z = torch.randn(4, 2)
-    torch.testing.assert_close(loaded.decode(z), model.eval().decode(z), rtol=0, atol=0)
+    torch.testing.assert_close(loaded.pixel_probs(z), model.eval().pixel_probs(z), rtol=0, atol=0)
 
 
 def test_interrupted_write_leaves_the_old_file_whole(model, tmp_path, monkeypatch):

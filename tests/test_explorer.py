@@ -1,4 +1,4 @@
-"""The app's helpers: pictures, the manifold laid on the plane, and the figures."""
+"""The explorer's plain helpers: pictures, the payload, the link, the figures."""
 
 import io
 import json
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer import figures, images, overlay
+from explorer import figures, images, latent_view, payload, state
+from explorer.model_view import ModelSettings, ModelView, plane_window
 from vae_core import grid_axis
 
 
@@ -19,16 +20,26 @@ def test_png_round_trips_and_upscales_without_blur():
     np.testing.assert_array_equal(decoded[1::3, 2::3], images.to_uint8(picture))
 
 
-def test_difference_colours_added_and_missing_ink():
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_themed_pictures_put_ink_on_the_themes_paper(theme):
+    picture = np.zeros((28, 28))
+    picture[3, 4] = 1.0
+    rgb = images.themed(picture, theme)
+    assert rgb.shape == (28, 28, 3) and rgb.dtype == np.uint8
+    assert tuple(rgb[0, 0]) == images.PAPER[theme]
+    assert tuple(rgb[3, 4]) == images.INK[theme]
+
+
+def test_difference_is_red_for_added_ink_blue_for_missed_ink_on_grey():
     original = np.zeros((28, 28))
     recon = np.zeros((28, 28))
     original[0, 0] = 1.0  # missed by the reconstruction
     recon[1, 1] = 1.0  # added by it
     rgb = images.difference_rgb(original, recon)
     assert rgb.shape == (28, 28, 3) and rgb.dtype == np.uint8
-    assert rgb[0, 0, 2] == 255 and rgb[0, 0, 0] == 0  # blue
-    assert rgb[1, 1, 0] == 255 and rgb[1, 1, 2] == 0  # red
-    assert rgb[5, 5].max() == 0
+    assert tuple(rgb[0, 0]) == images.MISSED
+    assert tuple(rgb[1, 1]) == images.ADDED
+    assert tuple(rgb[5, 5]) == images.NEUTRAL
 
 
 def test_cell_edges_are_midpoints_with_mirrored_ends():
@@ -58,40 +69,161 @@ def test_manifold_on_plane_puts_each_digit_over_its_latent_cell():
 
 
 def test_manifold_on_plane_keeps_each_digit_upright():
-    axis = np.array([0.0])
     digit = np.zeros((28, 28))
     digit[0, :] = 1  # a bar along the top of the digit
-    plane = images.manifold_on_plane(digit, axis, -0.5, 0.5, size=28)
+    plane = images.manifold_on_plane(digit, np.array([0.0]), -0.5, 0.5, size=28)
     np.testing.assert_array_equal(plane, digit)
 
 
-def test_plane_range_is_square_and_covers_the_codes():
+def test_plane_window_is_square_and_covers_the_codes():
     mu = np.random.default_rng(0).normal(size=(1000, 2)) * 1.5
-    lo, hi = figures.plane_range(mu)
+    lo, hi = plane_window(mu)
     assert lo == -hi and hi >= 3.0
     assert (np.abs(mu) <= hi).mean() > 0.99
 
 
-def test_scatter_carries_dataset_rows_and_depends_on_the_codes_alone():
+def test_payload_round_trips_the_layers_codes_and_labels():
     rng = np.random.default_rng(0)
-    mu = rng.normal(size=(200, 2)).astype(np.float32)
-    labels = rng.integers(0, 10, size=200)
-    fig = figures.latent_scatter(mu, labels, (-4, 4))
-    assert [t.name for t in fig.data] == [str(d) for d in range(10)]
-    for d, trace in enumerate(fig.data):
-        rows = np.asarray(trace.customdata)
-        assert (labels[rows] == d).all()
-        np.testing.assert_array_equal(np.asarray(trace.x), mu[rows, 0])
-        assert trace.type == "scattergl"
-    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
-    assert fig.layout.legend.itemclick == "toggle"
-    assert fig.layout.xaxis.range == (-4, 4) == fig.layout.yaxis.range
+    layers = [
+        (rng.normal(size=(16, 2)).astype(np.float32), rng.normal(size=16).astype(np.float32)),
+        (rng.normal(size=(784, 16)).astype(np.float32), rng.normal(size=784).astype(np.float32)),
+    ]
+    mu = rng.normal(size=(101, 2)).astype(np.float32)
+    labels = rng.integers(0, 10, size=101)
+    data = payload.pack("model-1", layers, mu, labels, (-3.5, 3.5))
+    header, arrays = payload.unpack(data)
+    assert header["model_id"] == "model-1" and header["window"] == [-3.5, 3.5]
+    assert header["count"] == 101 and header["colours"] == payload.CLASS_COLOURS
+    assert [(spec["in"], spec["out"]) for spec in header["layers"]] == [(2, 16), (16, 784)]
+    w1 = arrays["w1"].reshape(16, 784)  # sent transposed: (in, out)
+    np.testing.assert_array_equal(w1.T, layers[1][0])
+    np.testing.assert_array_equal(arrays["b1"], layers[1][1])
+    np.testing.assert_array_equal(np.stack([arrays["x"], arrays["y"]], 1), mu)
+    np.testing.assert_array_equal(arrays["labels"], labels)
+    # Every point is drawn once, in an order that interleaves the classes.
+    assert sorted(arrays["order"]) == list(range(101))
+    assert not np.array_equal(arrays["order"], np.arange(101))
+    body = 8 + int.from_bytes(data[4:8], "little")
+    assert body % 4 == 0 and all(e["offset"] % 4 == 0 for e in header["arrays"].values())
+    # Raw bytes: the arrays' own size plus a small header, nothing like base64 JSON.
+    assert len(data) < sum(a.nbytes for a in arrays.values()) + 2000
 
 
-def test_overlay_payload_carries_the_point_and_the_posterior():
-    data = overlay.payload((0.5, -1.0))
-    assert data["z"] == [0.5, -1.0] and data["selected"] is None
-    assert data["target"] == ".st-key-latent_scatter .js-plotly-plot"
-    data = overlay.payload((0.0, 0.0), (np.float32([1.0, 2.0]), np.float32([0.1, 0.2])))
-    assert data["selected"] == {"mu": [1.0, 2.0], "sigma": pytest.approx([0.1, 0.2])}
-    json.dumps(data)
+def test_payload_refuses_other_bytes():
+    with pytest.raises(ValueError, match="not a latent-view payload"):
+        payload.unpack(b"PK\x03\x04 something else")
+
+
+def test_view_data_is_small_and_carries_the_point_and_the_selection():
+    rng = np.random.default_rng(0)
+    view = ModelView(
+        "m",
+        rng.normal(size=(10, 2)).astype(np.float32),
+        np.full((10, 2), 0.05, np.float32),
+        np.arange(10, dtype=np.uint8),
+        (-4.0, 4.0),
+        b"",
+    )
+    data = latent_view.view_data(view, (0.5, -1.0), 3, None)
+    assert data == {"model_id": "m", "z": [0.5, -1.0], "z_rev": 3, "selected": None}
+    data = latent_view.view_data(view, (0.0, 0.0), 0, 7)
+    assert data["selected"]["row"] == 7 and data["selected"]["label"] == 7
+    assert data["selected"]["mu"] == pytest.approx(view.mu[7].tolist())
+    assert data["selected"]["sigma"] == pytest.approx([0.05, 0.05])
+    assert len(json.dumps(data)) < 300
+
+
+def test_a_link_is_parsed_with_a_notice_per_bad_value():
+    values, notices = state.parse_link(
+        {"z1": "1.5", "z2": "-0.5", "digit": "42", "beta": "4", "width": "128", "other": "x"}
+    )
+    assert values == {"z1": 1.5, "z2": -0.5, "digit": 42, "beta": 4.0, "width": 128}
+    assert notices == []
+    values, notices = state.parse_link(
+        {
+            "z1": "nan",
+            "z2": "1e9",
+            "digit": "10000",
+            "beta": "3",
+            "width": "12.5",
+            "epochs": "../../etc/passwd",
+            "seed": "-1",
+        }
+    )
+    assert values == {}
+    assert len(notices) == 7
+    assert any("`beta` must be one of" in n for n in notices)
+    assert any("`digit` must be between 0 and 9999" in n for n in notices)
+    assert any("`epochs` must be a number" in n for n in notices)
+
+
+def test_a_link_round_trips_the_state():
+    settings = ModelSettings(beta=4.0, width=128, epochs=12, seed=3)
+    link = state.link_of(settings, (1.25, -0.5), 42)
+    assert link == {
+        "beta": "4",
+        "width": "128",
+        "epochs": "12",
+        "seed": "3",
+        "z1": "1.25",
+        "z2": "-0.5",
+        "digit": "42",
+    }
+    values, notices = state.parse_link(link)
+    assert not notices
+    assert ModelSettings(values["beta"], values["width"], values["epochs"], values["seed"]) == (
+        settings
+    )
+    assert (values["z1"], values["z2"], values["digit"]) == (1.25, -0.5, 42)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ([0.5, -1], (0.5, -1.0)),
+        ((1, 2), (1.0, 2.0)),
+        ([1], None),
+        ("1,2", None),
+        ([float("inf"), 0], None),
+        (["a", 0], None),
+        (None, None),
+        ({"z": 1}, None),
+    ],
+)
+def test_points_from_the_browser_are_checked(value, expected):
+    assert state.parse_point(value) == expected
+
+
+def test_manifold_grid_has_equal_cells_labelled_with_their_centres():
+    axis = grid_axis(20, "normal")
+    fig = figures.manifold_grid_figure(images.png(np.zeros((560, 560))), axis)
+    assert fig.layout.xaxis.range == (-0.5, 19.5) == fig.layout.yaxis.range
+    assert fig.layout.yaxis.scaleanchor == "x"
+    ticks = fig.layout.xaxis.tickvals
+    assert [float(t) for t in fig.layout.xaxis.ticktext] == pytest.approx(
+        [float(axis[i]) for i in ticks], abs=0.005
+    )
+    image = fig.layout.images[0]
+    assert (image.x, image.y, image.sizex, image.sizey) == (-0.5, 19.5, 20, 20)
+
+
+def test_loss_curves_have_one_scale_per_panel():
+    history = [
+        {
+            "epoch": e,
+            "test_neg_elbo": 150 - e,
+            "test_reconstruction": 140 - e,
+            "train_loss": 151 - e,
+            "test_kl": 5 + 0.1 * e,
+        }
+        for e in range(1, 6)
+    ]
+    fig = figures.loss_curves(history)
+    axes = {t.name: t.yaxis for t in fig.data}
+    assert axes["test KL"] != axes["test −ELBO"]
+    assert axes["test −ELBO"] == axes["test reconstruction"] == axes["train objective"]
+    assert all(
+        getattr(fig.layout[k], "overlaying", None) is None
+        for k in fig.layout
+        if k.startswith("yaxis")
+    )

@@ -151,3 +151,19 @@ def test_decoder_layers_rebuild_the_decoder(model):
         if i < len(layers) - 1:
             h = np.maximum(h, 0)
     np.testing.assert_allclose(1 / (1 + np.exp(-h)).reshape(28, 28), decode(model, z)[0], atol=1e-5)
+
+
+def test_the_numpy_helpers_agree_with_the_model_methods(model, digits):
+    """decode and elbo_terms are the numpy front doors to VAE.pixel_probs and VAE.loss_terms."""
+    images, _ = digits
+    z = np.array([[0.3, -1.2], [1.0, 0.5]], dtype=np.float32)
+    with torch.no_grad():
+        probs = model.pixel_probs(torch.from_numpy(z)).squeeze(1).numpy()
+        # One draw with the same seed is the same draw; the shipped model has beta = 1.
+        x = torch.as_tensor(images).float() / 255.0
+        one = model.loss_terms(x, torch.Generator().manual_seed(4))
+    np.testing.assert_array_equal(decode(model, z), probs)
+    terms = elbo_terms(model, images, samples=1, seed=4)
+    np.testing.assert_allclose(terms["neg_elbo"], one.loss.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(terms["reconstruction"], one.reconstruction.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(terms["kl"], one.kl.numpy(), rtol=1e-5)

@@ -20,7 +20,7 @@ def test_shapes_for_both_input_layouts(model):
     torch.testing.assert_close(mu, mu_flat)
     z = torch.randn(7, 2)
     assert model.decode_logits(z).shape == (7, 1, 28, 28)
-    p = model.decode(z)
+    p = model.pixel_probs(z)
     torch.testing.assert_close(p, torch.sigmoid(model.decode_logits(z)))
     assert ((p > 0) & (p < 1)).all()
 
@@ -66,14 +66,14 @@ def test_loss_is_reconstruction_plus_beta_kl(model):
     for beta in (1.0, 4.0):
         m = VAE(VAEConfig(hidden=(64, 32), beta=beta))
         m.load_state_dict(model.state_dict())
-        terms = m.elbo_terms(x, torch.Generator().manual_seed(0))
+        terms = m.loss_terms(x, torch.Generator().manual_seed(0))
         assert terms.loss.shape == terms.reconstruction.shape == terms.kl.shape == (4,)
         torch.testing.assert_close(terms.loss, terms.reconstruction + beta * terms.kl)
         # The reconstruction term is the Bernoulli cross-entropy summed over all 784 pixels.
         mu, logvar = m.encode(x)
         z = m.reparameterize(mu, logvar, torch.Generator().manual_seed(0))
         bce = torch.nn.functional.binary_cross_entropy(
-            m.decode(z).reshape(4, 784), x, reduction="none"
+            m.pixel_probs(z).reshape(4, 784), x, reduction="none"
         )
         torch.testing.assert_close(terms.reconstruction, bce.sum(-1), atol=1e-3, rtol=1e-4)
         torch.testing.assert_close(terms.kl, gaussian_kl(mu, logvar))
@@ -89,7 +89,7 @@ def test_gradients_flow_through_the_sample(model):
     # Through the whole loss, the reconstruction term reaches the encoder via z.
     x = torch.rand(8, 784)
     model.zero_grad()
-    model.elbo_terms(x).reconstruction.sum().backward()
+    model.loss_terms(x).reconstruction.sum().backward()
     assert model.to_mu.weight.grad.abs().sum() > 0
     assert model.to_logvar.weight.grad.abs().sum() > 0
 
@@ -113,3 +113,14 @@ def test_config_round_trips_through_a_plain_dict():
     c = VAEConfig(latent_dim=3, hidden=(128, 64), beta=0.5)
     assert VAEConfig.from_dict(c.to_dict()) == c
     assert c.to_dict() == {"latent_dim": 3, "hidden": [128, 64], "beta": 0.5}
+
+
+def test_one_name_per_concept(model):
+    """The numpy helpers vae_core.decode and vae_core.elbo_terms own those names; the model's
+    tensor methods are pixel_probs and loss_terms, and forward is the training loss."""
+    assert not hasattr(model, "decode") and not hasattr(model, "elbo_terms")
+    x = torch.rand(3, 784)
+    torch.manual_seed(5)
+    by_forward = model(x)
+    torch.manual_seed(5)
+    torch.testing.assert_close(by_forward, model.loss_terms(x))

@@ -2,6 +2,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,24 @@ def test_beta_weights_the_kl_term_in_the_objective(tiny_mnist):
     assert r.train_loss == pytest.approx(r.train_reconstruction + 3.0 * r.train_kl, rel=1e-5)
 
 
+def test_on_batch_counts_every_optimizer_step_of_the_run(tiny_mnist):
+    events = []
+
+    def on_batch(step, total):
+        events.append((step, total))
+        torch.rand(3)  # a callback that uses torch's global RNG leaves the run as it was
+
+    # 1000 images in batches of 300: 4 steps an epoch, the last one of 100 images.
+    config = TrainConfig(epochs=2, batch_size=300, lr=3e-3)
+    model, _ = train(
+        SMALL, config, tiny_mnist, lambda r: events.append(f"epoch {r.epoch}"), on_batch=on_batch
+    )
+    steps = [(step, 8) for step in range(1, 9)]
+    assert events == [*steps[:4], "epoch 1", *steps[4:], "epoch 2"]
+    plain, _ = train(SMALL, config, tiny_mnist)
+    assert _same_weights(model, plain)
+
+
 def test_a_callback_can_stop_training(tiny_mnist):
     def stop(report):
         raise KeyboardInterrupt
@@ -77,15 +96,23 @@ def test_cache_key_covers_config_training_and_data(tiny_mnist, tmp_path):
 
 
 def test_get_or_train_trains_once_then_loads(tiny_mnist, isolated_cache, monkeypatch):
-    epochs = []
-    model, checkpoint = get_or_train(SMALL, FAST, tiny_mnist, on_epoch=epochs.append)
+    epochs, steps, locks = [], [], []
+    real_exclusive = cache_module._exclusive
+    monkeypatch.setattr(
+        cache_module, "_exclusive", lambda path: locks.append(path) or real_exclusive(path)
+    )
+    model, checkpoint = get_or_train(
+        SMALL, FAST, tiny_mnist, on_epoch=epochs.append, on_batch=lambda *s: steps.append(s)
+    )
     assert len(epochs) == 2 and is_cached(SMALL, FAST, tiny_mnist)
+    assert steps == [(step, 20) for step in range(1, 21)]  # 1000 images, batches of 100
+    assert locks == [isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.lock"]
     assert (isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt").is_file()
     assert checkpoint["metrics"]["test_neg_elbo"] > 0
     assert len(checkpoint["metrics"]["history"]) == 2
 
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained again"))
-    again, _ = get_or_train(SMALL, FAST, tiny_mnist)
+    again, _ = get_or_train(SMALL, FAST, tiny_mnist, on_batch=lambda *s: pytest.fail("a step"))
     assert _same_weights(model, again)
 
 
@@ -135,6 +162,30 @@ def test_hostile_cache_entry_is_refused_never_run_and_retrained(tiny_mnist, isol
     assert "could run code" in caplog.text
     assert not marker.exists()
     assert isinstance(model, VAE)
+
+
+def test_the_cache_lock_keeps_a_second_process_waiting(tmp_path):
+    lock_path, marker = tmp_path / "cache" / "key.lock", tmp_path / "second-has-it"
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        sys.path.insert(0, {str(REPO)!r})
+        from training.cache import _exclusive
+        print("asking", flush=True)
+        with _exclusive(Path({str(lock_path)!r})):
+            Path({str(marker)!r}).touch()
+    """)
+    with cache_module._exclusive(lock_path):
+        assert lock_path.is_file()
+        second = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        try:
+            assert second.stdout.readline() == "asking\n"
+            time.sleep(0.5)
+            assert not marker.exists() and second.poll() is None
+        except BaseException:
+            second.kill()
+            raise
+    assert second.wait(timeout=60) == 0 and marker.exists()
 
 
 @pytest.mark.slow
@@ -281,3 +332,64 @@ def test_a_training_job_shares_progress_and_result(tiny_mnist):
     assert isinstance(model, VAE) and checkpoint["extra"]["cache_key"] == cache_key(
         SMALL, FAST, tiny_mnist
     )
+
+
+def test_a_training_job_reports_progress_within_epochs_and_the_time_left(tiny_mnist):
+    from training.job import ETA_MIN_STEPS, UNFINISHED, TrainingJob
+
+    seen = []
+
+    class Watched(TrainingJob):
+        def _on_batch(self, steps, total):
+            super()._on_batch(steps, total)
+            seen.append((steps, total, self.progress(), self.eta(), self.elapsed()))
+
+    job = Watched(SMALL, FAST, tiny_mnist)
+    assert job.progress() == 0.0 and job.elapsed() == 0.0 and job.eta() is None
+    job.start()
+    job.wait(120)
+    assert job.error is None and job.result is not None
+    # 1000 images in batches of 100, two epochs: 20 steps; progress moves within each epoch,
+    # but stays below 1 until the result (test metrics, checkpoint) is there.
+    assert [(steps, total) for steps, total, *_ in seen] == [(s, 20) for s in range(1, 21)]
+    assert [p for _, _, p, _, _ in seen] == [min(UNFINISHED, s / 20) for s in range(1, 21)]
+    etas = [eta for *_, eta, _ in seen]
+    assert etas[:ETA_MIN_STEPS] == [None] * ETA_MIN_STEPS
+    assert all(eta >= 0 for eta in etas[ETA_MIN_STEPS:]) and etas[-1] == 0.0
+    elapsed = [e for *_, e in seen]
+    assert 0 < elapsed[0] and elapsed == sorted(elapsed)
+    assert job.progress() == 1.0 and job.eta() == 0.0
+    # Once the job has ended, elapsed() is how long it took.
+    took = job.elapsed()
+    time.sleep(0.05)
+    assert job.elapsed() == took >= elapsed[-1]
+
+
+def test_a_training_job_estimates_the_time_left_from_the_step_rate(monkeypatch):
+    from training import job as job_module
+
+    clock = [100.0]
+    monkeypatch.setattr(job_module, "monotonic", lambda: clock[0])
+    seen = []
+
+    def two_seconds_a_step(model_config, train_config, data_dir, on_epoch, on_batch):
+        clock[0] += 30.0  # loading data, or waiting for another process: not part of the rate
+        for step in range(1, 11):
+            clock[0] += 2.0
+            on_batch(step, 100)
+            seen.append((job.progress(), job.eta()))
+        clock[0] += 1.0
+        seen.append((job.progress(), job.eta()))
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(job_module, "get_or_train", two_seconds_a_step)
+    job = job_module.TrainingJob(SMALL, FAST)
+    job.start()
+    job.wait(30)
+    assert [p for p, _ in seen] == pytest.approx([0.01 * s for s in range(1, 11)] + [0.1])
+    assert [eta for _, eta in seen[:5]] == [None] * 5
+    # Steps 6 and 10 done at 2 s a step: 94 and 90 steps to go; then 1 s passes.
+    assert seen[5][1] == pytest.approx(188.0) and seen[9][1] == pytest.approx(180.0)
+    assert seen[10][1] == pytest.approx(179.0)
+    assert job.error == "RuntimeError: stopped" and job.eta() is None
+    assert job.elapsed() == pytest.approx(51.0) and job.progress() == pytest.approx(0.1)

@@ -2,23 +2,24 @@
 
 The key hashes the model config, the training config (seed included) and a fingerprint of
 the data. The shipped default model in assets/ is the entry for the default settings. One
-process trains a given key at a time (an exclusive file lock); another asking for it meanwhile
-waits, then loads what the first wrote. A damaged, foreign or tampered entry is reported,
-kept aside for inspection and retrained.
+process trains a given key at a time (an exclusive lock on `<key>.lock` beside the entry, by
+filelock, which also works on Windows); another asking for it meanwhile waits, then loads what
+the first wrote. A damaged, foreign or tampered entry is reported, kept aside for inspection
+and retrained.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+
+from filelock import FileLock
 
 from vae_core.checkpoint import (
     DEFAULT_CHECKPOINT,
@@ -88,9 +89,16 @@ def train_and_save(
     data_dir=None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     device: str | None = None,
+    *,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[VAE, dict]:
-    """Train, evaluate and write one checkpoint atomically; returns the model and its checkpoint."""
-    model, history = train(model_config, train_config, data_dir, on_epoch, device)
+    """Train, evaluate and write one checkpoint atomically; returns the model and its checkpoint.
+
+    `on_epoch` and `on_batch` are passed to `train`; the test evaluation comes after both.
+    """
+    model, history = train(
+        model_config, train_config, data_dir, on_epoch, device, on_batch=on_batch
+    )
     metrics = {
         **test_metrics(model, data_dir),
         "train_seconds": history[-1].seconds,
@@ -105,15 +113,14 @@ def train_and_save(
     return load_checkpoint(path)
 
 
-@contextmanager
-def _exclusive(lock_path: Path):
+def _exclusive(lock_path: Path) -> FileLock:
+    """An exclusive lock between processes (and threads) on `lock_path`, waiting as long as it takes.
+
+    The directory is made first so that an unwritable cache fails here with an OSError that
+    names it, which the training job turns into advice.
+    """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return FileLock(lock_path)
 
 
 def _load_entry(path: Path, key: str) -> tuple[VAE, dict] | None:
@@ -163,8 +170,13 @@ def get_or_train(
     cache_dir=None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     device: str | None = None,
+    *,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[VAE, dict]:
-    """The model for these settings from the cache, or trained now (calling `on_epoch`) and cached.
+    """The model for these settings from the cache, or trained now and cached.
+
+    `on_epoch` and `on_batch` are called only when this call trains (see `train`), never for a
+    model that was already cached or that another process trained while this one waited.
 
     Returns (model in eval mode, its checkpoint dict).
     """
@@ -180,4 +192,6 @@ def get_or_train(
         found = _load_entry(path, key)
         if found is not None:
             return found
-        return train_and_save(model_config, train_config, path, data_dir, on_epoch, device)
+        return train_and_save(
+            model_config, train_config, path, data_dir, on_epoch, device, on_batch=on_batch
+        )

@@ -78,7 +78,7 @@ def _test_terms(model: VAE, x: torch.Tensor, generator: torch.Generator) -> tupl
     model.eval()
     rec, kl = 0.0, 0.0
     for i in range(0, len(x), 5000):
-        terms = model.elbo_terms(x[i : i + 5000], generator)
+        terms = model.loss_terms(x[i : i + 5000], generator)
         rec += terms.reconstruction.sum().item()
         kl += terms.kl.sum().item()
     model.train()
@@ -91,10 +91,16 @@ def train(
     data_dir=None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     device: str | None = None,
+    *,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[VAE, list[EpochReport]]:
     """Train a VAE from scratch; deterministic for a given seed on the CPU.
 
-    `on_epoch` is called after every epoch and may raise to stop training.
+    `on_epoch` is called after every epoch with its report. `on_batch(step, total)` is called
+    after every optimizer step with the steps done so far in the whole run (1 .. total) and the
+    run's total steps, for progress within an epoch: counts only, so it costs no evaluation and
+    no device sync. Either may raise to stop training. Neither changes the result, even if it
+    draws random numbers: after the initial weights, every draw comes from the run's own generator.
     """
     dev = pick_device(device)
     x_train = to_tensor(load_split(data_dir, "train").images).to(dev)  # (60000, 784)
@@ -104,11 +110,11 @@ def train(
     model = VAE(model_config).to(dev)
     generator = torch.Generator(device=dev).manual_seed(train_config.seed)
     steps_per_epoch = math.ceil(len(x_train) / train_config.batch_size)
+    total_steps = train_config.epochs * steps_per_epoch
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, one_cycle(train_config.epochs * steps_per_epoch)
-    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, one_cycle(total_steps))
     history: list[EpochReport] = []
+    step = 0  # optimizer steps done in the whole run
     start = time.perf_counter()
     model.train()
     for epoch in range(1, train_config.epochs + 1):
@@ -116,7 +122,7 @@ def train(
         sums = torch.zeros(3, device=dev)
         for i in range(0, len(x_train), train_config.batch_size):
             batch = x_train[order[i : i + train_config.batch_size]]
-            terms = model.elbo_terms(batch, generator)
+            terms = model.loss_terms(batch, generator)
             loss = terms.loss.mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -126,6 +132,9 @@ def train(
                 sums += torch.stack(
                     [terms.loss.sum(), terms.reconstruction.sum(), terms.kl.sum()]
                 ).detach()
+            step += 1
+            if on_batch is not None:
+                on_batch(step, total_steps)
         if not torch.isfinite(sums).all():
             raise FloatingPointError(
                 f"training diverged in epoch {epoch} (the loss is not finite); "

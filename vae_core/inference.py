@@ -45,7 +45,7 @@ def encode(model: VAE, x, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarra
 def decode(model: VAE, z) -> np.ndarray:
     """Pixel probabilities for latent points: (N, D) -> (N, 28, 28) floats in [0, 1]."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, model.config.latent_dim)
-    return model.decode(z.to(_device(model))).squeeze(1).cpu().numpy()
+    return model.pixel_probs(z.to(_device(model))).squeeze(1).cpu().numpy()
 
 
 def grid_axis(n: int, spacing: str = "normal", extent: float = 3.0) -> np.ndarray:

@@ -105,8 +105,11 @@ class VAE(nn.Module):
         """Bernoulli logits of p(x|z): (N, D) -> (N, 1, 28, 28)."""
         return self.decoder(z).reshape(len(z), *IMAGE_SHAPE)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities of p(x|z): (N, D) -> (N, 1, 28, 28)."""
+    def pixel_probs(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel probabilities of p(x|z), the Bernoulli means: (N, D) -> (N, 1, 28, 28).
+
+        A tensor in, a tensor out, gradients kept; `vae_core.decode` is the numpy front door.
+        """
         return torch.sigmoid(self.decode_logits(z))
 
     @staticmethod
@@ -117,8 +120,12 @@ class VAE(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
 
-    def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ELBOTerms:
-        """One-sample estimate of the negative ELBO and its two terms, per image."""
+    def loss_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ELBOTerms:
+        """The training loss for one draw of z per image, and its two terms.
+
+        A one-sample estimate of the negative ELBO (beta = 1) with gradients, what training
+        minimizes; `vae_core.elbo_terms` averages many draws, without gradients, for reporting.
+        """
         x = x.reshape(len(x), PIXELS)
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, generator)
@@ -128,4 +135,4 @@ class VAE(nn.Module):
         return ELBOTerms(reconstruction + self.config.beta * kl, reconstruction, kl)
 
     def forward(self, x: torch.Tensor) -> ELBOTerms:
-        return self.elbo_terms(x)
+        return self.loss_terms(x)

@@ -1,0 +1,62 @@
+"""The latent view's JavaScript payload reader and decoder against torch, run in Node.js."""
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from explorer import latent_view, payload
+from vae_core.inference import decode, decoder_layers
+from vae_core.model import VAE, VAEConfig
+
+NODE = shutil.which("node")
+
+# Reads the payload from stdin at an odd offset, as protobuf may hand it over, and decodes.
+SCRIPT = """
+const fs = require("fs");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const url = "data:text/javascript;base64," + Buffer.from(source).toString("base64");
+const input = fs.readFileSync(0);
+const zs = JSON.parse(process.argv[2]);
+import(url).then(({ parsePayload, makeDecoder }) => {
+  const shifted = new Uint8Array(input.length + 1);
+  shifted.set(input, 1);
+  const { header, arrays, layers } = parsePayload(shifted.subarray(1));
+  const decode = makeDecoder(layers);
+  const out = zs.map(([a, b]) => Array.from(decode(a, b)));
+  process.stdout.write(JSON.stringify({
+    decoded: out, model_id: header.model_id, x: Array.from(arrays.x), order: Array.from(arrays.order),
+  }));
+});
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+@pytest.mark.parametrize("hidden", [(512, 512), (64,), (32, 16, 8)])
+def test_js_decoder_reads_the_payload_and_matches_torch(hidden):
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(hidden=hidden)).eval()
+    # Larger weights than at initialisation, so the sigmoid is away from 0.5 and ReLUs cut.
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.mul_(3)
+    zs = np.array([[0.0, 0.0], [1.5, -2.0], [-3.2, 0.7], [2.9, 2.9]], dtype=np.float32)
+    mu = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+    data = payload.pack("m1", decoder_layers(model), mu, np.arange(50) % 10, (-4, 4))
+    result = subprocess.run(
+        [NODE, "-e", SCRIPT, str(latent_view.HERE / "latent_view.js"), json.dumps(zs.tolist())],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    out = json.loads(result.stdout)
+    js = np.array(out["decoded"]).reshape(len(zs), 28, 28)
+    expected = decode(model, zs)
+    assert np.abs(expected - 0.5).max() > 0.3  # the test would notice a wrong sigmoid
+    np.testing.assert_allclose(js, expected, atol=2e-6)
+    assert out["model_id"] == "m1"
+    np.testing.assert_array_equal(np.float32(out["x"]), mu[:, 0])
+    assert sorted(out["order"]) == list(range(50))
