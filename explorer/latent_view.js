@@ -379,7 +379,8 @@ function drawBase(view) {
   ctx.textBaseline = "middle";
   ctx.fillText("z2", 0, 0);
   ctx.restore();
-  el.lv.dataset.range = view.range.map((v) => v.toFixed(4)).join(",");
+  el.lv.dataset.range = view.range.join(",");
+  el.lv.dataset.area = `${left},${top},${side}`;
 }
 
 // A shape drawn twice, a wide halo in the background colour under a stroke in the text colour:
@@ -553,6 +554,8 @@ function drawDigit(view) {
       ? "from the sliders"
       : "the current point";
   el.lv.dataset.z = `${z1},${z2}`;
+  el.lv.dataset.ink = t.rgbText.join(",");
+  el.lv.dataset.paper = t.rgbBackground.join(",");
   el.lv.dataset.decodeMs = ms.toFixed(3);
   el.lv.dataset.draws = String(Number(el.lv.dataset.draws) + 1);
 }

@@ -1,0 +1,54 @@
+"""The latent view as a browser test sees it: readiness, its data attributes, and pixels."""
+
+from __future__ import annotations
+
+VIEW = ".st-key-latent_scatter .lv"
+MARKS = ".st-key-latent_scatter canvas.marks"
+SLIDER = ".st-key-latent_scatter .st-key-{} input[type=range]"
+# The view's root element, from page JavaScript: the component renders in an open shadow root.
+LV_JS = (
+    "document.querySelector('.st-key-latent_scatter [data-testid=stBidiComponentIsolated]')"
+    "?.shadowRoot?.querySelector('.lv')"
+)
+
+
+def wait_until_ready(page, timeout_ms: int = 60_000) -> None:
+    """The view has its model and has drawn, and the selection's pictures are shown."""
+    page.locator(f"{VIEW}[data-model-id][data-area]").wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.st-key-selection img').length === 3",
+        timeout=timeout_ms,
+    )
+
+
+def attribute(page, name: str) -> str:
+    return page.locator(VIEW).get_attribute(f"data-{name}")
+
+
+def point(page, name: str) -> tuple[float, float]:
+    """A "z1,z2" attribute of the view (z, committed) as numbers."""
+    a, b = attribute(page, name).split(",")
+    return float(a), float(b)
+
+
+def pixel(page, z1: float, z2: float) -> tuple[float, float]:
+    """Page coordinates of the latent point (z1, z2) on the plane, as the view maps it now."""
+    z1, z2 = float(z1), float(z2)
+    box = page.locator(MARKS).bounding_box()
+    left, top, side = (float(v) for v in attribute(page, "area").split(","))
+    x0, x1, y0, y1 = (float(v) for v in attribute(page, "range").split(","))
+    return (
+        float(box["x"] + left + (z1 - x0) / (x1 - x0) * side),
+        float(box["y"] + top + (y1 - z2) / (y1 - y0) * side),
+    )
+
+
+def wait_committed(page, z: tuple[float, float], tolerance: float = 1e-6, timeout_ms=20_000):
+    """Until the server has confirmed z (the view's data-committed)."""
+    page.wait_for_function(
+        f"([z, tol]) => {{ const root = {LV_JS}; if (!root || !root.dataset.committed) return false;"
+        " const [a, b] = root.dataset.committed.split(',').map(Number);"
+        " return Math.abs(a - z[0]) <= tol && Math.abs(b - z[1]) <= tol; }",
+        arg=[[float(v) for v in z], float(tolerance)],
+        timeout=timeout_ms,
+    )
