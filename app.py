@@ -68,16 +68,22 @@ def main() -> None:
     state.keep_in(view.window)
     sidebar.panel(checkpoint)
 
+    # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
+    # the first visit then loads no plotly at all.
     plane, grid, curves, about = st.tabs(
-        ["Latent plane", "Manifold", "Training curves", "What am I looking at?"]
+        ["Latent plane", "Manifold", "Training curves", "What am I looking at?"],
+        key="tab",
+        on_change="rerun",
     )
     with plane:
         latent_view.section(model, view)
-    with grid:
-        manifold.section(model, view)
-    with curves:
-        st.subheader("Training curves of this model")
-        st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
+    if grid.open:
+        with grid:
+            manifold.section(model, view)
+    if curves.open:
+        with curves:
+            st.subheader("Training curves of this model")
+            st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
     with about:
         st.markdown(ABOUT, unsafe_allow_html=True)
         st.caption(

@@ -3,8 +3,8 @@
 // server; a click, a released slider or a burst of key presses sends one settled value.
 //
 // The same module serves two mounts. Given bytes (explorer/payload.py), it parses the model
-// once and files it in a registry shared by the page; given a small JSON object, it draws the
-// view for the model that object names. The heavy bytes then sit outside the view's fragment
+// once and files it in a registry shared by the page; given a small JSON object (as UTF-8
+// bytes), it draws the view for the model that object names. The heavy bytes then sit outside the view's fragment
 // and cross the wire once per model, while the view reruns with a few hundred bytes.
 
 const REGISTRY_KEY = "__vaeLatentModels";
@@ -824,11 +824,20 @@ function receive(view, data) {
   return true;
 }
 
+function isPayload(bytes) {
+  return bytes.length > 4 && bytes[0] === 86 && bytes[1] === 65 && bytes[2] === 69 && bytes[3] === 88;
+}
+
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
-    registerModel(data);
-    return undefined;
+  const { parentElement, setTriggerValue } = component;
+  let { data } = component;
+  if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+  if (data instanceof Uint8Array) {
+    if (isPayload(data)) {
+      registerModel(data);
+      return undefined;
+    }
+    data = JSON.parse(new TextDecoder().decode(data)); // the view's JSON, sent as bytes
   }
   if (!data || !parentElement) return undefined;
   let view = parentElement.__latentView;

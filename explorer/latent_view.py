@@ -2,13 +2,14 @@
 
 Two mounts of one v2 component. `latent_data` carries the model's payload (explorer.payload)
 and sits outside the fragment, so it is sent on full reruns only (and then by reference, from
-Streamlit's message cache); `latent_scatter` carries a few hundred bytes (z, the selection)
+Streamlit's message cache); `latent_scatter` carries a few hundred bytes of JSON (z, the selection)
 and lives in the fragment with the selection panel. A commit from the browser reruns that
 fragment alone.
 """
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def _fragment(model, view: ModelView) -> None:
     with plane:
         component()(
             key="latent_scatter",
-            data=view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row),
+            # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas
+            # (half a second on a first visit) for nothing.
+            data=json.dumps(view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row)).encode(),
             on_commit_change=lambda: _on_commit(view),
             on_select_change=lambda: _on_select(view),
         )

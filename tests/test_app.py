@@ -24,7 +24,7 @@ def run_app(link: dict | None = None) -> AppTest:
 
 
 def view_data(at: AppTest) -> dict:
-    return json.loads(at.get_by_key("latent_scatter").proto.json)
+    return json.loads(at.get_by_key("latent_scatter").proto.bytes)
 
 
 def selection_text(at: AppTest) -> str:
