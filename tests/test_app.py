@@ -42,7 +42,7 @@ def codes():
 
 def test_page_renders_the_default_model_without_training():
     at = run_app()
-    for key in ("latent_scatter", "latent_data", "selection", "manifold"):
+    for key in ("latent_scatter", "latent_data", "selection"):
         assert at.get_by_key(key) is not None, key
     metrics = {m.label: m.value for m in at.sidebar.metric}
     assert float(metrics["test −ELBO"]) <= 137
@@ -179,8 +179,20 @@ def test_a_failed_training_is_shown_as_an_error(monkeypatch):
     assert not at.error
 
 
+def test_other_views_run_only_when_their_tab_is_open():
+    at = run_app()
+    assert not at.get("plotly_chart")  # the first visit loads no plotly
+    at.session_state["tab"] = "Training curves"
+    at.run()
+    assert at.get_by_key("model_curves") is not None
+    assert at.get_by_key("latent_scatter") is not None  # the latent view always runs
+
+
 def test_manifold_controls_rerender_the_grid_and_offer_a_png():
     at = run_app()
+    at.session_state["tab"] = "Manifold"
+    at.run()
+    assert at.get_by_key("manifold") is not None
     at.slider(key="manifold_n").set_value(30).run()
     at.radio(key="manifold_spacing").set_value("linear").run()
     at.slider(key="manifold_extent").set_value(2.0).run()
