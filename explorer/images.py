@@ -33,7 +33,7 @@ def png(image: np.ndarray, scale: int = 1) -> bytes:
 
 
 # Ink and paper of digit pictures in each theme, so pictures follow the page like its text.
-PAPER = {"light": (255, 255, 255), "dark": (14, 17, 23)}
+PAPER = {"light": (255, 255, 255), "dark": (23, 22, 20)}
 INK = {"light": (38, 39, 48), "dark": (250, 250, 250)}
 NEUTRAL = (128, 128, 128)
 ADDED = (230, 57, 70)  # the reconstruction puts ink where the input has none: red

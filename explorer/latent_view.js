@@ -283,6 +283,13 @@ function drawBase(view) {
   const { el, model } = view;
   if (!model || !view.size) return;
   const t = theme(el.lv);
+  // Pictures drawn on the server (the selection, the manifold) follow a theme switch through
+  // a rerun; the canvases here redraw by themselves.
+  const dark = t.rgbBackground.reduce((a, b) => a + b, 0) < 3 * 128;
+  if (view.dark !== undefined && view.dark !== dark && view.send) {
+    view.send("theme", dark ? "dark" : "light");
+  }
+  view.dark = dark;
   view.theme = t;
   const dpr = el.base.width / view.size;
   const ctx = el.base.getContext("2d");

@@ -61,6 +61,10 @@ def _on_select(view: ModelView) -> None:
     state.select(event.get("select"), len(view.labels))
 
 
+def _on_theme() -> None:
+    st.session_state.theme_switched = True
+
+
 def section(model, view: ModelView) -> None:
     component()(key="latent_data", data=view.payload, height=0)
     _fragment(model, view)
@@ -78,7 +82,10 @@ def _fragment(model, view: ModelView) -> None:
             data=json.dumps(view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row)).encode(),
             on_commit_change=lambda: _on_commit(view),
             on_select_change=lambda: _on_select(view),
+            on_theme_change=_on_theme,
         )
     with side, st.container(key="selection"):
         selection.panel(model, view)
     state.sync_link()
+    if ss.pop("theme_switched", False):
+        st.rerun()  # the whole page, so every picture drawn on the server takes the new theme
