@@ -290,15 +290,41 @@ def test_the_plane_is_square_and_sized_to_the_window(server, chromium, width, he
         page.context.close()
 
 
-def test_the_dark_theme_reaches_every_canvas(server, chromium):
-    page = open_page(chromium, server, color_scheme="dark")
+def selection_picture_corner(page, server) -> tuple:
+    import io
+    import urllib.request
+
+    from PIL import Image
+
+    src = page.locator(".st-key-selection img").first.get_attribute("src")
+    with urllib.request.urlopen(server + src if src.startswith("/") else src) as response:
+        return Image.open(io.BytesIO(response.read())).convert("RGB").getpixel((0, 0))
+
+
+def plane_corner(page) -> list[int]:
+    """A background pixel of the plane, inside its frame."""
+    return page.locator(lp.MARKS).evaluate(
+        "c => { const b = c.previousElementSibling; const s = b.width / c.clientWidth;"
+        " return Array.from(b.getContext('2d').getImageData(60 * s, 20 * s, 1, 1).data); }"
+    )
+
+
+def test_a_switch_to_the_dark_theme_reaches_every_canvas_and_picture(server, chromium):
+    page = open_page(chromium, server, color_scheme="light")
     try:
-        paper = [int(v) for v in lp.attribute(page, "paper").split(",")]
-        assert max(paper) < 60  # the digit's paper is the dark background
-        corner = page.locator(lp.MARKS).evaluate(
-            "c => { const b = c.previousElementSibling; const s = b.width / c.clientWidth;"
-            " return Array.from(b.getContext('2d').getImageData(60 * s, 20 * s, 1, 1).data); }"
+        assert (
+            min(plane_corner(page)[:3]) > 200 and min(selection_picture_corner(page, server)) > 200
         )
-        assert max(corner[:3]) < 80  # the plane's background is dark too
+        page.emulate_media(color_scheme="dark")  # Streamlit follows the system's theme
+        page.wait_for_function(f"() => {lp.LV_JS}.dataset.paper !== '255,255,255'")
+        paper = [int(v) for v in lp.attribute(page, "paper").split(",")]
+        assert max(paper) < 60  # the decoded digit's paper is the dark background
+        assert max(plane_corner(page)[:3]) < 80  # and so is the plane's
+        # The pictures drawn on the server follow after a rerun.
+        deadline = 40
+        while max(selection_picture_corner(page, server)) > 60 and deadline:
+            page.wait_for_timeout(250)
+            deadline -= 1
+        assert max(selection_picture_corner(page, server)) < 60
     finally:
         page.context.close()
