@@ -14,8 +14,6 @@ from explorer.model_view import load_model, model_id, model_view
 from training import DEFAULT_TRAIN_CONFIG
 from vae_core import CheckpointError, DataError
 
-st.set_page_config(page_title="VAE latent explorer", page_icon="🔢", layout="wide")
-
 # Less white space around the page, so the latent view fits the window; the payload mount
 # has nothing to show.
 PAGE_CSS = """
@@ -39,6 +37,7 @@ ABOUT = """
 
 
 def main() -> None:
+    st.set_page_config(page_title="VAE latent explorer", page_icon="🔢", layout="wide")
     first_run = state.init_state()
     ss = st.session_state
     st.html(PAGE_CSS)
@@ -92,4 +91,10 @@ def main() -> None:
         )
 
 
-main()
+if __name__ == "__main__":  # a session's script run: Streamlit names the page's module so
+    main()
+else:
+    # `streamlit run app.py` finds this App and serves it with uvicorn, which imports this
+    # module once at server start: torch and the sections are then loaded before the first
+    # visitor arrives instead of during their visit.
+    app = st.App("app.py")
