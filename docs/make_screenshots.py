@@ -1,7 +1,8 @@
-"""Take the README's screenshots in headless Chromium: `python -m docs.make_screenshots`.
+"""Take the README's screenshots in headless Chromium: `python -m docs.make_screenshots [theme]`.
 
-Opens the app at 1400x1000, clicks a scatter point, moves over the pad, then saves the
-explorer view and the manifold section as PNGs in docs/.
+Opens the app at 1400x1000 in the light or dark theme, selects a test digit, hovers the plane
+so the decoded digit shows the point under the pointer, and saves the latent view and the
+manifold tab as PNGs in docs/.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests import browser
+from tests import latent_page as lp
 from vae_core import encode, load_model, load_split
 
 HERE = Path(__file__).resolve().parent
@@ -21,27 +23,23 @@ def main(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         chromium = browser.launch(pw)
-        with browser.streamlit_server(
-            {"VAE_EXPLORER_CACHE": cache, "STREAMLIT_THEME_BASE": theme}
-        ) as (url, _):
-            page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            browser.wait_until_ready(page)
+        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+            context = chromium.new_context(
+                viewport={"width": 1400, "height": 1000}, color_scheme=theme
+            )
+            page = context.new_page()
             row = browser.isolated_points(mu, 40)[-1]
-            x, y = browser.point_pixel(page, *map(float, mu[row]))
-            page.mouse.move(x, y)
-            page.wait_for_timeout(300)
-            page.mouse.click(x, y)
-            page.locator(".st-key-selection").get_by_text(f"Test image #{row}:").wait_for()
-            box = page.locator(".st-key-latent_pad canvas.map").bounding_box()
-            page.mouse.move(box["x"] + 0.62 * box["width"], box["y"] + 0.35 * box["height"])
-            page.wait_for_timeout(1500)
+            page.goto(f"{url}/?z1=-1.2&z2=0.4&digit={row}")
+            lp.wait_until_ready(page)
+            page.mouse.move(*lp.pixel(page, 0.9, 1.1))
+            page.wait_for_timeout(1200)
             suffix = "" if theme == "light" else f"_{theme}"
             page.screenshot(path=str(HERE / f"screenshot_explorer{suffix}.png"))
-            page.locator(".st-key-manifold").scroll_into_view_if_needed()
-            page.wait_for_timeout(800)
-            section = page.locator(".st-key-manifold").locator("xpath=../../..")
-            section.screenshot(path=str(HERE / f"screenshot_manifold{suffix}.png"))
+            page.get_by_role("tab", name="Manifold").click()
+            page.locator(".st-key-manifold .js-plotly-plot").wait_for()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(HERE / f"screenshot_manifold{suffix}.png"))
+            context.close()
         chromium.close()
 
 
