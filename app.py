@@ -91,7 +91,7 @@ def main() -> None:
         )
 
 
-if __name__ == "__main__":  # a session's script run: Streamlit names the page's module so
+if __name__ == "__main__":  # each session's run of the page: Streamlit runs it as __main__
     main()
 else:
     # `streamlit run app.py` finds this App and serves it with uvicorn, which imports this

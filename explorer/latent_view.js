@@ -741,8 +741,17 @@ function wire(view) {
       schedule(view, { sliders: false });
     });
     slider.addEventListener("change", () => commitSoon(view));
-    slider.addEventListener("pointerdown", () => (view.sliderHeld = true));
-    slider.addEventListener("pointerup", () => (view.sliderHeld = false));
+    slider.addEventListener("pointerdown", () => {
+      view.sliderHeld = true;
+      // The release may land anywhere on the page.
+      const release = () => {
+        view.sliderHeld = false;
+        window.removeEventListener("pointerup", release, true);
+        window.removeEventListener("pointercancel", release, true);
+      };
+      window.addEventListener("pointerup", release, true);
+      window.addEventListener("pointercancel", release, true);
+    });
   });
 }
 
