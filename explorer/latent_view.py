@@ -2,9 +2,9 @@
 
 Two mounts of one v2 component. `latent_data` carries the model's payload (explorer.payload)
 and sits outside the fragment, so it is sent on full reruns only (and then by reference, from
-Streamlit's message cache); `latent_scatter` carries a few hundred bytes of JSON (z, the selection)
-and lives in the fragment with the selection panel. A commit from the browser reruns that
-fragment alone.
+Streamlit's message cache); `latent_scatter` carries a few hundred bytes of JSON (z, the
+selection) and lives in a fragment of its own, so a commit from the browser reruns that one
+element. A click on a digit reruns the page, for the selection panel beside the plane.
 """
 
 from __future__ import annotations
@@ -58,34 +58,38 @@ def _on_commit(view: ModelView) -> None:
 
 def _on_select(view: ModelView) -> None:
     event = st.session_state.get("latent_scatter") or {}
-    state.select(event.get("select"), len(view.labels))
+    if state.select(event.get("select"), len(view.labels)):
+        st.session_state.rerun_page = True
 
 
 def _on_theme() -> None:
-    st.session_state.theme_switched = True
+    st.session_state.rerun_page = True
 
 
 def section(model, view: ModelView) -> None:
+    """The plane (with the decoded digit and the sliders) and, beside it, the selection."""
     component()(key="latent_data", data=view.payload, height=0)
-    _fragment(model, view)
+    plane, side = st.columns([3, 1], gap="small")
+    with plane:
+        _plane(view)
+    with side, st.container(key="selection"):
+        selection.panel(model, view)
 
 
 @st.fragment
-def _fragment(model, view: ModelView) -> None:
+def _plane(view: ModelView) -> None:
+    """A commit from the browser reruns this alone: one small element and the link."""
     ss = st.session_state
-    plane, side = st.columns([3, 1], gap="small")
-    with plane:
-        component()(
-            key="latent_scatter",
-            # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas
-            # (half a second on a first visit) for nothing.
-            data=json.dumps(view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row)).encode(),
-            on_commit_change=lambda: _on_commit(view),
-            on_select_change=lambda: _on_select(view),
-            on_theme_change=_on_theme,
-        )
-    with side, st.container(key="selection"):
-        selection.panel(model, view)
+    component()(
+        key="latent_scatter",
+        # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas (half
+        # a second on a first visit) for nothing.
+        data=json.dumps(view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row)).encode(),
+        on_commit_change=lambda: _on_commit(view),
+        on_select_change=lambda: _on_select(view),
+        on_theme_change=_on_theme,
+    )
     state.sync_link()
-    if ss.pop("theme_switched", False):
-        st.rerun()  # the whole page, so every picture drawn on the server takes the new theme
+    if ss.pop("rerun_page", False):
+        # A new selection, or a theme switch for the pictures drawn on the server.
+        st.rerun()

@@ -174,14 +174,16 @@ def commit(value, window: tuple[float, float]) -> None:
         ss.z_rev += 1
 
 
-def select(value, count: int) -> None:
-    """The browser clicked a test digit."""
+def select(value, count: int) -> bool:
+    """The browser clicked a test digit; True if that changed the selection."""
     try:
         row = int(value)
     except (TypeError, ValueError):
-        return
-    if 0 <= row < count and row == value:
-        st.session_state.selected_row = row
+        return False
+    if not (0 <= row < count and row == value) or row == st.session_state.selected_row:
+        return False
+    st.session_state.selected_row = row
+    return True
 
 
 def keep_in(window: tuple[float, float]) -> None:
