@@ -9,7 +9,7 @@
 
 const REGISTRY_KEY = "__vaeLatentModels";
 const MODEL_EVENT = "vae-latent-model";
-const COMMIT_DELAY_MS = 150; // a burst of key presses or a drag's release becomes one commit
+const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
 const HIT_PX = 6; // a click within this many pixels of a point selects it
 const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
 const SIDE_PX = 160; // the decoded digit and the sliders beside the plot
@@ -246,6 +246,7 @@ function layout(view) {
   if (!(width > 0)) return false;
   if (size === view.size) return true;
   view.size = size;
+  view.baseDrawn = null; // resizing a canvas clears it
   const dpr = window.devicePixelRatio || 1;
   el.plot.style.width = el.plot.style.height = `${size}px`;
   for (const canvas of [el.base, el.marks]) {
@@ -574,9 +575,20 @@ function showSliders(view) {
   });
 }
 
+// What the base layer depends on: it is redrawn only when one of these changes, not when z
+// or the selection does (a commit, a hover frame).
+function baseKey(view) {
+  const background = cssColour(view.el.lv, "--st-background-color", "");
+  return [view.model && view.model.id, view.size, view.range, [...view.hidden], background].join("|");
+}
+
 // Everything that shows z, in one frame.
 function render(view, { base = false, sliders = true } = {}) {
-  if (base) drawBase(view);
+  const key = baseKey(view);
+  if (base || key !== view.baseDrawn) {
+    drawBase(view);
+    view.baseDrawn = key;
+  }
   drawDigit(view);
   drawMarks(view);
   if (sliders) showSliders(view);
@@ -836,7 +848,7 @@ function receive(view, data) {
   }
   if (!attachModel(view)) return false;
   if (!layout(view)) return false;
-  render(view, { base: true, sliders: !view.sliderHeld && !view.pendingTimer });
+  render(view, { sliders: !view.sliderHeld && !view.pendingTimer });
   return true;
 }
 
@@ -868,13 +880,13 @@ export default function (component) {
   if (!retry()) window.addEventListener(MODEL_EVENT, onModel);
   // Resizes, a tab shown after being hidden, and theme switches all come through here.
   const observer = new ResizeObserver(() => {
-    if (view.model && layout(view)) render(view, { base: true });
+    if (view.model && layout(view)) render(view);
     else retry();
   });
   observer.observe(view.el.lv);
   const onResize = () => {
     view.size = 0;
-    if (view.model && layout(view)) render(view, { base: true });
+    if (view.model && layout(view)) render(view);
   };
   window.addEventListener("resize", onResize);
   return () => {
