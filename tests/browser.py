@@ -123,34 +123,6 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-SCATTER = ".st-key-latent_scatter .js-plotly-plot"
-
-WAIT_FOR_SCATTER_JS = """
-() => {
-  const gd = document.querySelector('.st-key-latent_scatter .js-plotly-plot');
-  return !!(gd && gd._fullData && gd._fullData.length >= 10 && gd._fullLayout
-            && gd._fullLayout.xaxis && gd._fullLayout.xaxis._offset !== undefined);
-}
-"""
-
-POINT_PIXEL_JS = """
-([x, y]) => {
-  const gd = document.querySelector('.st-key-latent_scatter .js-plotly-plot');
-  const box = gd.getBoundingClientRect();
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  return [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)];
-}
-"""
-
-
-def wait_until_ready(page, timeout_ms: int = 60_000) -> None:
-    """The page is drawn: scatter laid out, pad painted, decoded digit shown."""
-    page.wait_for_function(WAIT_FOR_SCATTER_JS, timeout=timeout_ms)
-    page.wait_for_selector(".st-key-latent_pad .pad[data-draws]", timeout=timeout_ms)
-    page.wait_for_selector(".st-key-decoded img", timeout=timeout_ms)
-    page.wait_for_selector(".st-key-manifold .js-plotly-plot", timeout=timeout_ms)
-
-
 def isolated_points(mu, count: int = 1) -> list[int]:
     """Rows whose codes lie farthest from any other, within |z| < 2 (well inside the plot), most
     isolated first: a click on one of them lands on that point alone."""
@@ -160,15 +132,3 @@ def isolated_points(mu, count: int = 1) -> list[int]:
     d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
     d[np.arange(len(inner)), inner] = np.inf
     return [int(r) for r in inner[np.argsort(-d.min(axis=1))[:count]]]
-
-
-def point_pixel(page, x: float, y: float) -> tuple[float, float]:
-    """Page coordinates of the latent point (x, y) on the scatter, once two readings agree."""
-    last = None
-    for _ in range(50):
-        now = tuple(page.evaluate(POINT_PIXEL_JS, [x, y]))
-        if last is not None and max(abs(a - b) for a, b in zip(now, last, strict=True)) < 0.5:
-            return now
-        last = now
-        page.wait_for_timeout(100)
-    return last
