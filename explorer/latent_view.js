@@ -497,12 +497,13 @@ function drawInset(view, ctx, selected) {
     }
     view.inset = { row: selected.row, model: model.id, near };
   }
+  const dot = view.inset.near.length > 150 ? 1.5 : 3; // a crowded posterior stays readable
   for (const i of view.inset.near) {
     if (view.hidden.has(model.labels[i]) || i === selected.row) continue;
     const [x, y] = at(model.x[i], model.y[i]);
     ctx.fillStyle = model.colours[model.labels[i]];
     ctx.beginPath();
-    ctx.arc(x, y, 3, 0, 2 * Math.PI);
+    ctx.arc(x, y, dot, 0, 2 * Math.PI);
     ctx.fill();
   }
   const [cx, cy] = at(mx, my);

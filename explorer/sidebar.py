@@ -32,7 +32,8 @@ def request(settings: ModelSettings) -> None:
 
 def switch_to(settings: ModelSettings) -> None:
     ss = st.session_state
-    ss.previous_metrics = ss.get("metrics")
+    if ss.get("metrics") is not None:
+        ss.previous_metrics = {**ss.metrics, "settings": ss.settings}
     ss.settings, ss.requested = settings, None
 
 
@@ -41,7 +42,11 @@ def _on_submit() -> None:
 
 
 def _delta(now: float, before: dict | None, field: str) -> str | None:
-    return None if before is None else f"{now - before[field]:+.2f} vs previous"
+    return None if before is None else f"{now - before[field]:+.2f}"
+
+
+def _describe(s: ModelSettings) -> str:
+    return f"hidden [{s.width}, {s.width}], β = {s.beta:g}, {s.epochs} epochs, seed {s.seed}"
 
 
 def panel(checkpoint: dict) -> None:
@@ -68,10 +73,7 @@ def panel(checkpoint: dict) -> None:
         if ss.requested is not None:
             progress()
         s = ss.settings
-        st.caption(
-            f"Showing: 2-D latent, hidden [{s.width}, {s.width}], β = {s.beta:g}, "
-            f"{s.epochs} epochs, seed {s.seed}."
-        )
+        st.caption(f"Showing: 2-D latent, {_describe(s)}.")
         before = ss.previous_metrics
         a, b = st.columns(2)
         a.metric(
@@ -91,6 +93,11 @@ def panel(checkpoint: dict) -> None:
             f"Reconstruction {m['test_reconstruction']:.1f} nats · trained in "
             f"{m['train_seconds']:.0f} s on {len(m['history'])} epochs."
         )
+        if before is not None:
+            st.caption(
+                f"Changes against the previous model ({_describe(before['settings'])}): "
+                f"test −ELBO {before['test_neg_elbo']:.1f}, KL {before['test_kl']:.2f}."
+            )
 
 
 def _duration(seconds: float | None) -> str:

@@ -155,7 +155,8 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
     assert first.query_params["width"] == "64" and first.query_params["z1"] == "0.5"
     metrics = {m.label: m for m in first.sidebar.metric}
     assert float(metrics["test −ELBO"].value) > 137  # a 2-epoch, 64-wide model
-    assert "vs previous" in metrics["test −ELBO"].proto.delta
+    assert metrics["test −ELBO"].proto.delta.startswith("+")
+    assert "Changes against the previous model (hidden [512, 512]" in showing(first)
     # The settings are cached now: a link to them switches at once, without training.
     third = run_app({"width": "64", "epochs": "2"})
     assert "hidden [64, 64]" in showing(third) and len(calls) == 1
