@@ -4,17 +4,20 @@ from .checkpoint import CheckpointError, load_checkpoint, load_model, save_check
 from .data import DataError, load_split
 from .inference import decode, elbo_terms, encode, exact_log_px, grid_axis, iwae_log_px, manifold
 from .model import VAE, ELBOTerms, VAEConfig, gaussian_kl
+from .posterior import Posterior, exact_posterior
 
 __all__ = [
     "VAE",
     "CheckpointError",
     "DataError",
     "ELBOTerms",
+    "Posterior",
     "VAEConfig",
     "decode",
     "elbo_terms",
     "encode",
     "exact_log_px",
+    "exact_posterior",
     "gaussian_kl",
     "grid_axis",
     "iwae_log_px",
