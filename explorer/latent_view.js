@@ -209,12 +209,8 @@ function createView(parent) {
     outputs: [q(".st-key-z1 output"), q(".st-key-z2 output")],
     tip: q(".tip"),
   };
-  const small = document.createElement("canvas");
-  small.width = small.height = 28;
   const view = {
     el,
-    small,
-    smallCtx: small.getContext("2d"),
     image: new ImageData(28, 28),
     model: null,
     data: null,
@@ -551,10 +547,8 @@ function drawDigit(view) {
     d[4 * i + 2] = pb + (ib - pb) * v;
     d[4 * i + 3] = 255;
   }
-  view.smallCtx.putImageData(view.image, 0, 0);
-  const ctx = el.digit.getContext("2d");
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(view.small, 0, 0, el.digit.width, el.digit.height);
+  // The canvas holds the 28x28 pixels; CSS scales it up without smoothing.
+  el.digit.getContext("2d").putImageData(view.image, 0, 0);
   const ms = performance.now() - t0;
   el.readout.textContent = `z = (${z1.toFixed(2)}, ${z2.toFixed(2)})`;
   el.source.textContent = view.previewing
