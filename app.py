@@ -13,7 +13,6 @@ import streamlit as st
 from explorer import latent_view, manifold, sidebar, state
 from explorer.figures import loss_curves
 from explorer.model_view import load_model, model_id, model_view
-from training import DEFAULT_TRAIN_CONFIG
 from vae_core import CheckpointError, DataError
 
 # Less white space around the page, so the latent view fits the window; the payload mount
@@ -54,7 +53,7 @@ def main() -> None:
     ss.notices = []
     if first_run and ss.requested is not None:
         sidebar.request(ss.requested)
-    configs = ss.settings.configs(DEFAULT_TRAIN_CONFIG)
+    configs = ss.settings.configs()
     name = model_id(*configs)
     try:
         model, checkpoint = load_model(name, configs)

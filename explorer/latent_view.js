@@ -224,7 +224,6 @@ function createView(parent) {
     zRev: null,
     frame: 0,
     size: 0,
-    colours: null,
     inset: null, // neighbours of the selected digit, for the posterior inset
     hover: -1, // the test digit under the pointer, or -1
     send: null, // the current mount's Streamlit callbacks

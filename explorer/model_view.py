@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from training import TrainConfig, cache_key
+from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key
 from training.cache import get_or_train
 from training.job import TrainingJob
 from vae_core import encode, load_split
@@ -41,10 +41,14 @@ class ModelSettings:
     epochs: int
     seed: int
 
-    def configs(self, defaults: TrainConfig) -> tuple[VAEConfig, TrainConfig]:
+    def configs(self) -> tuple[VAEConfig, TrainConfig]:
+        """The model and training configs; batch size and learning rate are the defaults'."""
         model_config = VAEConfig(latent_dim=2, hidden=(self.width, self.width), beta=self.beta)
         train_config = TrainConfig(
-            epochs=self.epochs, batch_size=defaults.batch_size, lr=defaults.lr, seed=self.seed
+            epochs=self.epochs,
+            batch_size=DEFAULT_TRAIN_CONFIG.batch_size,
+            lr=DEFAULT_TRAIN_CONFIG.lr,
+            seed=self.seed,
         )
         return model_config, train_config
 

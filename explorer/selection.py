@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_core import decode, elbo_terms, encode
+from vae_core import decode, elbo_terms
 
 from . import images, state
 from .model_view import ModelView, test_set
@@ -14,12 +14,11 @@ PICTURE_PX = 112
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def details(_model, model_id: str, row: int, theme: str) -> dict:
-    """Pictures (PNG) and ELBO terms of test digit `row`; plain values, cached per model."""
+def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> dict:
+    """Pictures (PNG) and ELBO terms of test digit `row`; plain values, cached per model id."""
     pixels = test_set()[0][row][None]  # (1, 28, 28) uint8
     image = pixels[0] / 255.0
-    mu, _ = encode(_model, pixels)
-    reconstruction = decode(_model, mu)[0]  # decoded at the posterior mean
+    reconstruction = decode(_model, _view.mu[row][None])[0]  # decoded at the posterior mean
     terms = elbo_terms(_model, pixels, samples=SELECTION_SAMPLES, seed=row)
     pictures = {
         "input": images.themed(image, theme),
@@ -44,7 +43,7 @@ def panel(model, view: ModelView) -> None:
     if row is None:
         st.markdown("**Click a digit** on the plane to see it, its reconstruction and its ELBO.")
         return
-    d = details(model, view.model_id, row, state.page_theme())
+    d = details(model, view, view.model_id, row, state.page_theme())
     mu, sigma = view.mu[row], view.sigma[row]
     st.markdown(f"**Test image #{row}: a {int(view.labels[row])}**")
     with st.container(horizontal=True, gap="small"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from training import DEFAULT_TRAIN_CONFIG, is_cached
+from training import is_cached
 
 from . import figures, state
 from .model_view import ModelSettings, model_id, training_job
@@ -20,7 +20,7 @@ def _form_settings() -> ModelSettings:
 def request(settings: ModelSettings) -> None:
     """Show these settings' model: at once if it is cached, else once it has trained."""
     ss = st.session_state
-    configs = settings.configs(DEFAULT_TRAIN_CONFIG)
+    configs = settings.configs()
     if settings == ss.settings:
         ss.requested = None
     elif is_cached(*configs):
@@ -113,7 +113,7 @@ def progress() -> None:
     if ss.requested is None:  # finished while this fragment was polling
         return
     settings = ss.requested
-    configs = settings.configs(DEFAULT_TRAIN_CONFIG)
+    configs = settings.configs()
     job = training_job(model_id(*configs), configs)
     if job.error:
         st.error(f"Training failed: {job.error}. The page still shows the previous model.")

@@ -30,7 +30,6 @@ DEFAULT_SETTINGS = ModelSettings(
     epochs=DEFAULT_TRAIN_CONFIG.epochs,
     seed=DEFAULT_TRAIN_CONFIG.seed,
 )
-LINK_KEYS = ("beta", "width", "epochs", "seed", "z1", "z2", "digit")
 
 
 def _number(text: str) -> float:
