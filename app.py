@@ -7,12 +7,14 @@ lives in its own module of explorer/, over one cached view of the model shown.
 from __future__ import annotations
 
 import gc
+import sys
 
 import streamlit as st
 
 from explorer import latent_view, manifold, sidebar, state
 from explorer.figures import loss_curves
-from explorer.model_view import load_model, model_id, model_view
+from explorer.model_view import configure, load_model, model_id, model_view, note_shown
+from training.cache import NotCached
 from vae_core import CheckpointError, DataError
 
 # Less white space around the page, so the latent view fits the window; the payload mount
@@ -51,12 +53,18 @@ def main() -> None:
     for notice in ss.notices:
         st.warning(f"The link's {notice}", icon="🔗")
     ss.notices = []
-    if first_run and ss.requested is not None:
-        sidebar.request(ss.requested)
+    if first_run:
+        sidebar.request(ss.pop("link_settings"))
     configs = ss.settings.configs()
     name = model_id(*configs)
     try:
         model, checkpoint = load_model(name, configs)
+    except NotCached:
+        # Removed from the cache since (pruned, or deleted by hand): train it again meanwhile.
+        gone = ss.settings
+        ss.settings = state.DEFAULT_SETTINGS
+        sidebar.request(gone)
+        st.rerun()
     except (CheckpointError, DataError) as exc:
         st.error(
             f"Cannot load the model: {exc}\n\nRestore the file (for the shipped model: "
@@ -64,6 +72,7 @@ def main() -> None:
             "assets/default_model.pt`."
         )
         st.stop()
+    note_shown(state.session_id(), name)
     view = model_view(model, name)
     state.keep_in(view.window)
     sidebar.panel(checkpoint)
@@ -99,5 +108,6 @@ else:
     # module once at server start: torch and the sections are then loaded before the first
     # visitor arrives instead of during their visit. What is alive now lives as long as the
     # server: frozen, it is left out of the collector's full passes (~0.1 s each otherwise).
+    configure(sys.argv[1:])  # the operator's limits; a bad one stops the server here
     gc.freeze()
     app = st.App("app.py")

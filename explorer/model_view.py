@@ -7,15 +7,16 @@ of the page's small DAG: model -> view -> sections.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime import Runtime
 
-from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key
-from training.cache import get_or_train
-from training.job import TrainingJob
+from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
+from training.cache import load_cached
+from training.limits import Limits, server_limits
+from training.queue import TrainingQueue
 from vae_core import encode, load_split
 from vae_core.inference import decoder_layers
 from vae_core.model import VAE, VAEConfig
@@ -86,7 +87,8 @@ def test_set() -> tuple[np.ndarray, np.ndarray]:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def load_model(name: str, _configs: tuple[VAEConfig, TrainConfig]) -> tuple[VAE, dict]:
-    return get_or_train(*_configs)
+    """The model from the cache; never trains (the training line does): raises NotCached."""
+    return load_cached(*_configs)
 
 
 @st.cache_resource(show_spinner="Encoding the 10,000 test digits…", max_entries=8)
@@ -94,19 +96,53 @@ def model_view(_model: VAE, name: str) -> ModelView:
     return build_view(_model, *test_set(), name)
 
 
+# ---------------------------------------------------------------- the server's training line
+
+_configured: Limits | None = None
+
+
+def configure(argv: list[str]) -> None:
+    """At server start: the operator's limits from what follows `streamlit run app.py --`."""
+    global _configured
+    _configured = server_limits(argv)
+
+
+def limits() -> Limits:
+    """The operator's limits: as configured at server start, else from the environment."""
+    return _configured or server_limits()
+
+
+def session_alive(session_id: str) -> bool:
+    """Whether a browser session is still connected (always, outside a Streamlit server)."""
+    return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
+
+
 @st.cache_resource
-def _jobs() -> tuple[dict[str, TrainingJob], threading.Lock]:
-    """Training jobs by model id, shared by every session of this server."""
-    return {}, threading.Lock()
+def _shown() -> dict[str, str]:
+    """The model id each session shows, so that pruning the cache keeps it."""
+    return {}
 
 
-def training_job(
-    name: str, configs: tuple[VAEConfig, TrainConfig], restart_failed: bool = False
-) -> TrainingJob:
-    """The one job training this model, started on first request and shared by all who ask."""
-    jobs, lock = _jobs()
-    with lock:
-        job = jobs.get(name)
-        if job is None or (restart_failed and job.error):
-            job = jobs[name] = TrainingJob(*configs).start()
-        return job
+def note_shown(session_id: str, name: str) -> None:
+    _shown()[session_id] = name
+
+
+def models_in_use() -> set[str]:
+    shown = _shown()
+    for session_id in [s for s in list(shown) if not session_alive(s)]:
+        shown.pop(session_id, None)
+    return set(shown.values())
+
+
+@st.cache_resource
+def _queue(server_limits: Limits, cache_dir: str) -> TrainingQueue:
+    queue = TrainingQueue(
+        server_limits, cache_dir=cache_dir, alive=session_alive, in_use=models_in_use
+    )
+    queue.prune()  # the operator may have lowered the cache's size since the last start
+    return queue
+
+
+def training_queue() -> TrainingQueue:
+    """The one training line of this server, shared by every session."""
+    return _queue(limits(), str(default_cache_dir()))

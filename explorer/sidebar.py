@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from training import is_cached
+from training.job import CANCELLED
+from training.queue import LimitError
 
 from . import figures, state
-from .model_view import ModelSettings, model_id, training_job
+from .model_view import ModelSettings, limits, model_id, training_queue
 
 
 def _form_settings() -> ModelSettings:
@@ -18,23 +20,40 @@ def _form_settings() -> ModelSettings:
 
 
 def request(settings: ModelSettings) -> None:
-    """Show these settings' model: at once if it is cached, else once it has trained."""
+    """Show these settings' model: at once if it is cached, else once it has trained.
+
+    A request over the server's limits leaves a message for the sidebar instead.
+    """
     ss = st.session_state
+    ss.request_error = None
     configs = settings.configs()
-    if settings == ss.settings:
-        ss.requested = None
-    elif is_cached(*configs):
+    if settings == ss.settings or settings in ss.requests:
+        return
+    if is_cached(*configs):
         switch_to(settings)
-    else:
-        ss.requested = settings
-        training_job(model_id(*configs), configs, restart_failed=True)
+        return
+    try:
+        training_queue().submit(*configs, state.session_id())
+    except LimitError as exc:
+        ss.request_error = str(exc)
+        return
+    ss.requests = [*ss.requests, settings]
+
+
+def _leave(settings: ModelSettings) -> None:
+    """This session no longer waits for that model (shown, cancelled or dismissed)."""
+    ss = st.session_state
+    training_queue().withdraw(model_id(*settings.configs()), state.session_id())
+    ss.requests = [s for s in ss.requests if s != settings]
 
 
 def switch_to(settings: ModelSettings) -> None:
     ss = st.session_state
     if ss.get("metrics") is not None:
         ss.previous_metrics = {**ss.metrics, "settings": ss.settings}
-    ss.settings, ss.requested = settings, None
+    ss.settings = settings
+    if settings in ss.requests:
+        _leave(settings)
 
 
 def _on_submit() -> None:
@@ -70,7 +89,9 @@ def panel(checkpoint: dict) -> None:
             st.form_submit_button(
                 "Load or train", on_click=_on_submit, type="primary", width="stretch"
             )
-        if ss.requested is not None:
+        if ss.request_error:
+            st.error(ss.request_error, icon="🚫")
+        if ss.requests:
             progress()
         s = ss.settings
         st.caption(f"Showing: 2-D latent, {_describe(s)}.")
@@ -107,37 +128,76 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @st.fragment(run_every=1.0)
 def progress() -> None:
+    """Each model this session asked for: in line, training, failed; the page switches when
+    one is ready."""
     ss = st.session_state
-    if ss.requested is None:  # finished while this fragment was polling
-        return
-    settings = ss.requested
-    configs = settings.configs()
-    job = training_job(model_id(*configs), configs)
+    queue = training_queue()
+    for settings in list(ss.requests):
+        key = model_id(*settings.configs())
+        job = queue.job(key)
+        if job is None or job.state == CANCELLED:
+            # Dropped while this session looked away for long (a sleeping laptop): ask again.
+            ss.requests = [s for s in ss.requests if s != settings]
+            request(settings)
+            if ss.settings == settings:  # it was ready: trained for someone else meanwhile
+                st.rerun()
+            continue
+        if job.done:
+            switch_to(settings)
+            st.toast(f"Now showing the new model: {_describe(settings)}.", icon="✅")
+            st.rerun()
+        with st.container(border=True, key=f"request_{key}"):
+            _request_status(settings, job, queue.place(key), queue.estimate(key))
+
+
+def _request_status(settings: ModelSettings, job, place: int | None, estimate) -> None:
+    ss = st.session_state
+    name = f"β = {settings.beta:g}, hidden [{settings.width}, {settings.width}], {settings.epochs} epochs, seed {settings.seed}"
     if job.error:
-        st.error(f"Training failed: {job.error}. The page still shows the previous model.")
-        if st.button("Dismiss", key="dismiss_error"):
-            ss.requested = None
+        st.error(f"Training {name} failed: {job.error}. The page still shows the previous model.")
+        if st.button("Dismiss", key=f"dismiss_{job.key}"):
+            _leave(settings)
             st.rerun()
         return
-    if job.result is not None:
-        switch_to(settings)
-        st.rerun()
-    history = job.history
-    label = (
-        f"Training β = {settings.beta:g}, hidden [{settings.width}, {settings.width}]: "
-        f"epoch {min(len(history) + 1, settings.epochs)} of {settings.epochs}"
-    )
-    st.progress(job.progress(), text=label)
-    text = (
-        f"{job.progress():.0%} · elapsed {_duration(job.elapsed())} · left {_duration(job.eta())}"
-    )
-    if history:
-        text += f" · test −ELBO {history[-1].test_neg_elbo:.1f} nats"
-    st.caption(text)
-    st.caption("Keep exploring the current model; the page switches when training is done.")
-    if len(history) >= 2:
-        st.plotly_chart(
-            figures.loss_curves([h.to_dict() for h in history], height=220), key="live_curves"
+    if place is not None:
+        start, finish = estimate if estimate is not None else (None, None)
+        st.markdown(f"**Waiting: {_ordinal(place)} in line** for {name}.")
+        st.caption(
+            f"Starts in about {_duration(start)} · ready in about {_duration(finish)}. "
+            f"This server trains {_count(limits().max_trainings, 'model')} at a time."
         )
+    else:
+        history = job.history
+        label = (
+            f"Training {name}: epoch {min(len(history) + 1, settings.epochs)} of {settings.epochs}"
+        )
+        st.progress(job.progress(), text=label)
+        text = f"{job.progress():.0%} · elapsed {_duration(job.elapsed())} · left {_duration(job.eta())}"
+        if history:
+            text += f" · test −ELBO {history[-1].test_neg_elbo:.1f} nats"
+        st.caption(text)
+        if len(history) >= 2:
+            st.plotly_chart(
+                figures.loss_curves([h.to_dict() for h in history], height=220),
+                key=f"live_curves_{job.key}",
+            )
+    if st.button(
+        "Cancel",
+        key=f"cancel_{job.key}",
+        help="Withdraw this request; other pages asking for the same model keep theirs.",
+    ):
+        _leave(settings)
+        st.rerun()
+    if len(ss.requests) == 1:
+        st.caption("Keep exploring the current model; the page switches when training is done.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{'one' if n == 1 else n} {noun}{'' if n == 1 else 's'}"

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 
@@ -135,7 +136,9 @@ def init_state() -> bool:
         seed=int(values.get("seed", DEFAULT_SETTINGS.seed)),
     )
     ss.settings = DEFAULT_SETTINGS  # the model shown; switched once `settings` is ready
-    ss.requested = settings if settings != DEFAULT_SETTINGS else None
+    ss.link_settings = settings  # the link's model, asked for once the page is up
+    ss.requests = []  # models this session waits for, oldest request first
+    ss.request_error = None  # why the latest request was refused, for the sidebar
     ss.z1 = float(values.get("z1", 0.0))
     ss.z2 = float(values.get("z2", 0.0))
     ss.z_rev = 0  # bumped whenever the server moves z, so the browser adopts it
@@ -199,6 +202,12 @@ def sync_link() -> None:
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)
+
+
+def session_id() -> str:
+    """This browser session's id, by which the training line knows who waits for what."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
 
 
 def page_theme() -> str:

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import payload
-from training import cache as training_cache
+from training.job import TrainingJob
 from vae_core import encode, load_model, load_split
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -121,16 +121,32 @@ def submit_settings(at: AppTest, width: int, epochs: int) -> None:
     assert not at.exception, at.exception
 
 
+def wait_for(at: AppTest, done, timeout: float = 300) -> None:
+    """Rerun the page (as its polling fragment does) until done(at) or the time is up."""
+    deadline = time.time() + timeout
+    while not done(at):
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+
+
+def sidebar_text(at: AppTest) -> str:
+    return " ".join(
+        e.value for kind in ("markdown", "caption", "error") for e in at.sidebar.get(kind)
+    )
+
+
 @pytest.mark.slow
 def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch):
-    calls = []
-    real_train = training_cache.train
+    starts = []
+    real_start = TrainingJob.start
 
-    def counting_train(*args, **kwargs):
-        calls.append(args[:2])
-        return real_train(*args, **kwargs)
+    def counting_start(job):
+        starts.append(job.key)
+        return real_start(job)
 
-    monkeypatch.setattr(training_cache, "train", counting_train)
+    monkeypatch.setattr(TrainingJob, "start", counting_start)
     first, second = run_app({"z1": "0.5", "z2": "-0.3"}), run_app()
     submit_settings(first, width=64, epochs=2)
     submit_settings(second, width=64, epochs=2)
@@ -147,7 +163,7 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
         second.run()
     else:
         pytest.fail("the new model never replaced the default one")
-    assert len(calls) == 1  # trained once for both sessions
+    assert len(starts) == 1  # trained once for both sessions
     assert seen_progress
     assert "2 epochs" in showing(first)
     # z survives the switch, and the new model's metrics sit beside the previous model's.
@@ -159,25 +175,55 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
     assert "Changes against the previous model (hidden [512, 512]" in showing(first)
     # The settings are cached now: a link to them switches at once, without training.
     third = run_app({"width": "64", "epochs": "2"})
-    assert "hidden [64, 64]" in showing(third) and len(calls) == 1
+    assert "hidden [64, 64]" in showing(third) and len(starts) == 1
     assert not third.progress
 
 
 def test_a_failed_training_is_shown_as_an_error(monkeypatch):
-    def broken(*args, **kwargs):
-        raise FloatingPointError("training diverged in epoch 1")
-
-    monkeypatch.setattr(training_cache, "train", broken)
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", "/proc/no-such-cache")
     at = run_app()
     submit_settings(at, width=128, epochs=2)
-    deadline = time.time() + 60
-    while not at.error and time.time() < deadline:
-        time.sleep(0.2)
-        at.run()
-    assert at.error and "training diverged" in at.error[0].value
+    wait_for(at, lambda at: at.error, timeout=60)
+    assert "/proc/no-such-cache cannot be written" in at.error[0].value
+    assert "VAE_EXPLORER_CACHE" in at.error[0].value
     assert "hidden [512, 512]" in showing(at)  # still the default model
-    at.button(key="dismiss_error").click().run()
-    assert not at.error
+    dismiss = [b for b in at.sidebar.button if b.label == "Dismiss"]
+    dismiss[0].click().run()
+    assert not at.error and not at.session_state["requests"]
+
+
+@pytest.mark.slow
+def test_a_second_request_waits_in_line_with_its_estimate_and_can_be_cancelled(monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_MAX_TRAININGS", "1")
+    first, second = run_app(), run_app()
+    submit_settings(first, width=512, epochs=20)  # long enough to stay in the way
+    submit_settings(second, width=64, epochs=1)
+    text = sidebar_text(second)
+    assert "Waiting: 1st in line" in text and "Starts in about" in text
+    assert "ready in about" in text and "one model at a time" in text
+    wait_for(first, lambda at: bool(at.progress), timeout=60)
+    cancel = [b for b in second.sidebar.button if b.label == "Cancel"]
+    cancel[0].click().run()
+    assert "Waiting" not in sidebar_text(second) and not second.session_state["requests"]
+    [b for b in first.sidebar.button if b.label == "Cancel"][0].click().run()
+    assert not first.progress and not first.session_state["requests"]
+
+
+def test_requests_over_the_servers_limits_are_refused_with_who_sets_them(monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_MAX_EPOCHS", "5")
+    monkeypatch.setenv("VAE_EXPLORER_MAX_PENDING", "1")
+    at = run_app()
+    assert "hidden [512, 512], β = 1, 60 epochs" in showing(at)  # cached models still load
+    submit_settings(at, width=64, epochs=10)
+    assert "at most 5 epochs" in at.sidebar.error[0].value
+    assert "VAE_EXPLORER_MAX_EPOCHS" in at.sidebar.error[0].value
+    assert not at.session_state["requests"]
+    submit_settings(at, width=64, epochs=5)
+    assert not at.sidebar.error and len(at.session_state["requests"]) == 1
+    submit_settings(at, width=128, epochs=5)
+    assert "1 model waiting or training" in at.sidebar.error[0].value
+    assert "VAE_EXPLORER_MAX_PENDING" in at.sidebar.error[0].value
+    [b for b in at.sidebar.button if b.label == "Cancel"][0].click().run()
 
 
 def test_other_views_run_only_when_their_tab_is_open():

@@ -1,4 +1,5 @@
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -311,85 +312,50 @@ def test_the_shipped_model_is_the_cache_entry_for_the_default_settings(monkeypat
     assert checkpoint["extra"]["train_config"] == DEFAULT_TRAIN_CONFIG.to_dict()
 
 
-def test_a_training_job_reports_an_unwritable_cache_with_what_to_do(tiny_mnist, monkeypatch):
-    from training.job import TrainingJob
-
-    monkeypatch.setenv("VAE_EXPLORER_CACHE", "/proc/no-such-cache")
-    job = TrainingJob(SMALL, FAST, tiny_mnist).start()
-    job.wait(60)
-    assert not job.running and job.result is None
-    assert "/proc/no-such-cache" in job.error and "VAE_EXPLORER_CACHE" in job.error
+def _entry(cache: Path, name: str, size: int, mtime: float) -> Path:
+    path = cache / name
+    path.write_bytes(b"x" * size)
+    os.utime(path, (mtime, mtime))
+    return path
 
 
-def test_a_training_job_shares_progress_and_result(tiny_mnist):
-    from training.job import TrainingJob
+def test_prune_removes_least_recently_used_entries_first(tmp_path):
+    from training.cache import prune
 
-    job = TrainingJob(SMALL, FAST, tiny_mnist).start()
-    job.wait(120)
-    assert job.error is None and job.progress() == 1.0
-    assert [r.epoch for r in job.history] == [1, 2]
-    model, checkpoint = job.result
-    assert isinstance(model, VAE) and checkpoint["extra"]["cache_key"] == cache_key(
-        SMALL, FAST, tiny_mnist
-    )
+    for i, name in enumerate(["a.pt", "b.pt", "c.pt", "d.pt"]):
+        _entry(tmp_path, name, 1000, 1000 + i)
+    assert [p.name for p in prune(tmp_path, 2500)] == ["a.pt", "b.pt"]
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["c.pt", "d.pt"]
+    assert prune(tmp_path, 2500) == []  # within its size: nothing to do
 
 
-def test_a_training_job_reports_progress_within_epochs_and_the_time_left(tiny_mnist):
-    from training.job import ETA_MIN_STEPS, UNFINISHED, TrainingJob
+def test_prune_never_removes_what_is_kept_locked_or_shipped(tmp_path, monkeypatch):
+    from filelock import FileLock
 
-    seen = []
+    from training.cache import prune
 
-    class Watched(TrainingJob):
-        def _on_batch(self, steps, total):
-            super()._on_batch(steps, total)
-            seen.append((steps, total, self.progress(), self.eta(), self.elapsed()))
-
-    job = Watched(SMALL, FAST, tiny_mnist)
-    assert job.progress() == 0.0 and job.elapsed() == 0.0 and job.eta() is None
-    job.start()
-    job.wait(120)
-    assert job.error is None and job.result is not None
-    # 1000 images in batches of 100, two epochs: 20 steps; progress moves within each epoch,
-    # but stays below 1 until the result (test metrics, checkpoint) is there.
-    assert [(steps, total) for steps, total, *_ in seen] == [(s, 20) for s in range(1, 21)]
-    assert [p for _, _, p, _, _ in seen] == [min(UNFINISHED, s / 20) for s in range(1, 21)]
-    etas = [eta for *_, eta, _ in seen]
-    assert etas[:ETA_MIN_STEPS] == [None] * ETA_MIN_STEPS
-    assert all(eta >= 0 for eta in etas[ETA_MIN_STEPS:]) and etas[-1] == 0.0
-    elapsed = [e for *_, e in seen]
-    assert 0 < elapsed[0] and elapsed == sorted(elapsed)
-    assert job.progress() == 1.0 and job.eta() == 0.0
-    # Once the job has ended, elapsed() is how long it took.
-    took = job.elapsed()
-    time.sleep(0.05)
-    assert job.elapsed() == took >= elapsed[-1]
+    monkeypatch.setattr(cache_module, "_shipped_key", lambda: "shipped")
+    _entry(tmp_path, "shipped.pt", 1000, 1000)
+    _entry(tmp_path, "shown.pt", 1000, 1001)
+    _entry(tmp_path, "writing.pt", 1000, 1002)
+    _entry(tmp_path, "old.pt", 1000, 1003)
+    bad = _entry(tmp_path, "zzz.pt.bad-1", 1000, 2000)  # set aside as damaged: goes first
+    with FileLock(tmp_path / "writing.lock"):  # being written (or read) by another process
+        removed = prune(tmp_path, 0, keep={"shown"})
+    assert removed == [bad, tmp_path / "old.pt"]
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["shipped.pt", "shown.pt", "writing.pt"]
 
 
-def test_a_training_job_estimates_the_time_left_from_the_step_rate(monkeypatch):
-    from training import job as job_module
+def test_loading_a_cached_model_marks_it_recently_used_and_never_trains(
+    tiny_mnist, isolated_cache, monkeypatch
+):
+    from training.cache import NotCached, load_cached
 
-    clock = [100.0]
-    monkeypatch.setattr(job_module, "monotonic", lambda: clock[0])
-    seen = []
-
-    def two_seconds_a_step(model_config, train_config, data_dir, on_epoch, on_batch):
-        clock[0] += 30.0  # loading data, or waiting for another process: not part of the rate
-        for step in range(1, 11):
-            clock[0] += 2.0
-            on_batch(step, 100)
-            seen.append((job.progress(), job.eta()))
-        clock[0] += 1.0
-        seen.append((job.progress(), job.eta()))
-        raise RuntimeError("stopped")
-
-    monkeypatch.setattr(job_module, "get_or_train", two_seconds_a_step)
-    job = job_module.TrainingJob(SMALL, FAST)
-    job.start()
-    job.wait(30)
-    assert [p for p, _ in seen] == pytest.approx([0.01 * s for s in range(1, 11)] + [0.1])
-    assert [eta for _, eta in seen[:5]] == [None] * 5
-    # Steps 6 and 10 done at 2 s a step: 94 and 90 steps to go; then 1 s passes.
-    assert seen[5][1] == pytest.approx(188.0) and seen[9][1] == pytest.approx(180.0)
-    assert seen[10][1] == pytest.approx(179.0)
-    assert job.error == "RuntimeError: stopped" and job.eta() is None
-    assert job.elapsed() == pytest.approx(51.0) and job.progress() == pytest.approx(0.1)
+    with pytest.raises(NotCached):
+        load_cached(SMALL, FAST, tiny_mnist)
+    get_or_train(SMALL, FAST, tiny_mnist)
+    path = cache_module.cached_path(SMALL, FAST, tiny_mnist)
+    os.utime(path, (1000, 1000))
+    monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained"))
+    model, _ = load_cached(SMALL, FAST, tiny_mnist)
+    assert isinstance(model, VAE) and path.stat().st_mtime > 1000

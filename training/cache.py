@@ -6,6 +6,9 @@ process trains a given key at a time (an exclusive lock on `<key>.lock` beside t
 filelock, which also works on Windows); another asking for it meanwhile waits, then loads what
 the first wrote. A damaged, foreign or tampered entry is reported, kept aside for inspection
 and retrained.
+
+The cache is bounded by `prune`: least recently used entries go first (a load refreshes an
+entry's time), never the shipped default, an entry in use or one being written.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -157,6 +161,54 @@ def _shipped_key() -> str | None:
         return None
 
 
+class NotCached(LookupError):
+    """The model for these settings is not in the cache (never trained, or removed since)."""
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry as just used, for `prune`'s least-recently-used order."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only cache still serves its models; it only loses the order of use
+
+
+def load_cached(
+    model_config: VAEConfig, train_config: TrainConfig, data_dir=None, cache_dir=None
+) -> tuple[VAE, dict]:
+    """The cached model for these settings, never training: raises NotCached if it is absent.
+
+    Reads under the entry's lock, so that `prune` cannot remove it midway.
+    """
+    key = cache_key(model_config, train_config, data_dir)
+    path = cached_path(model_config, train_config, data_dir, cache_dir)
+    if path == DEFAULT_CHECKPOINT:
+        return load_checkpoint(path)
+    if not path.is_file():
+        raise NotCached(f"no model for these settings in the cache {path.parent}")
+    with _reading(path):
+        found = _load_entry(path, key)
+    if found is None:
+        raise NotCached(f"the cache entry {path} was damaged and has been set aside")
+    _touch(path)
+    return found
+
+
+@contextmanager
+def _reading(path: Path):
+    """The entry's lock while it is read; none in a cache where a lock cannot be made."""
+    try:
+        lock = FileLock(path.with_suffix(".lock"))
+        lock.acquire()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def is_cached(
     model_config: VAEConfig, train_config: TrainConfig, data_dir=None, cache_dir=None
 ) -> bool:
@@ -195,3 +247,61 @@ def get_or_train(
         return train_and_save(
             model_config, train_config, path, data_dir, on_epoch, device, on_batch=on_batch
         )
+
+
+def _partial_writes(path: Path) -> list[Path]:
+    """Temporary files of `atomic_write` for `path`, left behind by a killed writer."""
+    return list(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def discard_partial_writes(path: Path) -> None:
+    """Remove what a killed writer of `path` left, unless a live writer holds its lock."""
+    if not _partial_writes(path):
+        return
+    try:
+        with FileLock(path.with_suffix(".lock"), timeout=0):
+            for tmp in _partial_writes(path):
+                tmp.unlink(missing_ok=True)
+    except (TimeoutError, OSError):
+        pass  # being written right now, or an unwritable cache: nothing to tidy that we can
+
+
+def prune(cache_dir, max_bytes: int, keep: set[str] = frozenset()) -> list[Path]:
+    """Remove least recently used entries until the cache holds at most `max_bytes`.
+
+    Never removes an entry named in `keep` (cache keys: models shown or being trained), one
+    whose lock is held (being written or read), or the shipped default (it lives in assets/).
+    Entries set aside as damaged go first, oldest first. Returns the paths removed.
+    """
+    directory = Path(cache_dir or default_cache_dir())
+    if not directory.is_dir():
+        return []
+    files = [p for p in directory.iterdir() if p.suffix == ".pt" or ".pt.bad-" in p.name]
+    sizes = {}
+    for p in files:
+        try:
+            sizes[p] = p.stat()
+        except FileNotFoundError:
+            continue
+    total = sum(st.st_size for st in sizes.values())
+    shipped = _shipped_key()
+
+    def order(p: Path) -> tuple[bool, float]:
+        return (p.suffix == ".pt", sizes[p].st_mtime)
+
+    removed = []
+    for p in sorted(sizes, key=order):
+        if total <= max_bytes:
+            break
+        key = p.name.split(".")[0]
+        if p.suffix == ".pt" and (key in keep or key == shipped):
+            continue
+        try:
+            with FileLock(directory / f"{key}.lock", timeout=0):
+                p.unlink()
+        except (TimeoutError, OSError):
+            continue
+        total -= sizes[p].st_size
+        removed.append(p)
+        log.info("model cache over %d bytes: removed %s", max_bytes, p.name)
+    return removed

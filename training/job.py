@@ -1,58 +1,187 @@
-"""A training run on a background thread that any number of viewers can poll.
+"""A training run in a worker process (training.worker) that any number of viewers can poll.
 
-The app keeps one job per cache key, so two browser sessions that ask for the same new model
-share one training run and both watch its progress; the result lands in the on-disk cache.
-Progress counts optimizer steps, so it moves within an epoch; the estimate of the time left
-comes from the rate of those steps.
+The server keeps one job per cache key (training.queue), so sessions that ask for the same new
+model share one run and all watch its progress; the model lands in the on-disk cache. A thread
+of the server reads the worker's messages; progress counts optimizer steps, so it moves within
+an epoch, and the estimate of the time left comes from the rate of those steps. A worker that
+dies (killed, out of memory) ends its job with a message saying so, and whatever it was
+writing is removed.
 """
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
-import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from time import monotonic
 
-from vae_core.model import VAE, VAEConfig
+from vae_core.model import VAEConfig
 
-from .cache import default_cache_dir, get_or_train
+from .cache import cache_key, cached_path, default_cache_dir, discard_partial_writes
 from .loop import EpochReport, TrainConfig
 
 ETA_MIN_STEPS = 5  # steps timed before the first estimate of the time left
-# The most progress() says before the result exists: after the last step, the test evaluation
-# and the checkpoint write still take a moment.
+# The most progress() says before the model is there: after the last step, the test
+# evaluation and the checkpoint write still take a moment.
 UNFINISHED = 0.99
+WORKER = (sys.executable, "-m", "training.worker")
+REPO = Path(__file__).resolve().parent.parent  # where `-m training.worker` is found
+
+WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+
+
+def describe_exit(returncode: int) -> str:
+    """Why a worker ended without a result, from its exit status."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        why = " (on a server, most often for lack of memory)" if name == "SIGKILL" else ""
+        return f"the training process was stopped by {name}{why} before it finished"
+    return (
+        f"the training process ended with status {returncode} before it finished; "
+        "the server's log has its error"
+    )
 
 
 class TrainingJob:
-    def __init__(self, model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> None:
+    def __init__(
+        self,
+        model_config: VAEConfig,
+        train_config: TrainConfig,
+        data_dir=None,
+        cache_dir=None,
+        threads: int = 1,
+        command: Sequence[str] = WORKER,
+    ) -> None:
         self.model_config = model_config
         self.train_config = train_config
         self.data_dir = data_dir
+        self.cache_dir = Path(cache_dir or default_cache_dir())
+        self.key = cache_key(model_config, train_config, data_dir)
+        self.threads = threads
+        self.command = list(command)
         self._lock = threading.Lock()
+        self._ended_event = threading.Event()
+        self._state = WAITING
         self._history: list[EpochReport] = []
-        self._result: tuple[VAE, dict] | None = None
         self._error: str | None = None
+        self._process: subprocess.Popen | None = None
+        self._on_end: list[Callable[[TrainingJob], None]] = []
         self._total_steps = 0  # optimizer steps in the whole run; 0 until the first is done
         self._started: float | None = None  # monotonic() at start()
-        self._ended: float | None = None  # monotonic() when the result or the error arrived
+        self._ended: float | None = None  # monotonic() when the job ended
         # (steps, monotonic()) at the first step reported and at the latest: the step rate comes
-        # from between them, leaving out the data loading (and any wait for the cache lock) before.
+        # from between them, leaving out the worker's start and data loading before.
         self._first_step: tuple[int, float] | None = None
         self._last_step: tuple[int, float] | None = None
-        self._thread = threading.Thread(target=self._run, name="vae-training", daemon=True)
+
+    # ------------------------------------------------------------ lifecycle
 
     def start(self) -> TrainingJob:
+        """Start the worker; a job cancelled before this never starts one."""
         with self._lock:
-            self._started = monotonic()
-        self._thread.start()
+            if self._state != WAITING:
+                return self
+            self._state, self._started = RUNNING, monotonic()
+            request = {
+                "model_config": self.model_config.to_dict(),
+                "train_config": self.train_config.to_dict(),
+                "data_dir": None if self.data_dir is None else str(self.data_dir),
+                "cache_dir": str(self.cache_dir),
+                "threads": self.threads,
+            }
+            try:
+                self._process = subprocess.Popen(
+                    self.command,
+                    cwd=REPO,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                self._process.stdin.write(json.dumps(request) + "\n")
+                self._process.stdin.flush()
+            except OSError as exc:
+                self._state, self._ended = FAILED, monotonic()
+                self._error = f"could not start the training process: {exc}"
+        if self._state == FAILED:
+            self._finish()
+        else:
+            threading.Thread(target=self._watch, name=f"training-{self.key}", daemon=True).start()
         return self
 
-    def _on_epoch(self, report: EpochReport) -> None:
+    def cancel(self) -> None:
+        """Drop a waiting job, or stop a running one (nothing reaches the cache)."""
         with self._lock:
-            self._history.append(report)
+            if self._state not in (WAITING, RUNNING):
+                return
+            was_waiting = self._state == WAITING
+            self._state, self._ended = CANCELLED, monotonic()
+            if self._process is not None:
+                self._process.terminate()
+        if was_waiting:
+            self._finish()
+
+    def add_done_callback(self, callback: Callable[[TrainingJob], None]) -> None:
+        """Call `callback(job)` once the job has ended, on whichever thread ends it."""
+        with self._lock:
+            if not self._ended_event.is_set():
+                self._on_end.append(callback)
+                return
+        callback(self)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._ended_event.wait(timeout)
+
+    def _watch(self) -> None:
+        process = self._process
+        for line in process.stdout:
+            try:
+                self._handle(json.loads(line))
+            except (ValueError, KeyError, TypeError):
+                pass  # a stray line on stdout; the worker's own messages are JSON objects
+        returncode = process.wait()
+        with self._lock:
+            if self._state == RUNNING:
+                self._state, self._ended = FAILED, monotonic()
+                self._error = describe_exit(returncode)
+            clean = self._state != DONE
+        if clean:
+            # A worker stopped by a signal skips its own clean-up of a checkpoint half-written.
+            discard_partial_writes(
+                cached_path(self.model_config, self.train_config, self.data_dir, self.cache_dir)
+            )
+        self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:
+            callbacks, self._on_end = self._on_end, []
+            self._ended_event.set()
+        for callback in callbacks:
+            callback(self)
+
+    def _handle(self, message: dict) -> None:
+        if "batch" in message:
+            steps, total = message["batch"]
+            self._on_batch(int(steps), int(total))
+        elif "epoch" in message:
+            with self._lock:
+                self._history.append(EpochReport(**message["epoch"]))
+        elif "done" in message or "error" in message:
+            with self._lock:
+                if self._state == RUNNING:
+                    self._ended = monotonic()
+                    if "done" in message:
+                        self._state = DONE
+                    else:
+                        self._state, self._error = FAILED, str(message["error"])
 
     def _on_batch(self, steps: int, total: int) -> None:
-        # Called after every optimizer step on the training thread: keep it to a few assignments.
         now = monotonic()
         with self._lock:
             self._total_steps = total
@@ -60,28 +189,27 @@ class TrainingJob:
             if self._first_step is None:
                 self._first_step = (steps, now)
 
-    def _run(self) -> None:
-        try:
-            result = get_or_train(
-                self.model_config,
-                self.train_config,
-                self.data_dir,
-                on_epoch=self._on_epoch,
-                on_batch=self._on_batch,
-            )
-        except Exception as exc:  # reported to every viewer instead of leaving them waiting
-            message = f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, OSError):
-                message += (
-                    f". Check that the model cache {default_cache_dir()} can be written, or set "
-                    "VAE_EXPLORER_CACHE to a directory that can"
-                )
-            with self._lock:
-                self._error, self._ended = message, monotonic()
-            traceback.print_exc()
-            return
+    # ------------------------------------------------------------ what viewers read
+
+    @property
+    def state(self) -> str:
+        """waiting, running, done, failed or cancelled."""
         with self._lock:
-            self._result, self._ended = result, monotonic()
+            return self._state
+
+    @property
+    def done(self) -> bool:
+        """True once the model is in the cache."""
+        return self.state == DONE
+
+    @property
+    def running(self) -> bool:
+        return self.state == RUNNING
+
+    @property
+    def pid(self) -> int | None:
+        with self._lock:
+            return None if self._process is None else self._process.pid
 
     @property
     def history(self) -> list[EpochReport]:
@@ -93,51 +221,50 @@ class TrainingJob:
         with self._lock:
             return self._error
 
-    @property
-    def result(self) -> tuple[VAE, dict] | None:
-        with self._lock:
-            return self._result
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
     def progress(self) -> float:
-        """Fraction of the optimizer steps done, in [0, 1]; 1.0 only once the result is there.
+        """Fraction of the optimizer steps done, in [0, 1]; 1.0 only once the model is there.
 
         A model found in the cache goes from 0.0 straight to 1.0.
         """
         with self._lock:
-            if self._result is not None:
+            if self._state == DONE:
                 return 1.0
             if self._last_step is None:
                 return 0.0
             return min(UNFINISHED, self._last_step[0] / self._total_steps)
 
     def elapsed(self) -> float:
-        """Seconds since start(), up to the end of the job once it has ended; 0.0 before start()."""
+        """Seconds since start(), up to the end of the job once it has ended; 0.0 before."""
         with self._lock:
             if self._started is None:
                 return 0.0
             return (self._ended if self._ended is not None else monotonic()) - self._started
 
+    def seconds_per_step(self) -> float | None:
+        """The step rate measured so far, once ETA_MIN_STEPS steps have been timed."""
+        with self._lock:
+            return self._seconds_per_step()
+
+    def _seconds_per_step(self) -> float | None:
+        if self._first_step is None or self._last_step is None:
+            return None
+        (first, t_first), (last, t_last) = self._first_step, self._last_step
+        if last - first < ETA_MIN_STEPS:
+            return None
+        return (t_last - t_first) / (last - first)
+
     def eta(self) -> float | None:
         """Estimated seconds until the last optimizer step, from the step rate so far.
 
         None until ETA_MIN_STEPS steps have been timed, and after a failure; 0.0 once the
-        result is there. Epoch ends (the test evaluation) count in the rate once one has passed.
+        model is there. Epoch ends (the test evaluation) count in the rate once one has passed.
         """
         with self._lock:
-            if self._result is not None:
+            if self._state == DONE:
                 return 0.0
-            if self._error is not None or self._first_step is None or self._last_step is None:
+            rate = self._seconds_per_step()
+            if self._state != RUNNING or rate is None:
                 return None
-            (first, t_first), (last, t_last) = self._first_step, self._last_step
-            if last - first < ETA_MIN_STEPS:
-                return None
-            seconds_per_step = (t_last - t_first) / (last - first)
-            left = (self._total_steps - last) * seconds_per_step - (monotonic() - t_last)
+            last, t_last = self._last_step
+            left = (self._total_steps - last) * rate - (monotonic() - t_last)
             return max(0.0, left)
-
-    def wait(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)

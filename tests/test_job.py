@@ -1,0 +1,195 @@
+"""Training jobs in worker processes (training.job, training.worker) and the faults they meet:
+a killed worker, a read-only cache, a full disk. Nothing in the cache is left half-written."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from training import cache_key
+from training.cache import NotCached, cached_path, load_cached
+from training.job import DONE, ETA_MIN_STEPS, FAILED, UNFINISHED, TrainingJob
+from training.limits import Limits
+from training.loop import TrainConfig
+from training.queue import TrainingQueue
+from vae_core.checkpoint import load_checkpoint
+from vae_core.model import VAE, VAEConfig
+
+SMALL = VAEConfig(hidden=(32,))
+FAST = TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=0)
+LONG = TrainConfig(epochs=400, batch_size=100, lr=3e-3, seed=1)  # minutes: to be stopped
+FULL_DISK_WORKER = (sys.executable, "-m", "tests.full_disk_worker")
+
+
+def leftovers(cache) -> list[str]:
+    """What a failed training could have left: entries and temporary files."""
+    return sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock"))
+
+
+def wait_for_steps(job: TrainingJob, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while job.progress() == 0.0 and time.time() < deadline:
+        assert job.state != FAILED, job.error
+        time.sleep(0.05)
+    assert job.progress() > 0, "the worker never reported a step"
+
+
+def test_a_job_trains_in_a_worker_process_and_lands_in_the_cache(tiny_mnist, tmp_path):
+    job = TrainingJob(SMALL, FAST, tiny_mnist, tmp_path, threads=1)
+    assert job.state == "waiting" and job.progress() == 0.0 and job.elapsed() == 0.0
+    job.start()
+    assert job.pid not in (None, os.getpid())
+    assert job.wait(120)
+    assert job.state == DONE and job.error is None and job.progress() == 1.0
+    assert [r.epoch for r in job.history] == [1, 2] and job.eta() == 0.0
+    model, checkpoint = load_cached(SMALL, FAST, tiny_mnist, tmp_path)
+    assert isinstance(model, VAE)
+    assert checkpoint["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist) == job.key
+    took = job.elapsed()
+    time.sleep(0.05)
+    assert job.elapsed() == took  # once ended, how long it took
+
+
+def test_progress_and_the_time_left_come_from_the_workers_steps(monkeypatch):
+    from training import job as job_module
+
+    clock = [100.0]
+    monkeypatch.setattr(job_module, "monotonic", lambda: clock[0])
+    job = TrainingJob(SMALL, FAST)
+    job._state, job._started = "running", clock[0]  # as start() leaves it, without a worker
+    clock[0] += 30.0  # the worker's start and data loading: not part of the rate
+    seen = []
+    for step in range(1, 11):
+        clock[0] += 2.0
+        job._handle({"batch": [step, 100]})
+        seen.append((job.progress(), job.eta()))
+    assert [p for p, _ in seen] == pytest.approx([0.01 * s for s in range(1, 11)])
+    assert [eta for _, eta in seen[:ETA_MIN_STEPS]] == [None] * ETA_MIN_STEPS
+    # Steps 6 and 10 done at 2 s a step: 94 and 90 steps to go; then 1 s passes.
+    assert seen[5][1] == pytest.approx(188.0) and seen[9][1] == pytest.approx(180.0)
+    clock[0] += 1.0
+    assert job.eta() == pytest.approx(179.0) and job.seconds_per_step() == pytest.approx(2.0)
+    job._handle({"batch": [100, 100]})
+    assert job.progress() == UNFINISHED  # the test metrics and the write are still to come
+    job._handle({"error": "FloatingPointError: training diverged"})
+    assert job.state == FAILED and job.eta() is None
+    assert job.error == "FloatingPointError: training diverged"
+    assert job.elapsed() == pytest.approx(51.0)
+
+
+def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist, tmp_path):
+    queue = TrainingQueue(
+        Limits(max_trainings=1, max_epochs=LONG.epochs), data_dir=tiny_mnist, cache_dir=tmp_path
+    )
+    doomed = queue.submit(SMALL, LONG, waiter="a")
+    nxt = queue.submit(SMALL, FAST, waiter="b")
+    assert queue.place(nxt.key) == 1
+    wait_for_steps(doomed)
+    os.kill(doomed.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer does
+    assert doomed.wait(30)
+    assert doomed.state == FAILED
+    assert "SIGKILL" in doomed.error and "memory" in doomed.error
+    assert queue.job(doomed.key) is doomed  # every page waiting for it sees the message
+    assert nxt.wait(120) and nxt.state == DONE, nxt.error
+    assert not cached_path(SMALL, LONG, tiny_mnist, tmp_path).exists()
+    assert leftovers(tmp_path) == [f"{nxt.key}.pt"]
+
+
+def test_a_cancelled_job_stops_its_worker_and_writes_nothing(tiny_mnist, tmp_path):
+    job = TrainingJob(SMALL, LONG, tiny_mnist, tmp_path).start()
+    wait_for_steps(job)
+    job.cancel()
+    assert job.wait(30) and job.state == "cancelled" and job.error is None
+    with pytest.raises(NotCached):
+        load_cached(SMALL, LONG, tiny_mnist, tmp_path)
+    assert leftovers(tmp_path) == []
+
+
+@contextmanager
+def read_only(directory):
+    """The directory made read-only: by its mode, or for root (whom modes do not stop) by
+    the immutable attribute."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield
+        finally:
+            directory.chmod(0o755)
+        return
+    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"running as root and chattr +i failed: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+
+
+def test_a_read_only_cache_fails_the_job_with_what_to_do_and_keeps_its_models(tiny_mnist, tmp_path):
+    cache = tmp_path / "cache"
+    first = TrainingJob(SMALL, FAST, tiny_mnist, cache).start()
+    assert first.wait(120) and first.state == DONE
+    before = leftovers(cache)
+    other = TrainConfig(epochs=1, batch_size=100, lr=3e-3, seed=5)
+    with read_only(cache):
+        job = TrainingJob(SMALL, other, tiny_mnist, cache).start()
+        assert job.wait(120)
+        assert job.state == FAILED
+        assert f"the model cache {cache} cannot be written" in job.error
+        assert "VAE_EXPLORER_CACHE" in job.error
+        # What it had still loads.
+        model, _ = load_cached(SMALL, FAST, tiny_mnist, cache)
+        assert isinstance(model, VAE)
+    assert leftovers(cache) == before
+
+
+def test_a_full_disk_fails_the_job_with_what_to_do_and_leaves_nothing_half_written(
+    tiny_mnist, tmp_path
+):
+    job = TrainingJob(SMALL, FAST, tiny_mnist, tmp_path, command=FULL_DISK_WORKER).start()
+    assert job.wait(120)
+    assert job.state == FAILED
+    assert f"the disk holding the model cache {tmp_path} is full" in job.error
+    assert "No space left on device" in job.error and "VAE_EXPLORER_CACHE_MB" in job.error
+    assert leftovers(tmp_path) == []  # no checkpoint, whole or partial
+
+
+def test_a_worker_that_cannot_start_fails_its_job(tmp_path):
+    job = TrainingJob(SMALL, FAST, None, tmp_path, command=[str(tmp_path / "no-such-python")])
+    job.start()
+    assert job.wait(5) and job.state == FAILED
+    assert "could not start the training process" in job.error
+
+
+def test_a_worker_lowers_its_priority_and_bounds_its_threads(tiny_mnist, tmp_path):
+    job = TrainingJob(SMALL, LONG, tiny_mnist, tmp_path, threads=1).start()
+    try:
+        wait_for_steps(job)
+        stat = open(f"/proc/{job.pid}/stat").read().rsplit(")", 1)[1].split()
+        nice, threads = int(stat[16]), int(stat[17])
+        assert nice >= os.nice(0) + 10
+        # One torch thread, the reader of stdin; and a few that Python and torch keep.
+        assert threads <= 4
+    finally:
+        job.cancel()
+        job.wait(30)
+
+
+def test_a_stale_partial_write_is_removed_unless_its_writer_is_alive(tmp_path):
+    from filelock import FileLock
+
+    from training.cache import discard_partial_writes
+
+    path = tmp_path / "abc.pt"
+    stale = tmp_path / ".abc.pt.x1y2.tmp"
+    stale.write_bytes(b"half")
+    with FileLock(tmp_path / "abc.lock"):  # a live writer
+        discard_partial_writes(path)
+    assert stale.exists()
+    discard_partial_writes(path)
+    assert not stale.exists()
+    assert load_checkpoint  # the loader is unaffected by either

@@ -1,0 +1,73 @@
+"""The operator's limits (training.limits): environment, options after `--`, bad values."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from training.limits import Limits, server_limits
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_suit_a_laptop():
+    limits = server_limits([], environ={})
+    assert limits == Limits()
+    assert (limits.max_trainings, limits.max_epochs, limits.max_pending) == (1, 200, 3)
+    assert limits.threads(cores=8) == 8
+
+
+def test_the_environment_sets_limits_and_options_win():
+    environ = {
+        "VAE_EXPLORER_MAX_TRAININGS": "2",
+        "VAE_EXPLORER_MAX_EPOCHS": "30",
+        "VAE_EXPLORER_CACHE_MB": "500",
+    }
+    limits = server_limits(["--max-epochs", "20", "--max-pending", "1"], environ)
+    assert limits == Limits(max_trainings=2, max_epochs=20, max_pending=1, cache_mb=500.0)
+    assert limits.cache_bytes == 500 * 1024 * 1024
+    assert limits.threads(cores=8) == 4  # the cores shared by two trainings
+    assert server_limits(["--train-threads", "1"], environ).threads(cores=8) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (["--max-trainings", "0"], {}, "max_trainings must be at least 1"),
+        ([], {"VAE_EXPLORER_MAX_EPOCHS": "lots"}, "VAE_EXPLORER_MAX_EPOCHS='lots' is not a number"),
+        (["--cache-mb", "-5"], {}, "cache_mb must be positive"),
+        (["--max-epoch", "5"], {}, "unrecognized arguments"),
+    ],
+)
+def test_a_bad_limit_stops_with_a_message_naming_it(argv, environ, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        server_limits(argv, environ)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_server_started_with_a_bad_limit_says_so_and_stops():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            "8599",
+            "--",
+            "--max-trainings",
+            "0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "max_trainings must be at least 1" in result.stderr

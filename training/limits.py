@@ -1,0 +1,99 @@
+"""What the operator of a server allows the pages to ask of it: trainings, epochs, disk.
+
+Set by whoever starts the server, never by a page: environment variables
+(`VAE_EXPLORER_MAX_TRAININGS=1 streamlit run app.py`) or options after `--`
+(`streamlit run app.py -- --max-trainings 1`), the options winning. The defaults suit one
+person on a laptop; README's "Serving a class" gives settings for a classroom.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_trainings: int = 1  # trainings run at once; other requests wait in line
+    max_epochs: int = 200  # the most epochs a page may ask a new model to train for
+    max_pending: int = 3  # requests one browser session may have waiting or training
+    cache_mb: float = 2000.0  # the model cache's size; least recently used models go first
+    train_threads: int = 0  # torch threads per training; 0: the cores shared among trainings
+
+    def __post_init__(self) -> None:
+        for name, lowest in (("max_trainings", 1), ("max_epochs", 1), ("max_pending", 1)):
+            if getattr(self, name) < lowest:
+                raise ValueError(f"{name} must be at least {lowest}, got {getattr(self, name)}")
+        if not self.cache_mb > 0:
+            raise ValueError(f"cache_mb must be positive, got {self.cache_mb}")
+        if self.train_threads < 0:
+            raise ValueError(
+                f"train_threads must be 0 (automatic) or more, got {self.train_threads}"
+            )
+
+    @property
+    def cache_bytes(self) -> int:
+        return int(self.cache_mb * 1024 * 1024)
+
+    def threads(self, cores: int | None = None) -> int:
+        """Torch threads for one training: as set, else the cores shared by the trainings."""
+        if self.train_threads:
+            return self.train_threads
+        return max(1, (cores or os.cpu_count() or 1) // self.max_trainings)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Each limit's environment variable and its option after `--`.
+ENV = {f.name: f"VAE_EXPLORER_{f.name.upper()}" for f in fields(Limits)}
+OPTION = {f.name: "--" + f.name.replace("_", "-") for f in fields(Limits)}
+HELP = {
+    "max_trainings": "trainings run at once; the others wait in line",
+    "max_epochs": "the most epochs a page may ask a new model to train for",
+    "max_pending": "requests one browser session may have waiting or training",
+    "cache_mb": "size of the model cache in MB; least recently used models are removed first",
+    "train_threads": "torch threads per training (0: the cores shared among trainings)",
+}
+
+
+def where_set(name: str) -> str:
+    """How an operator changes a limit, for messages that name it."""
+    return f"{ENV[name]} or `streamlit run app.py -- {OPTION[name]} N`"
+
+
+def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> Limits:
+    """The limits from the environment and then from `argv` (what follows `--`).
+
+    A bad value stops the server at start with a message naming the setting (argparse exits
+    with status 2), rather than running with a limit nobody chose.
+    """
+    environ = os.environ if environ is None else environ
+    defaults = Limits()
+    parser = argparse.ArgumentParser(
+        prog="streamlit run app.py --",
+        description="Limits of a VAE explorer server; each also reads its environment variable.",
+        allow_abbrev=False,
+    )
+    values = {}
+    for f in fields(Limits):
+        kind = float if f.name == "cache_mb" else int
+        text = environ.get(ENV[f.name])
+        try:
+            values[f.name] = kind(text) if text not in (None, "") else getattr(defaults, f.name)
+        except ValueError:
+            parser.error(f"{ENV[f.name]}={text!r} is not a number")
+        parser.add_argument(
+            OPTION[f.name],
+            type=kind,
+            dest=f.name,
+            default=values[f.name],
+            help=f"{HELP[f.name]} (env {ENV[f.name]}; default: %(default)s)",
+        )
+    args = parser.parse_args(list(argv))
+    try:
+        return Limits(**vars(args))
+    except ValueError as exc:
+        parser.error(str(exc))

@@ -1,0 +1,257 @@
+"""The server's training line: at most N trainings at once, the rest wait their turn.
+
+Requests for the same model share one job. Each job knows who waits for it (browser
+sessions, by id): a job nobody waits for any more is dropped before it starts, or stopped if it
+runs; a waiter whose session has gone counts as nobody. A request over one of the operator's
+limits (training.limits) is refused with a LimitError that says which limit and who sets it.
+After every training the model cache is pruned to its size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from vae_core.model import VAEConfig
+
+from .cache import cache_key, default_cache_dir, prune
+from .job import DONE, RUNNING, WAITING, TrainingJob
+from .limits import Limits, where_set
+from .loop import TrainConfig
+
+log = logging.getLogger(__name__)
+
+TRAIN_SIZE = 60_000  # images per epoch assumed by the estimates (MNIST's training set)
+# Seconds per optimizer step ~ STEP_SECONDS + PARAMETER_SECONDS * parameters, measured on the
+# 2-core machine of benchmarks/training_speed.py with 2 threads; the queue rescales them by the
+# rate of the trainings it has seen, so a faster or slower server corrects them itself.
+STEP_SECONDS = 1.8e-3
+PARAMETER_SECONDS = 6.1e-9
+START_SECONDS = 4.0  # a worker's start: Python, torch, the data
+FINISH_SECONDS = 1.0  # the test metrics and the checkpoint's write after the last step
+
+
+class LimitError(Exception):
+    """A request over one of the server's limits; the message says which and who sets it."""
+
+
+def parameters(config: VAEConfig, pixels: int = 784) -> int:
+    """Weights and biases of the encoder's and decoder's linear layers."""
+
+    def layers(dims: list[int]) -> int:
+        return sum(a * b + b for a, b in itertools.pairwise(dims))
+
+    dims = [pixels, *config.hidden]
+    heads = 2 * (dims[-1] * config.latent_dim + config.latent_dim)  # mean and log-variance
+    return layers(dims) + heads + layers([config.latent_dim, *reversed(config.hidden), pixels])
+
+
+def _steps(train_config: TrainConfig) -> int:
+    return train_config.epochs * math.ceil(TRAIN_SIZE / train_config.batch_size)
+
+
+class TrainingQueue:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        data_dir=None,
+        cache_dir=None,
+        alive: Callable[[str], bool] = lambda waiter: True,
+        in_use: Callable[[], set[str]] = frozenset,
+        new_job: Callable[..., TrainingJob] = TrainingJob,
+        tick_every: float | None = 1.0,
+    ) -> None:
+        """`alive(waiter)` says whether a waiter's session is still there; `in_use()` names
+        the cache keys of models being shown, which pruning keeps. `tick_every` seconds a
+        thread forgets waiters that have gone (None: only when the queue is used)."""
+        self.limits = limits
+        self.data_dir = data_dir
+        self.cache_dir = Path(cache_dir or default_cache_dir())
+        self._alive = alive
+        self._in_use = in_use
+        self._new_job = new_job
+        self._lock = threading.RLock()
+        self._jobs: dict[str, TrainingJob] = {}  # by cache key: in line, running, or ended
+        self._waiters: dict[str, set[str]] = {}  # who waits for each key's job
+        self._line: list[str] = []  # keys of waiting jobs, first in line first
+        self._speed = 1.0  # measured step time over the model's prediction, latest training
+        if tick_every is not None:
+            threading.Thread(target=self._ticks, args=(tick_every,), daemon=True).start()
+
+    # ------------------------------------------------------------ what a session does
+
+    def submit(
+        self, model_config: VAEConfig, train_config: TrainConfig, waiter: str
+    ) -> TrainingJob:
+        """The job for this model, joined by `waiter`; a new one goes to the end of the line.
+
+        Raises LimitError if the request is over the operator's limits.
+        """
+        key = cache_key(model_config, train_config, self.data_dir)
+        with self._lock:
+            self._forget_gone()
+            job = self._jobs.get(key)
+            joining = job is not None and job.state in (WAITING, RUNNING, DONE)
+            if waiter not in self._waiters.get(key, ()) and (not joining or job.state != DONE):
+                self._check_pending(waiter)
+            if not joining:
+                self._check_epochs(train_config)
+                job = self._new_job(
+                    model_config,
+                    train_config,
+                    self.data_dir,
+                    self.cache_dir,
+                    self.limits.threads(),
+                )
+                job.add_done_callback(self._job_ended)
+                self._jobs[key] = job
+                self._line.append(key)
+            self._waiters.setdefault(key, set()).add(waiter)
+            self._schedule()
+            return job
+
+    def withdraw(self, key: str, waiter: str) -> None:
+        """`waiter` no longer waits for this model: cancelled, dismissed, or shown already."""
+        with self._lock:
+            waiters = self._waiters.get(key)
+            if waiters is None:
+                return
+            waiters.discard(waiter)
+            self._schedule()
+
+    def job(self, key: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(key)
+
+    def requests_of(self, waiter: str) -> list[str]:
+        """Keys of the jobs `waiter` waits for that are in line or training."""
+        with self._lock:
+            return [
+                key
+                for key, job in self._jobs.items()
+                if waiter in self._waiters.get(key, ()) and job.state in (WAITING, RUNNING)
+            ]
+
+    def place(self, key: str) -> int | None:
+        """1 for the first in line, and so on; None for a job not waiting."""
+        with self._lock:
+            return self._line.index(key) + 1 if key in self._line else None
+
+    def estimate(self, key: str) -> tuple[float, float] | None:
+        """(seconds until it starts, seconds until it is ready) for a job waiting or running.
+
+        Running jobs end at their measured rate; each waiting one then takes the first slot
+        that frees, for as long as its size predicts.
+        """
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.state not in (WAITING, RUNNING):
+                return None
+            running = [j for j in self._jobs.values() if j.state == RUNNING]
+            if job.state == RUNNING:
+                return 0.0, self._left(job)
+            free = sorted(self._left(j) for j in running)
+            free += [0.0] * max(0, self.limits.max_trainings - len(free))
+            free.sort()
+            for k in self._line:
+                start = free.pop(0)
+                finish = start + self._duration(self._jobs[k])
+                if k == key:
+                    return start, finish
+                free.append(finish)
+                free.sort()
+            return None
+
+    def tick(self) -> None:
+        """Forget waiters that have gone, and drop or stop jobs left without any."""
+        with self._lock:
+            self._schedule()
+
+    # ------------------------------------------------------------ limits
+
+    def _check_epochs(self, train_config: TrainConfig) -> None:
+        most = self.limits.max_epochs
+        if train_config.epochs > most:
+            raise LimitError(
+                f"This server trains new models for at most {most} epochs, and "
+                f"{train_config.epochs} is over that limit. Choose {most} or fewer, or a model "
+                f"that is already trained. Whoever runs the server sets this limit "
+                f"({where_set('max_epochs')})."
+            )
+
+    def _check_pending(self, waiter: str) -> None:
+        most = self.limits.max_pending
+        if len(self.requests_of(waiter)) >= most:
+            raise LimitError(
+                f"You already have {most} model{'s' if most > 1 else ''} waiting or training, "
+                f"the most one page may ask of this server. Cancel one, or wait until it is "
+                f"ready. Whoever runs the server sets this limit ({where_set('max_pending')})."
+            )
+
+    # ------------------------------------------------------------ scheduling
+
+    def _ticks(self, every: float) -> None:
+        event = threading.Event()
+        while not event.wait(every):
+            try:
+                self.tick()
+            except Exception:  # the line must keep moving whatever one check hits
+                log.exception("training queue tick")
+
+    def _forget_gone(self) -> None:
+        for waiters in self._waiters.values():
+            for waiter in [w for w in waiters if not self._alive(w)]:
+                waiters.discard(waiter)
+
+    def _schedule(self) -> None:
+        """With the lock held: drop what nobody waits for, then start jobs while slots are free."""
+        self._forget_gone()
+        for key in [k for k, waiters in self._waiters.items() if not waiters]:
+            del self._waiters[key]
+            job = self._jobs.pop(key)
+            if key in self._line:
+                self._line.remove(key)
+            job.cancel()  # a waiting job is dropped, a running one stopped; ended: nothing
+        running = sum(job.state == RUNNING for job in self._jobs.values())
+        while self._line and running < self.limits.max_trainings:
+            self._jobs[self._line.pop(0)].start()
+            running += 1
+
+    def _job_ended(self, job: TrainingJob) -> None:
+        with self._lock:
+            rate = job.seconds_per_step()
+            if job.state == DONE and rate is not None:
+                self._speed = rate / self._predicted_rate(job.model_config)
+            self._schedule()
+            keep = {k for k, j in self._jobs.items() if j.state in (WAITING, RUNNING)}
+        if job.state == DONE:
+            self.prune(keep)
+
+    def prune(self, keep: set[str] = frozenset()) -> list[Path]:
+        """Bring the cache within its size, keeping models shown and `keep`."""
+        try:
+            return prune(self.cache_dir, self.limits.cache_bytes, set(keep) | set(self._in_use()))
+        except OSError as exc:
+            log.warning("could not prune the model cache %s: %s", self.cache_dir, exc)
+            return []
+
+    # ------------------------------------------------------------ estimates
+
+    def _predicted_rate(self, config: VAEConfig) -> float:
+        return STEP_SECONDS + PARAMETER_SECONDS * parameters(config)
+
+    def _duration(self, job: TrainingJob) -> float:
+        steps = _steps(job.train_config)
+        rate = self._predicted_rate(job.model_config) * self._speed
+        return START_SECONDS + steps * rate + FINISH_SECONDS
+
+    def _left(self, job: TrainingJob) -> float:
+        eta = job.eta()
+        if eta is not None:
+            return eta + FINISH_SECONDS
+        return max(FINISH_SECONDS, self._duration(job) - job.elapsed())

@@ -1,0 +1,100 @@
+"""One training in a process of its own: `python -m training.worker`, started by TrainingJob.
+
+Training outside the server's process leaves the server's interpreter lock and its priority to
+the pages: the worker lowers its own CPU priority and bounds its torch threads. It reads one
+JSON request on stdin and writes JSON lines on stdout: `{"batch": [steps, total]}` (at most a
+few a second), `{"epoch": EpochReport}`, then `{"done": metrics}` or `{"error": message}`.
+Anything else it prints goes to stderr, the server's log. SIGTERM, or the server going away
+(stdin closing), stops it the way Ctrl-C would, so a checkpoint half-written is removed.
+"""
+
+from __future__ import annotations
+
+import _thread
+import errno
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+BATCH_EVERY = 0.25  # seconds between two progress messages within an epoch
+NICENESS = 10  # added to the worker's nice value: the server's reruns come first
+
+
+def describe_error(exc: BaseException, cache_dir: Path) -> str:
+    """What went wrong, and for the disk's faults what an operator can do about it."""
+    text = f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, OSError):
+        return text
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"the disk holding the model cache {cache_dir} is full ({text}). Free some space, "
+            "lower the cache's size (VAE_EXPLORER_CACHE_MB) or set VAE_EXPLORER_CACHE to a "
+            "directory on a larger disk"
+        )
+    return (
+        f"the model cache {cache_dir} cannot be written ({text}). Check that it can be "
+        "written, or set VAE_EXPLORER_CACHE to a directory that can"
+    )
+
+
+def _stop_on_eof() -> None:
+    """Interrupt training once the server that started this worker has gone."""
+    sys.stdin.read()
+    _thread.interrupt_main()
+
+
+def main() -> int:
+    messages = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    sys.stdout = sys.stderr
+
+    def send(message: dict) -> None:
+        messages.write(json.dumps(message) + "\n")
+
+    request = json.loads(sys.stdin.readline())
+    signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main())
+    threading.Thread(target=_stop_on_eof, daemon=True).start()
+    if hasattr(os, "nice"):
+        os.nice(request.get("niceness", NICENESS))
+
+    import torch
+
+    from vae_core.model import VAEConfig
+
+    from .cache import get_or_train
+    from .loop import TrainConfig
+
+    torch.set_num_threads(request["threads"])
+    cache_dir = Path(request["cache_dir"])
+    last_sent = 0.0
+
+    def on_batch(steps: int, total: int) -> None:
+        nonlocal last_sent
+        now = time.monotonic()
+        if steps == 1 or steps == total or now - last_sent >= BATCH_EVERY:
+            last_sent = now
+            send({"batch": [steps, total]})
+
+    try:
+        _, checkpoint = get_or_train(
+            VAEConfig.from_dict(request["model_config"]),
+            TrainConfig(**request["train_config"]),
+            request["data_dir"],
+            cache_dir,
+            on_epoch=lambda report: send({"epoch": report.to_dict()}),
+            on_batch=on_batch,
+        )
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every failure reaches the pages waiting for this model
+        send({"error": describe_error(exc, cache_dir)})
+        return 1
+    send({"done": {"cache_key": checkpoint["extra"].get("cache_key")}})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
