@@ -119,3 +119,44 @@ def loss_curves(history: list[dict], height: int = 300) -> go.Figure:
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
     )
     return fig
+
+
+def sparkline_svg(series: dict[str, list[float]], width: int = 240, height: int = 70) -> str:
+    """A few lines on one scale as a small inline SVG, for the sidebar's live training curves.
+
+    Plain SVG rather than a plotly figure: the sidebar redraws it every second while a model
+    trains, and a figure would cost the server and each browser tens of milliseconds a time.
+    Series are drawn in order with falling opacity in the text colour; each is labelled with
+    its last value. Fewer than two points per series draw nothing.
+    """
+    points = [v for values in series.values() for v in values]
+    if not points or max(len(v) for v in series.values()) < 2:
+        return ""
+    lo, hi = min(points), max(points)
+    span = (hi - lo) or 1.0
+    pad, label = 4, 16
+    plot_h = height - label - pad
+
+    def xy(i: int, n: int, v: float) -> str:
+        x = pad + (width - 2 * pad) * i / max(1, n - 1)
+        y = label + plot_h * (hi - v) / span
+        return f"{x:.1f},{y:.1f}"
+
+    lines, legend = [], []
+    for k, (name, values) in enumerate(series.items()):
+        opacity = 1.0 - 0.45 * k
+        dash = "" if k == 0 else ' stroke-dasharray="4 3"'
+        path = " ".join(xy(i, len(values), v) for i, v in enumerate(values))
+        lines.append(
+            f'<polyline points="{path}" fill="none" stroke="currentColor" '
+            f'stroke-width="1.6" opacity="{opacity:.2f}"{dash}/>'
+        )
+        legend.append(f"{name} {values[-1]:.1f}")
+    text = " · ".join(legend)
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{text}" style="color:inherit">'
+        f'<text x="{pad}" y="11" font-size="11" fill="currentColor" opacity="0.75">{text}</text>'
+        + "".join(lines)
+        + "</svg>"
+    )

@@ -84,7 +84,14 @@ def panel(checkpoint: dict) -> None:
                 key="width",
                 help="Both hidden layers, encoder and decoder.",
             )
-            st.number_input("Epochs", min_value=1, max_value=state.MAX_EPOCHS, step=1, key="epochs")
+            st.number_input(
+                "Epochs",
+                min_value=1,
+                max_value=state.MAX_EPOCHS,
+                step=1,
+                key="epochs",
+                help=f"This server trains new models for up to {limits().max_epochs} epochs.",
+            )
             st.number_input("Seed", min_value=0, max_value=state.MAX_SEED, step=1, key="seed")
             st.form_submit_button(
                 "Load or train", on_click=_on_submit, type="primary", width="stretch"
@@ -183,11 +190,14 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
         if history:
             text += f" · test −ELBO {history[-1].test_neg_elbo:.1f} nats"
         st.caption(text)
-        if len(history) >= 2:
-            st.plotly_chart(
-                figures.loss_curves([h.to_dict() for h in history], height=220),
-                key=f"live_curves_{job.key}",
-            )
+        curves = figures.sparkline_svg(
+            {
+                "test −ELBO": [h.test_neg_elbo for h in history],
+                "train objective": [h.train_loss for h in history],
+            }
+        )
+        if curves:
+            st.html(curves)
     if st.button(
         "Cancel",
         key=f"cancel_{job.key}",

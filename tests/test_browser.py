@@ -328,3 +328,37 @@ def test_a_switch_to_the_dark_theme_reaches_every_canvas_and_picture(server, chr
         assert max(selection_picture_corner(page, server)) < 60
     finally:
         page.context.close()
+
+
+def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switches(
+    chromium, tmp_path_factory
+):
+    cache = tmp_path_factory.mktemp("queue_cache")
+    env = {"VAE_EXPLORER_CACHE": str(cache), "VAE_EXPLORER_MAX_TRAININGS": "1"}
+    with browser.streamlit_server(env) as (url, _):
+        first = open_page(chromium, f"{url}/?width=256&epochs=2&seed=1")
+        second = None
+        try:
+            first_bar = first.locator("[data-testid=stSidebar]")
+            first_bar.get_by_text("Training β = 1, hidden [256, 256]").wait_for(timeout=60_000)
+            second = open_page(chromium, f"{url}/?width=64&epochs=1&seed=1")
+            second_bar = second.locator("[data-testid=stSidebar]")
+            second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=10_000)
+            assert "Starts in about" in second_bar.inner_text()
+            assert "hidden [512, 512]" in second_bar.inner_text()  # the default meanwhile
+            default_id = lp.attribute(second, "model-id")
+            # The first model is ready and shown; then the second trains and is shown too.
+            first_bar.get_by_text("Showing: 2-D latent, hidden [256, 256]").wait_for(
+                timeout=120_000
+            )
+            second_bar.get_by_text("Training β = 1, hidden [64, 64]").wait_for(timeout=30_000)
+            second_bar.get_by_text("Showing: 2-D latent, hidden [64, 64]").wait_for(timeout=120_000)
+            second.wait_for_function(
+                f"() => {lp.LV_JS}.dataset.modelId && {lp.LV_JS}.dataset.modelId !== '{default_id}'",
+                timeout=30_000,
+            )
+            assert "Waiting" not in second_bar.inner_text()
+        finally:
+            first.context.close()
+            if second is not None:
+                second.context.close()

@@ -227,3 +227,14 @@ def test_loss_curves_have_one_scale_per_panel():
         for k in fig.layout
         if k.startswith("yaxis")
     )
+
+
+def test_the_live_training_sparkline_is_plain_svg_with_last_values():
+    svg = figures.sparkline_svg(
+        {"test −ELBO": [180.0, 160.0, 150.5], "train objective": [190, 170, 155]}
+    )
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<polyline") == 2 and "test −ELBO 150.5" in svg
+    assert "train objective 155.0" in svg and "currentColor" in svg
+    assert figures.sparkline_svg({"test −ELBO": [180.0]}) == ""  # one epoch: nothing to draw
+    assert figures.sparkline_svg({}) == ""

@@ -193,3 +193,38 @@ def test_a_stale_partial_write_is_removed_unless_its_writer_is_alive(tmp_path):
     discard_partial_writes(path)
     assert not stale.exists()
     assert load_checkpoint  # the loader is unaffected by either
+
+
+def test_the_worker_keeps_the_thread_count_that_steps_faster_now():
+    from training.worker import ThreadTuner
+
+    calls = []
+    tuner = ThreadTuner(2, window=10, explore=4, set_threads=calls.append)
+    assert calls == [2]
+    clock, steps = 0.0, 0
+
+    def run(windows: int, seconds_per_step: dict) -> list[int]:
+        nonlocal clock, steps
+        used = []
+        for _ in range(windows * 10):
+            used.append(tuner.current)
+            clock += seconds_per_step[tuner.current]
+            steps += 1
+            tuner.step(steps, clock)
+        return used
+
+    tuner.step(0, clock)
+    # Idle machine: two threads step faster; one is tried once, then every 4th window.
+    used = run(12, {1: 0.017, 2: 0.010})
+    assert used[:10] == [2] * 10 and used[10:20] == [1] * 10
+    assert used.count(1) <= 4 * 10 and used[-10:] == [2] * 10
+    # Busy machine: two threads waiting for each other step slower than one.
+    used = run(12, {1: 0.017, 2: 0.030})
+    assert used[-30:].count(1) >= 20
+    # An epoch's evaluation between steps is left out of the timing.
+    tuner.restart_window()
+    clock += 5.0
+    before = dict(tuner.seconds_per_step)
+    run(1, {1: 0.017, 2: 0.030})
+    assert all(v < 0.1 for v in tuner.seconds_per_step.values()) and before
+    assert ThreadTuner(1, set_threads=calls.append).choices == [1]
