@@ -64,6 +64,11 @@ def main() -> None:
         gone = ss.settings
         ss.settings = state.DEFAULT_SETTINGS
         sidebar.request(gone)
+        ss.request_error = ss.request_error or (
+            "The model this page showed is no longer in the server's model cache (removed to "
+            "keep the cache within its size); it is training again, and the default is shown "
+            "meanwhile."
+        )
         st.rerun()
     except (CheckpointError, DataError) as exc:
         st.error(

@@ -248,3 +248,23 @@ def test_manifold_controls_rerender_the_grid_and_offer_a_png():
     assert at.get_by_key("manifold") is not None
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the 30×30 grid (PNG)" in labels
+
+
+@pytest.mark.slow
+def test_a_model_removed_from_the_cache_trains_again_while_the_default_is_shown(
+    isolated_cache,
+):
+    from explorer.model_view import load_model
+
+    at = run_app()
+    submit_settings(at, width=64, epochs=1)
+    wait_for(at, lambda at: "hidden [64, 64]" in showing(at))
+    for entry in isolated_cache.glob("*.pt"):
+        entry.unlink()  # as pruning, or a person, would
+    load_model.clear()
+    at.run()
+    assert not at.exception, at.exception
+    assert "hidden [512, 512]" in showing(at)
+    assert "no longer in the server's model cache" in at.sidebar.error[0].value
+    assert len(at.session_state["requests"]) == 1
+    wait_for(at, lambda at: "hidden [64, 64]" in showing(at))
