@@ -39,6 +39,15 @@ ABOUT = """
 """
 
 
+def cannot_load(exc: Exception) -> None:
+    st.error(
+        f"Cannot load the model: {exc}\n\nRestore the file (for the shipped model: "
+        "`git checkout assets/`), or rebuild it with `python -m training --output "
+        "assets/default_model.pt`."
+    )
+    st.stop()
+
+
 def main() -> None:
     st.set_page_config(page_title="VAE latent explorer", page_icon="🔢", layout="wide")
     first_run = state.init_state()
@@ -59,24 +68,21 @@ def main() -> None:
     name = model_id(*configs)
     try:
         model, checkpoint = load_model(name, configs)
-    except NotCached:
+    except NotCached as exc:
+        if ss.settings == state.DEFAULT_SETTINGS:  # the shipped model itself is unreadable
+            cannot_load(exc)
         # Removed from the cache since (pruned, or deleted by hand): train it again meanwhile.
         gone = ss.settings
         ss.settings = state.DEFAULT_SETTINGS
         sidebar.request(gone)
-        ss.request_error = ss.request_error or (
+        notice = (
             "The model this page showed is no longer in the server's model cache (removed to "
-            "keep the cache within its size); it is training again, and the default is shown "
-            "meanwhile."
+            "keep the cache within its size, or deleted); the default is shown meanwhile."
         )
+        ss.request_error = " ".join(filter(None, [notice, ss.request_error]))
         st.rerun()
     except (CheckpointError, DataError) as exc:
-        st.error(
-            f"Cannot load the model: {exc}\n\nRestore the file (for the shipped model: "
-            "`git checkout assets/`), or rebuild it with `python -m training --output "
-            "assets/default_model.pt`."
-        )
-        st.stop()
+        cannot_load(exc)
     note_shown(state.session_id(), name)
     view = model_view(model, name)
     state.keep_in(view.window)

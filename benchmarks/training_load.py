@@ -139,7 +139,7 @@ async def measure(args, cache: Path) -> dict:
             await requester.goto(
                 f"{server.url}/?width={args.width}&epochs={args.epochs}&seed={SEED}"
             )
-            await sidebar_says(requester, "Training β", 120)
+            await sidebar_says(requester, "Training hidden", 120)
             results["request_to_first_step_s"] = time.perf_counter() - asked
             shown = f"Showing: 2-D latent, hidden [{args.width}, {args.width}], β = 1, "
             ready = asyncio.ensure_future(

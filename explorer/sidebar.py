@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from training import is_cached
-from training.job import CANCELLED
 from training.queue import LimitError
 
 from . import figures, state
@@ -149,13 +148,14 @@ def progress() -> None:
     for settings in list(ss.requests):
         key = model_id(*settings.configs())
         job = queue.job(key)
-        if job is None or job.state == CANCELLED:
-            # Dropped while this session looked away for long (a sleeping laptop): ask again.
+        if job is None:
+            # Dropped while this session was away for long (a sleeping laptop): ask again.
             ss.requests = [s for s in ss.requests if s != settings]
             request(settings)
-            if ss.settings == settings:  # it was ready: trained for someone else meanwhile
+            if ss.settings == settings or ss.request_error:  # ready meanwhile, or refused
                 st.rerun()
             continue
+        queue.rejoin(key, state.session_id())
         if job.done:
             switch_to(settings)
             st.toast(f"Now showing the new model: {_describe(settings)}.", icon="✅")
@@ -166,7 +166,7 @@ def progress() -> None:
 
 def _request_status(settings: ModelSettings, job, place: int | None, estimate) -> None:
     ss = st.session_state
-    name = f"β = {settings.beta:g}, hidden [{settings.width}, {settings.width}], {settings.epochs} epochs, seed {settings.seed}"
+    name = _describe(settings)
     if job.error:
         st.error(f"Training {name} failed: {job.error}. The page still shows the previous model.")
         if st.button("Dismiss", key=f"dismiss_{job.key}"):

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import payload
+from training import cache as training_cache
 from training.job import TrainingJob
 from vae_core import encode, load_model, load_split
 
@@ -184,7 +185,7 @@ def test_a_failed_training_is_shown_as_an_error(monkeypatch):
     at = run_app()
     submit_settings(at, width=128, epochs=2)
     wait_for(at, lambda at: at.error, timeout=60)
-    assert "/proc/no-such-cache cannot be written" in at.error[0].value
+    assert "the model cache /proc/no-such-cache failed" in at.error[0].value
     assert "VAE_EXPLORER_CACHE" in at.error[0].value
     assert "hidden [512, 512]" in showing(at)  # still the default model
     dismiss = [b for b in at.sidebar.button if b.label == "Dismiss"]
@@ -268,3 +269,16 @@ def test_a_model_removed_from_the_cache_trains_again_while_the_default_is_shown(
     assert "no longer in the server's model cache" in at.sidebar.error[0].value
     assert len(at.session_state["requests"]) == 1
     wait_for(at, lambda at: "hidden [64, 64]" in showing(at))
+
+
+def test_an_unreadable_shipped_model_gets_its_message_not_a_loop(monkeypatch):
+    from explorer.model_view import load_model
+
+    monkeypatch.setattr(training_cache, "_shipped_key", lambda: None)  # as if damaged
+    load_model.clear()
+    try:
+        at = run_app()
+        assert "Cannot load the model" in at.error[0].value
+        assert "git checkout assets/" in at.error[0].value
+    finally:
+        load_model.clear()

@@ -340,7 +340,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
         second = None
         try:
             first_bar = first.locator("[data-testid=stSidebar]")
-            first_bar.get_by_text("Training β = 1, hidden [256, 256]").wait_for(timeout=60_000)
+            first_bar.get_by_text("Training hidden [256, 256]").wait_for(timeout=60_000)
             second = open_page(chromium, f"{url}/?width=64&epochs=1&seed=1")
             second_bar = second.locator("[data-testid=stSidebar]")
             second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=10_000)
@@ -351,7 +351,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             first_bar.get_by_text("Showing: 2-D latent, hidden [256, 256]").wait_for(
                 timeout=120_000
             )
-            second_bar.get_by_text("Training β = 1, hidden [64, 64]").wait_for(timeout=30_000)
+            second_bar.get_by_text("Training hidden [64, 64]").wait_for(timeout=30_000)
             second_bar.get_by_text("Showing: 2-D latent, hidden [64, 64]").wait_for(timeout=120_000)
             second.wait_for_function(
                 f"() => {lp.LV_JS}.dataset.modelId && {lp.LV_JS}.dataset.modelId !== '{default_id}'",

@@ -36,7 +36,8 @@ def test_the_environment_sets_limits_and_options_win():
     [
         (["--max-trainings", "0"], {}, "max_trainings must be at least 1"),
         ([], {"VAE_EXPLORER_MAX_EPOCHS": "lots"}, "VAE_EXPLORER_MAX_EPOCHS='lots' is not a number"),
-        (["--cache-mb", "-5"], {}, "cache_mb must be positive"),
+        (["--cache-mb", "-5"], {}, "cache_mb must be a positive number of MB"),
+        ([], {"VAE_EXPLORER_CACHE_MB": "inf"}, "cache_mb must be a positive number of MB"),
         (["--max-epoch", "5"], {}, "unrecognized arguments"),
     ],
 )

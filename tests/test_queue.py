@@ -133,15 +133,31 @@ def test_waiters_whose_session_has_gone_count_as_nobody(tmp_path):
         alive=lambda w: w in connected,
         new_job=StandIn,
         tick_every=0.05,
+        grace=0.5,
     )
     running = queue.submit(*settings(1), waiter="a")
     waiting = queue.submit(*settings(2), waiter="b")
+    connected.discard("b")  # a network blip: b reconnects within the grace period
+    time.sleep(0.25)
+    connected.add("b")
+    time.sleep(0.5)
+    assert waiting.state == WAITING
     connected.discard("b")  # b closed the tab
     deadline = time.time() + 5
     while waiting.state == WAITING and time.time() < deadline:
         time.sleep(0.02)
     assert waiting.state == CANCELLED and running.state == RUNNING
     assert queue.job(key(2)) is None
+
+
+def test_a_page_polling_its_job_counts_as_waiting_again_after_a_lapse(line):
+    queue = line(max_trainings=1)
+    running = queue.submit(*settings(1), waiter="a")
+    queue.submit(*settings(1), waiter="b")
+    queue._waiters[key(1)].discard("a")  # forgotten during a long lapse, b kept the job
+    queue.rejoin(key(1), "a")
+    queue.withdraw(key(1), "b")
+    assert running.state == RUNNING  # a still waits for it
 
 
 def test_a_request_over_the_epoch_limit_says_which_limit_and_who_sets_it(line):
@@ -207,16 +223,48 @@ def test_a_finished_training_prunes_the_cache_but_keeps_models_in_use(tmp_path):
     StandIn.made = []
     cache = tmp_path / "cache"
     cache.mkdir()
-    for age, name in enumerate(["old", "shown", "new"]):
+    names = {"old": "0" * 20, "shown": "1" * 20, "new": "2" * 20, "trained": key(1)}
+    for age, name in enumerate(names.values()):
         path = cache / f"{name}.pt"
-        path.write_bytes(b"x" * 400_000)
+        path.write_bytes(b"x" * 300_000)
         os.utime(path, (1000 + age, 1000 + age))
+    os.utime(cache / f"{key(1)}.pt", (900, 900))  # the oldest: just written, by an old clock
     queue = TrainingQueue(
-        Limits(cache_mb=1.0),
+        Limits(cache_mb=0.75),
         cache_dir=cache,
-        in_use=lambda: {"shown"},
+        in_use=lambda: {names["shown"]},
         new_job=StandIn,
         tick_every=None,
     )
     queue.submit(*settings(1), waiter="a").end()
-    assert sorted(p.name for p in cache.glob("*.pt")) == ["new.pt", "shown.pt"]
+    # The model just trained stays for the page that has not shown it yet, and the shown one.
+    left = sorted(p.name for p in cache.glob("*.pt"))
+    assert left == sorted(f"{names[n]}.pt" for n in ("shown", "trained"))
+
+
+def test_a_finished_model_gone_from_the_cache_is_trained_again_for_a_new_request(line, tmp_path):
+    queue = line()
+    first = queue.submit(*settings(1), waiter="a")
+    first.end()  # a has not shown it yet; its file is not in the cache
+    again = queue.submit(*settings(1), waiter="b")
+    assert again is not first and again.state == RUNNING
+
+
+def test_a_session_gone_with_two_requests_in_line_drops_both(tmp_path):
+    StandIn.made = []
+    connected = {"a"}
+    queue = TrainingQueue(
+        Limits(max_trainings=1),
+        cache_dir=tmp_path,
+        alive=lambda w: w in connected,
+        new_job=StandIn,
+        tick_every=None,
+        grace=0.0,
+    )
+    running = queue.submit(*settings(1), waiter="a")
+    first = queue.submit(*settings(2), waiter="a")
+    second = queue.submit(*settings(3), waiter="a")
+    connected.clear()
+    queue.tick()
+    assert [j.state for j in (running, first, second)] == [CANCELLED] * 3
+    assert queue.job(key(2)) is None and queue.job(key(3)) is None

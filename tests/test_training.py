@@ -319,31 +319,39 @@ def _entry(cache: Path, name: str, size: int, mtime: float) -> Path:
     return path
 
 
+def key_of(name: str) -> str:
+    """A cache key (20 hex digits) standing for a name in these tests."""
+    return name.encode().hex().ljust(20, "0")[:20]
+
+
 def test_prune_removes_least_recently_used_entries_first(tmp_path):
     from training.cache import prune
 
-    for i, name in enumerate(["a.pt", "b.pt", "c.pt", "d.pt"]):
-        _entry(tmp_path, name, 1000, 1000 + i)
-    assert [p.name for p in prune(tmp_path, 2500)] == ["a.pt", "b.pt"]
-    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["c.pt", "d.pt"]
+    for i, name in enumerate("abcd"):
+        _entry(tmp_path, f"{key_of(name)}.pt", 1000, 1000 + i)
+    assert [p.name for p in prune(tmp_path, 2500)] == [f"{key_of(n)}.pt" for n in "ab"]
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == [f"{key_of(n)}.pt" for n in "cd"]
     assert prune(tmp_path, 2500) == []  # within its size: nothing to do
 
 
-def test_prune_never_removes_what_is_kept_locked_or_shipped(tmp_path, monkeypatch):
+def test_prune_never_removes_what_is_kept_locked_shipped_or_not_an_entry(tmp_path, monkeypatch):
     from filelock import FileLock
 
     from training.cache import prune
 
-    monkeypatch.setattr(cache_module, "_shipped_key", lambda: "shipped")
-    _entry(tmp_path, "shipped.pt", 1000, 1000)
-    _entry(tmp_path, "shown.pt", 1000, 1001)
-    _entry(tmp_path, "writing.pt", 1000, 1002)
-    _entry(tmp_path, "old.pt", 1000, 1003)
-    bad = _entry(tmp_path, "zzz.pt.bad-1", 1000, 2000)  # set aside as damaged: goes first
-    with FileLock(tmp_path / "writing.lock"):  # being written (or read) by another process
-        removed = prune(tmp_path, 0, keep={"shown"})
-    assert removed == [bad, tmp_path / "old.pt"]
-    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["shipped.pt", "shown.pt", "writing.pt"]
+    monkeypatch.setattr(cache_module, "_shipped_key", lambda: key_of("shipped"))
+    _entry(tmp_path, "default_model.pt", 1000, 900)  # not a cache entry: never touched
+    _entry(tmp_path, f"{key_of('shipped')}.pt", 1000, 1000)
+    _entry(tmp_path, f"{key_of('shown')}.pt", 1000, 1001)
+    _entry(tmp_path, f"{key_of('writing')}.pt", 1000, 1002)
+    old = _entry(tmp_path, f"{key_of('old')}.pt", 1000, 1003)
+    bad = _entry(tmp_path, f"{key_of('zzz')}.pt.bad-1", 1000, 2000)  # damaged: goes first
+    with FileLock(tmp_path / f"{key_of('writing')}.lock"):  # being written, or read
+        removed = prune(tmp_path, 0, keep={key_of("shown")})
+    assert removed == [bad, old]
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == sorted(
+        ["default_model.pt"] + [f"{key_of(n)}.pt" for n in ("shipped", "shown", "writing")]
+    )
 
 
 def test_loading_a_cached_model_marks_it_recently_used_and_never_trains(

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -187,6 +188,8 @@ def load_cached(
     if not path.is_file():
         raise NotCached(f"no model for these settings in the cache {path.parent}")
     with _reading(path):
+        if not path.is_file():  # pruned between the look and the lock
+            raise NotCached(f"no model for these settings in the cache {path.parent}")
         found = _load_entry(path, key)
     if found is None:
         raise NotCached(f"the cache entry {path} was damaged and has been set aside")
@@ -266,6 +269,11 @@ def discard_partial_writes(path: Path) -> None:
         pass  # being written right now, or an unwritable cache: nothing to tidy that we can
 
 
+# A cache entry's file name: its key, and the suffix of an entry set aside as damaged. Nothing
+# else in the directory is pruned, whatever directory VAE_EXPLORER_CACHE names.
+ENTRY = re.compile(r"[0-9a-f]{20}\.pt(\.bad-\d+)?")
+
+
 def prune(cache_dir, max_bytes: int, keep: set[str] = frozenset()) -> list[Path]:
     """Remove least recently used entries until the cache holds at most `max_bytes`.
 
@@ -276,7 +284,7 @@ def prune(cache_dir, max_bytes: int, keep: set[str] = frozenset()) -> list[Path]
     directory = Path(cache_dir or default_cache_dir())
     if not directory.is_dir():
         return []
-    files = [p for p in directory.iterdir() if p.suffix == ".pt" or ".pt.bad-" in p.name]
+    files = [p for p in directory.iterdir() if ENTRY.fullmatch(p.name)]
     sizes = {}
     for p in files:
         try:

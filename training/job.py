@@ -106,7 +106,10 @@ class TrainingJob:
                 )
                 self._process.stdin.write(json.dumps(request) + "\n")
                 self._process.stdin.flush()
-            except OSError as exc:
+            except Exception as exc:  # the slot must come free whatever went wrong
+                if self._process is not None:
+                    self._process.kill()
+                    self._process.wait()
                 self._state, self._ended = FAILED, monotonic()
                 self._error = f"could not start the training process: {exc}"
         if self._state == FAILED:
@@ -201,10 +204,6 @@ class TrainingJob:
     def done(self) -> bool:
         """True once the model is in the cache."""
         return self.state == DONE
-
-    @property
-    def running(self) -> bool:
-        return self.state == RUNNING
 
     @property
     def pid(self) -> int | None:

@@ -9,6 +9,7 @@ person on a laptop; README's "Serving a class" gives settings for a classroom.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -26,8 +27,8 @@ class Limits:
         for name, lowest in (("max_trainings", 1), ("max_epochs", 1), ("max_pending", 1)):
             if getattr(self, name) < lowest:
                 raise ValueError(f"{name} must be at least {lowest}, got {getattr(self, name)}")
-        if not self.cache_mb > 0:
-            raise ValueError(f"cache_mb must be positive, got {self.cache_mb}")
+        if not (self.cache_mb > 0 and math.isfinite(self.cache_mb)):
+            raise ValueError(f"cache_mb must be a positive number of MB, got {self.cache_mb}")
         if self.train_threads < 0:
             raise ValueError(
                 f"train_threads must be 0 (automatic) or more, got {self.train_threads}"

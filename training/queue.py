@@ -15,10 +15,11 @@ import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from time import monotonic
 
 from vae_core.model import VAEConfig
 
-from .cache import cache_key, default_cache_dir, prune
+from .cache import cache_key, cached_path, default_cache_dir, prune
 from .job import DONE, RUNNING, WAITING, TrainingJob
 from .limits import Limits, where_set
 from .loop import TrainConfig
@@ -65,10 +66,13 @@ class TrainingQueue:
         in_use: Callable[[], set[str]] = frozenset,
         new_job: Callable[..., TrainingJob] = TrainingJob,
         tick_every: float | None = 1.0,
+        grace: float = 60.0,
     ) -> None:
-        """`alive(waiter)` says whether a waiter's session is still there; `in_use()` names
-        the cache keys of models being shown, which pruning keeps. `tick_every` seconds a
-        thread forgets waiters that have gone (None: only when the queue is used)."""
+        """`alive(waiter)` says whether a waiter's session is connected; one that has not been
+        for `grace` seconds (a closed tab, not a network blip that reconnects) waits no more.
+        `in_use()` names the cache keys of models being shown, which pruning keeps. Every
+        `tick_every` seconds a thread forgets waiters that have gone (None: only when the
+        queue is used)."""
         self.limits = limits
         self.data_dir = data_dir
         self.cache_dir = Path(cache_dir or default_cache_dir())
@@ -80,6 +84,9 @@ class TrainingQueue:
         self._waiters: dict[str, set[str]] = {}  # who waits for each key's job
         self._line: list[str] = []  # keys of waiting jobs, first in line first
         self._speed = 1.0  # measured step time over the model's prediction, latest training
+        self._grace = grace
+        self._gone_since: dict[str, float] = {}  # waiter -> monotonic() when last seen gone
+        self._pruning = threading.Lock()  # two trainings ending at once prune one at a time
         if tick_every is not None:
             threading.Thread(target=self._ticks, args=(tick_every,), daemon=True).start()
 
@@ -96,7 +103,10 @@ class TrainingQueue:
         with self._lock:
             self._forget_gone()
             job = self._jobs.get(key)
-            joining = job is not None and job.state in (WAITING, RUNNING, DONE)
+            joining = job is not None and (
+                job.state in (WAITING, RUNNING)
+                or (job.state == DONE and self._cached(model_config, train_config))
+            )
             if waiter not in self._waiters.get(key, ()) and (not joining or job.state != DONE):
                 self._check_pending(waiter)
             if not joining:
@@ -123,6 +133,15 @@ class TrainingQueue:
                 return
             waiters.discard(waiter)
             self._schedule()
+
+    def rejoin(self, key: str, waiter: str) -> None:
+        """`waiter` still waits for this job (a page polling it): it counts again if a lapse
+        in its connection had it forgotten while others kept the job."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.state in (WAITING, RUNNING):
+                self._waiters.setdefault(key, set()).add(waiter)
+                self._gone_since.pop(waiter, None)
 
     def job(self, key: str) -> TrainingJob | None:
         with self._lock:
@@ -204,18 +223,26 @@ class TrainingQueue:
                 log.exception("training queue tick")
 
     def _forget_gone(self) -> None:
+        """Waiters whose session has been gone for `grace` seconds wait no more."""
+        now = monotonic()
         for waiters in self._waiters.values():
-            for waiter in [w for w in waiters if not self._alive(w)]:
-                waiters.discard(waiter)
+            for waiter in list(waiters):
+                if self._alive(waiter):
+                    self._gone_since.pop(waiter, None)
+                elif now - self._gone_since.setdefault(waiter, now) >= self._grace:
+                    waiters.discard(waiter)
 
     def _schedule(self) -> None:
         """With the lock held: drop what nobody waits for, then start jobs while slots are free."""
         self._forget_gone()
+        abandoned = []
         for key in [k for k, waiters in self._waiters.items() if not waiters]:
             del self._waiters[key]
-            job = self._jobs.pop(key)
+            abandoned.append(self._jobs.pop(key))
             if key in self._line:
                 self._line.remove(key)
+        # Cancelled once the books are straight: a waiting job's end calls back in here.
+        for job in abandoned:
             job.cancel()  # a waiting job is dropped, a running one stopped; ended: nothing
         running = sum(job.state == RUNNING for job in self._jobs.values())
         while self._line and running < self.limits.max_trainings:
@@ -228,17 +255,26 @@ class TrainingQueue:
             if job.state == DONE and rate is not None:
                 self._speed = rate / self._predicted_rate(job.model_config)
             self._schedule()
-            keep = {k for k, j in self._jobs.items() if j.state in (WAITING, RUNNING)}
+            # Kept: what trains or waits, and what finished for pages that have not shown it yet.
+            keep = {job.key} | {
+                k for k, j in self._jobs.items() if j.state in (WAITING, RUNNING, DONE)
+            }
         if job.state == DONE:
             self.prune(keep)
 
     def prune(self, keep: set[str] = frozenset()) -> list[Path]:
         """Bring the cache within its size, keeping models shown and `keep`."""
-        try:
-            return prune(self.cache_dir, self.limits.cache_bytes, set(keep) | set(self._in_use()))
-        except OSError as exc:
-            log.warning("could not prune the model cache %s: %s", self.cache_dir, exc)
-            return []
+        with self._pruning:
+            try:
+                return prune(
+                    self.cache_dir, self.limits.cache_bytes, set(keep) | set(self._in_use())
+                )
+            except OSError as exc:
+                log.warning("could not prune the model cache %s: %s", self.cache_dir, exc)
+                return []
+
+    def _cached(self, model_config: VAEConfig, train_config: TrainConfig) -> bool:
+        return cached_path(model_config, train_config, self.data_dir, self.cache_dir).is_file()
 
     # ------------------------------------------------------------ estimates
 

@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from .limits import where_set
+
 BATCH_EVERY = 0.25  # seconds between two progress messages within an epoch
 NICENESS = 10  # added to the worker's nice value: the server's reruns come first
 
@@ -31,27 +33,33 @@ def describe_error(exc: BaseException, cache_dir: Path) -> str:
         return text
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return (
-            f"the disk holding the model cache {cache_dir} is full ({text}). Free some space, "
-            "lower the cache's size (VAE_EXPLORER_CACHE_MB) or set VAE_EXPLORER_CACHE to a "
-            "directory on a larger disk"
+            f"the disk holding the model cache {cache_dir} is full ({text}). Whoever runs the "
+            f"server can free some space, lower the cache's size ({where_set('cache_mb')}) or "
+            "set VAE_EXPLORER_CACHE to a directory on a larger disk"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"the model cache {cache_dir} cannot be written ({text}). Whoever runs the server "
+            "can make it writable, or set VAE_EXPLORER_CACHE to a directory that is"
         )
     return (
-        f"the model cache {cache_dir} cannot be written ({text}). Check that it can be "
-        "written, or set VAE_EXPLORER_CACHE to a directory that can"
+        f"reading or writing the model cache {cache_dir} failed ({text}). Whoever runs the "
+        "server can check that directory, or set VAE_EXPLORER_CACHE to another"
     )
 
 
 class ThreadTuner:
     """Keeps choosing the torch thread count, one or the most allowed, that steps faster now.
 
-    On an idle machine several threads step faster than one (on 2 cores, ~1.7x), but beside
-    other work (the server's reruns, or a browser on the same machine) their waits for each
-    other make them slower than a single thread. Each window of `window` steps is timed; every
-    `explore`-th window tries the other count, and the rest use the faster of the latest
-    timings. The count does not change the result: only how the same sums are shared out.
+        On an idle machine several threads step faster than one (on 2 cores, ~1.7x), but beside
+        other work (the server's reruns, or a browser on the same machine) their waits for each
+        other make them slower than a single thread. Each window of `window` steps is timed; every
+        `explore`-th window tries the other count, and the rest use the faster of the latest
+        timings. On this project's torch build one and two threads give bitwise-identical weights;
+    another build may differ in the last bits, as the CLI's would on another machine.
     """
 
-    def __init__(self, most: int, window: int = 25, explore: int = 8, set_threads=None) -> None:
+    def __init__(self, most: int, window: int = 25, explore: int = 16, set_threads=None) -> None:
         import torch
 
         self.choices = sorted({1, most})
