@@ -241,7 +241,7 @@ def test_a_model_switch_keeps_z_and_redraws_the_plane(server, chromium):
         sidebar = page.locator("[data-testid=stSidebar]")
         sidebar.get_by_role("combobox").first.click()  # hidden width
         page.get_by_role("option", name=str(SMALL_WIDTH), exact=True).click()
-        epochs = sidebar.get_by_label("Epochs")
+        epochs = sidebar.get_by_role("spinbutton", name="Epochs")
         epochs.fill(str(SMALL_EPOCHS))
         epochs.press("Tab")
         sidebar.get_by_role("button", name="Load or train").click()
