@@ -160,3 +160,104 @@ def sparkline_svg(series: dict[str, list[float]], width: int = 240, height: int 
         + "".join(lines)
         + "</svg>"
     )
+
+
+def _ellipse(mu, sigma, k: float, points: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    t = np.linspace(0, 2 * np.pi, points)
+    return mu[0] + k * sigma[0] * np.cos(t), mu[1] + k * sigma[1] * np.sin(t)
+
+
+def posterior_figure(
+    z1: np.ndarray,
+    z2: np.ndarray,
+    log_density: np.ndarray,
+    mu,
+    sigma,
+    scale: str = "linear",
+    height: int = 460,
+) -> go.Figure:
+    """The exact p(z|x) as a heatmap (log_density[j, i] at (z1[i], z2[j])) with q(z|x)'s 1σ
+    and 2σ ellipses and mean on top, on equal axes.
+
+    `scale` "linear" shows the density itself; "log" shows log p(z|x) down to 12 nats below
+    its peak, where a second mode or a heavy tail shows."""
+    if scale == "log":
+        values = np.maximum(log_density, log_density.max() - 12.0)
+        title = "log p(z|x)"
+    else:
+        values = np.exp(log_density)
+        title = "p(z|x)"
+    fig = go.Figure(
+        go.Heatmap(
+            x=z1,
+            y=z2,
+            z=values,
+            colorscale="Viridis",
+            colorbar=dict(title=dict(text=title), thickness=12),
+            hovertemplate="z = (%{x:.3f}, %{y:.3f})<br>" + title + " = %{z:.3g}<extra></extra>",
+        )
+    )
+    for k, dash in ((1, "solid"), (2, "dash")):
+        x, y = _ellipse(mu, sigma, k)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                line=dict(color="white", width=2, dash=dash),
+                name=f"q(z|x): {k}σ",
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[mu[0]],
+            y=[mu[1]],
+            mode="markers",
+            marker=dict(symbol="x", size=10, color="white"),
+            name="q(z|x): mean μ",
+            hoverinfo="skip",
+        )
+    )
+    axis = dict(zeroline=False, showgrid=False, constrain="domain")
+    fig.update_layout(
+        xaxis=dict(title_text="z1", range=[z1[0], z1[-1]], **axis),
+        yaxis=dict(title_text="z2", range=[z2[0], z2[-1]], scaleanchor="x", **axis),
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
+    )
+    return fig
+
+
+def bound_bars(log_px: float, iwae: float, elbo: float) -> go.Figure:
+    """log p(x) and its two lower bounds as bars from a common floor (longer is higher), with
+    the ELBO's gap marked."""
+    names = ["ELBO (q's bound)", "IWAE, k = 100", "exact log p(x)"]
+    values = [elbo, iwae, log_px]
+    floor = min(values) - max(1.0, 2 * (log_px - elbo))
+    fig = go.Figure(
+        go.Bar(
+            x=[v - floor for v in values],
+            y=names,
+            base=floor,
+            orientation="h",
+            text=[f"{v:.2f}" for v in values],
+            textposition="inside",
+            marker_color=["#9ca3af", "#60a5fa", "#2563eb"],
+            hovertemplate="%{y}: %{text} nats<extra></extra>",
+        )
+    )
+    fig.add_shape(
+        type="line", x0=elbo, x1=log_px, y0=0.55, y1=0.55, line=dict(width=2, color="#ef4444")
+    )
+    fig.add_annotation(
+        x=(elbo + log_px) / 2, y=0.55, text=f"gap {log_px - elbo:.2f}", showarrow=False, yshift=10
+    )
+    fig.update_layout(
+        xaxis=dict(title_text="nats", range=[floor, max(values) + 0.1 * (max(values) - floor)]),
+        height=200,
+        margin=dict(l=10, r=10, t=10, b=10),
+        showlegend=False,
+    )
+    return fig

@@ -282,3 +282,25 @@ def test_an_unreadable_shipped_model_gets_its_message_not_a_loop(monkeypatch):
         assert "git checkout assets/" in at.error[0].value
     finally:
         load_model.clear()
+
+
+def test_the_posterior_lens_shows_the_exact_posterior_and_ordered_bounds_for_the_selection():
+    at = run_app({"digit": "42"})
+    at.session_state["tab"] = "Posterior"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.get_by_key("posterior_lens") is not None
+    assert at.get_by_key("posterior_bounds") is not None
+    assert "test image #42: a 4" in " ".join(h.value for h in at.main.subheader)
+    numbers = {m.label: float(m.value) for m in at.main.metric}
+    log_px, elbo = numbers["exact log p(x)"], numbers["ELBO"]
+    assert elbo < numbers["IWAE, k = 100"] < log_px + 0.05  # the IWAE mean, within its scatter
+    gap = numbers["gap = KL(q ‖ p(z|x))"]
+    assert gap > 0 and gap == pytest.approx(log_px - elbo, abs=0.011)
+    at.radio(key="posterior_scale").set_value("log").run()
+    assert not at.exception, at.exception
+    # Another digit, another posterior.
+    at.session_state["selected_row"] = 1
+    at.run()
+    assert "test image #1: a 2" in " ".join(h.value for h in at.main.subheader)
+    assert {m.label: m.value for m in at.main.metric}["exact log p(x)"] != f"{log_px:.2f}"

@@ -362,3 +362,18 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             first.context.close()
             if second is not None:
                 second.context.close()
+
+
+def test_the_posterior_tab_shows_the_selected_digits_exact_posterior(server, chromium):
+    page = open_page(chromium, f"{server}/?digit=42")
+    try:
+        page.get_by_role("tab", name="Posterior").click()
+        page.locator(".st-key-posterior_lens .heatmaplayer").first.wait_for(timeout=30_000)
+        text = page.locator("[data-testid=stMainBlockContainer]").inner_text()
+        assert "The true posterior of test image #42: a 4" in text
+        for label in ("exact log p(x)", "IWAE, k = 100", "ELBO", "gap = KL(q ‖ p(z|x))"):
+            assert label in text
+        # The encoder's guess is drawn over the heatmap: two ellipses and its mean.
+        assert page.locator(".st-key-posterior_lens .scatterlayer .trace").count() == 3
+    finally:
+        page.context.close()

@@ -238,3 +238,30 @@ def test_the_live_training_sparkline_is_plain_svg_with_last_values():
     assert "train objective 155.0" in svg and "currentColor" in svg
     assert figures.sparkline_svg({"test −ELBO": [180.0]}) == ""  # one epoch: nothing to draw
     assert figures.sparkline_svg({}) == ""
+
+
+def test_the_posterior_figure_draws_p_of_z_given_x_under_q_on_equal_axes():
+    z1 = np.linspace(-1, 1, 5)
+    z2 = np.linspace(0, 2, 5)
+    log_density = -np.add.outer((z2 - 1) ** 2, z1**2) * 8.0  # [j, i]
+    fig = figures.posterior_figure(z1, z2, log_density, mu=[0.1, 1.0], sigma=[0.2, 0.3])
+    heat = fig.data[0]
+    assert np.allclose(heat.z, np.exp(log_density)) and heat.x[0] == -1 and heat.y[-1] == 2
+    names = [t.name for t in fig.data[1:]]
+    assert names == ["q(z|x): 1σ", "q(z|x): 2σ", "q(z|x): mean μ"]
+    two_sigma = fig.data[2]
+    assert max(two_sigma.x) == pytest.approx(0.5, abs=1e-3)
+    assert max(two_sigma.y) == pytest.approx(1.6, abs=1e-3)
+    assert fig.layout.yaxis.scaleanchor == "x"
+    logged = figures.posterior_figure(z1, z2, log_density, [0, 1], [0.2, 0.3], scale="log")
+    assert logged.data[0].z.min() == pytest.approx(log_density.max() - 12.0)
+
+
+def test_the_bounds_bars_start_from_one_floor_so_longer_is_higher():
+    fig = figures.bound_bars(log_px=-91.1, iwae=-91.2, elbo=-91.4)
+    bar = fig.data[0]
+    floor = bar.base
+    ends = [floor + x for x in bar.x]
+    assert ends == pytest.approx([-91.4, -91.2, -91.1])
+    assert list(bar.y) == ["ELBO (q's bound)", "IWAE, k = 100", "exact log p(x)"]
+    assert "gap 0.30" in fig.layout.annotations[0].text
