@@ -39,6 +39,10 @@ def main(theme: str = "light") -> None:
             page.locator(".st-key-manifold .js-plotly-plot").wait_for()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / f"screenshot_manifold{suffix}.png"))
+            page.get_by_role("tab", name="Posterior").click()
+            page.locator(".st-key-posterior_lens .heatmaplayer").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(HERE / f"screenshot_posterior{suffix}.png"))
             context.close()
         chromium.close()
 
