@@ -11,7 +11,7 @@ import sys
 
 import streamlit as st
 
-from explorer import latent_view, manifold, posterior_lens, sidebar, state
+from explorer import latent_view, manifold, posterior_lens, sampling, sidebar, state
 from explorer.figures import loss_curves
 from explorer.model_view import configure, load_model, model_id, model_view, note_shown
 from training.cache import NotCached
@@ -90,8 +90,15 @@ def main() -> None:
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.
-    plane, posterior, grid, curves, about = st.tabs(
-        ["Latent plane", "Posterior", "Manifold", "Training curves", "What am I looking at?"],
+    plane, posterior, samples, grid, curves, about = st.tabs(
+        [
+            "Latent plane",
+            "Posterior",
+            "Sample",
+            "Manifold",
+            "Training curves",
+            "What am I looking at?",
+        ],
         key="tab",
         on_change="rerun",
     )
@@ -100,6 +107,9 @@ def main() -> None:
     if posterior.open:
         with posterior:
             posterior_lens.section(model, view, ss.selected_row)
+    if samples.open:
+        with samples:
+            sampling.section(model, view, ss.selected_row)
     if grid.open:
         with grid:
             manifold.section(model, view)

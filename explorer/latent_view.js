@@ -453,6 +453,8 @@ function drawMarks(view) {
     haloStroke(ctx, t, ghost, 1.5);
     ctx.globalAlpha = 1;
   }
+  const overlay = view.data && view.data.overlay;
+  if (overlay) drawOverlay(view, ctx, overlay);
   const [px, py] = toPixel(view, view.shown[0], view.shown[1]);
   const mark = new Path2D();
   cross(mark, px, py, 8);
@@ -460,6 +462,33 @@ function drawMarks(view) {
   ctx.restore();
   el.lv.dataset.markPx = `${px.toFixed(1)},${py.toFixed(1)}`;
   if (selected) drawInset(view, ctx, selected);
+}
+
+// Points a lens marks on the plane (prior samples, draws from q(z|x), a path's steps), each
+// numbered, joined in order when they are a path; the lens's name above them.
+function drawOverlay(view, ctx, overlay) {
+  const t = view.theme;
+  const pts = overlay.points.map(([a, b]) => toPixel(view, a, b));
+  if (overlay.path && pts.length > 1) {
+    const line = new Path2D();
+    pts.forEach(([x, y], i) => (i ? line.lineTo(x, y) : line.moveTo(x, y)));
+    haloStroke(ctx, t, line, 1.5, [5, 4]);
+  }
+  ctx.font = "10px sans-serif";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "bottom";
+  pts.forEach(([x, y], i) => {
+    const dot = new Path2D();
+    dot.arc(x, y, 4, 0, 2 * Math.PI);
+    ctx.fillStyle = t.background;
+    ctx.fill(dot);
+    haloStroke(ctx, t, dot, 1.5);
+    if (pts.length <= 40) {
+      ctx.fillStyle = t.text;
+      ctx.fillText(String(i + 1), x + 5, y - 3);
+    }
+  });
+  view.el.lv.dataset.overlay = `${overlay.name}:${pts.length}`;
 }
 
 // The selected digit's posterior, zoomed to mu +- 4 sigma: at the plane's scale its ellipses

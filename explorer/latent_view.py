@@ -33,8 +33,15 @@ def component():
     )
 
 
-def view_data(view: ModelView, z: tuple[float, float], z_rev: int, row: int | None) -> dict:
-    """What the browser's view needs on every rerun: JSON-ready and small."""
+def view_data(
+    view: ModelView,
+    z: tuple[float, float],
+    z_rev: int,
+    row: int | None,
+    overlay: dict | None = None,
+) -> dict:
+    """What the browser's view needs on every rerun: JSON-ready and small. `overlay` is a
+    lens's marks: {"name", "points": [[z1, z2], ...], "path": bool}."""
     selected = None
     if row is not None:
         selected = {
@@ -48,7 +55,16 @@ def view_data(view: ModelView, z: tuple[float, float], z_rev: int, row: int | No
         "z": [float(z[0]), float(z[1])],
         "z_rev": int(z_rev),
         "selected": selected,
+        "overlay": overlay,
     }
+
+
+def _overlay(view: ModelView) -> dict | None:
+    """A lens's marks, unless they belong to another model than the one shown."""
+    overlay = st.session_state.get("overlay")
+    if overlay is None or overlay.get("model_id") not in (None, view.model_id):
+        return None
+    return {"name": overlay["name"], "points": overlay["points"], "path": overlay["path"]}
 
 
 def _on_commit(view: ModelView) -> None:
@@ -84,7 +100,9 @@ def _plane(view: ModelView) -> None:
         key="latent_scatter",
         # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas (half
         # a second on a first visit) for nothing.
-        data=json.dumps(view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row)).encode(),
+        data=json.dumps(
+            view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, _overlay(view))
+        ).encode(),
         on_commit_change=lambda: _on_commit(view),
         on_select_change=lambda: _on_select(view),
         on_theme_change=_on_theme,

@@ -145,6 +145,7 @@ def init_state() -> bool:
     ss.selected_row = int(values.get("digit", 0))
     ss.notices = notices
     ss.previous_metrics = None
+    ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     # The sidebar's form starts on the requested model.
     ss.beta, ss.width, ss.epochs, ss.seed = (
         settings.beta,

@@ -304,3 +304,34 @@ def test_the_posterior_lens_shows_the_exact_posterior_and_ordered_bounds_for_the
     at.run()
     assert "test image #1: a 2" in " ".join(h.value for h in at.main.subheader)
     assert {m.label: m.value for m in at.main.metric}["exact log p(x)"] != f"{log_px:.2f}"
+
+
+def test_the_sample_tab_draws_from_the_prior_and_shows_the_trick_and_marks_the_plane(codes):
+    at = run_app({"digit": "42"})
+    at.session_state["tab"] = "Sample"
+    at.run()
+    assert not at.exception, at.exception
+    subheaders = " ".join(h.value for h in at.main.subheader)
+    assert "New digits from the prior" in subheaders and "test image #42 (a 4)" in subheaders
+    captions = " ".join(c.value for c in at.main.caption)
+    mu = codes[0][42]
+    assert f"μ = ({mu[0]:.3f}, {mu[1]:.3f})" in captions and captions.count("ε = (") == 6
+
+    def grid_picture():
+        return at.get_by_key("prior_samples").get("image")[0].proto.imgs[0].url
+
+    before = grid_picture()
+    at.button(key="resample").click().run()
+    assert at.session_state["sample_seed"] == 1 and grid_picture() != before
+    assert view_data(at)["overlay"] is None
+    at.button(key="mark_samples").click().run()
+    overlay = view_data(at)["overlay"]
+    assert overlay["name"] == "16 prior samples" and len(overlay["points"]) == 16
+    at.button(key="mark_draws").click().run()
+    overlay = view_data(at)["overlay"]
+    assert len(overlay["points"]) == 6
+    # The draws stay inside q(z|x): within 4σ of μ.
+    sigma = codes[1][42]
+    assert all(abs(z[d] - mu[d]) < 4 * sigma[d] for z in overlay["points"] for d in (0, 1))
+    at.button(key="clear_marks").click().run()
+    assert view_data(at)["overlay"] is None

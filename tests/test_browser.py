@@ -377,3 +377,26 @@ def test_the_posterior_tab_shows_the_selected_digits_exact_posterior(server, chr
         assert page.locator(".st-key-posterior_lens .scatterlayer .trace").count() == 3
     finally:
         page.context.close()
+
+
+def test_prior_samples_resample_and_their_z_are_marked_on_the_plane(server, chromium):
+    page = open_page(chromium, server)
+    try:
+        page.get_by_role("tab", name="Sample").click()
+        grid = page.locator(".st-key-prior_samples img")
+        grid.wait_for(timeout=30_000)
+        first = grid.get_attribute("src")
+        page.get_by_role("button", name="Resample").click()
+        page.wait_for_function(
+            "(src) => document.querySelector('.st-key-prior_samples img').src !== src",
+            arg=first,
+            timeout=20_000,
+        )
+        page.get_by_role("button", name="Mark their z on the plane").click()
+        page.get_by_text("Marked on the latent plane: 16 prior samples.").wait_for(timeout=20_000)
+        page.get_by_role("tab", name="Latent plane").click()
+        page.wait_for_function(
+            f"() => {lp.LV_JS}.dataset.overlay === '16 prior samples:16'", timeout=20_000
+        )
+    finally:
+        page.context.close()

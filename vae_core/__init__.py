@@ -5,6 +5,7 @@ from .data import DataError, load_split
 from .inference import decode, elbo_terms, encode, exact_log_px, grid_axis, iwae_log_px, manifold
 from .model import VAE, ELBOTerms, VAEConfig, gaussian_kl
 from .posterior import Posterior, exact_posterior
+from .sampling import reparameterized_draws, sample_prior
 
 __all__ = [
     "VAE",
@@ -25,5 +26,7 @@ __all__ = [
     "load_model",
     "load_split",
     "manifold",
+    "reparameterized_draws",
+    "sample_prior",
     "save_checkpoint",
 ]

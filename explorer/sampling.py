@@ -1,0 +1,115 @@
+"""The sampling lens: new digits from the prior, and the reparameterization trick.
+
+Both mark their z on the latent plane (the session's overlay), so the learner sees where
+generated digits come from: prior draws scatter over the whole plane where p(z) has mass,
+draws from q(z|x) stay inside the selected digit's ellipses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_core import decode, reparameterized_draws, sample_prior
+
+from . import images
+from .model_view import ModelView
+from .state import page_theme
+
+SAMPLE_COUNTS = [9, 16, 25, 36]
+DRAWS = 6  # draws from q(z|x) shown for the trick
+PICTURE_PX = 84
+
+
+def _grid(pictures: np.ndarray) -> np.ndarray:
+    """(k, 28, 28) -> one square-ish picture, a row of cells at a time, 2 px apart."""
+    k = len(pictures)
+    cols = int(np.ceil(np.sqrt(k)))
+    rows = int(np.ceil(k / cols))
+    out = np.zeros((rows * 30 - 2, cols * 30 - 2))
+    for i, p in enumerate(pictures):
+        r, c = divmod(i, cols)
+        out[r * 30 : r * 30 + 28, c * 30 : c * 30 + 28] = p
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def prior_samples(_model, model_id: str, k: int, seed: int, theme: str) -> dict:
+    z = sample_prior(k, seed=seed)
+    pictures = decode(_model, z)
+    return {"z": z.tolist(), "png": images.png(images.themed(_grid(pictures), theme), scale=3)}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def trick(_model, _view: ModelView, model_id: str, row: int, seed: int, theme: str) -> dict:
+    eps, z = reparameterized_draws(_view.mu[row], _view.sigma[row], DRAWS, seed=seed)
+    pictures = decode(_model, z)
+    return {
+        "eps": eps.tolist(),
+        "z": z.tolist(),
+        "pngs": [images.png(images.themed(p, theme), scale=3) for p in pictures],
+    }
+
+
+def _resample() -> None:
+    st.session_state.sample_seed = int(st.session_state.get("sample_seed", 0)) + 1
+
+
+def _mark(name: str | None, z: list | None, model_id: str | None) -> None:
+    """Before the run, so the plane drawn first in it shows the marks (None clears them)."""
+    st.session_state.overlay = (
+        None if name is None else {"name": name, "points": z, "path": False, "model_id": model_id}
+    )
+
+
+def section(model, view: ModelView, row: int) -> None:
+    ss = st.session_state
+    theme = page_theme()
+    prior, reparam = st.columns(2, gap="large")
+    with prior:
+        st.subheader("New digits from the prior")
+        st.caption(
+            "A VAE generates by drawing z from the prior p(z) = N(0, I) and decoding it. "
+            "Each cell below is one draw."
+        )
+        a, b = st.columns(2)
+        k = a.select_slider("How many", SAMPLE_COUNTS, value=16, key="sample_count")
+        seed = b.number_input("Seed", 0, 1_000_000, key="sample_seed")
+        samples = prior_samples(model, view.model_id, k, int(seed), theme)
+        with st.container(key="prior_samples"):
+            st.image(samples["png"], width=min(440, 90 * int(np.ceil(np.sqrt(k)))))
+        c, d = st.columns(2)
+        c.button("Resample", key="resample", width="stretch", on_click=_resample)
+        d.button(
+            "Mark their z on the plane",
+            key="mark_samples",
+            width="stretch",
+            on_click=_mark,
+            args=(f"{k} prior samples", samples["z"], None),
+        )
+    with reparam:
+        label = int(view.labels[row])
+        st.subheader(f"The reparameterization trick: test image #{row} (a {label})")
+        mu, sigma = view.mu[row], view.sigma[row]
+        st.caption(
+            f"q(z|x) = N(μ, σ²) with μ = ({mu[0]:.3f}, {mu[1]:.3f}), σ = ({sigma[0]:.3f}, "
+            f"{sigma[1]:.3f}). A draw is written z = μ + σ·ε with ε ~ N(0, I) drawn apart, so "
+            "the randomness sits in ε and z is a smooth function of μ and σ: gradients reach "
+            "the encoder through it (Kingma & Welling 2014, §2.4)."
+        )
+        draw_seed = st.number_input("Seed of ε", 0, 1_000_000, key="trick_seed")
+        draws = trick(model, view, view.model_id, row, int(draw_seed), theme)
+        for start in range(0, DRAWS, 3):
+            for cell, i in zip(st.columns(3), range(start, start + 3), strict=True):
+                eps, z = draws["eps"][i], draws["z"][i]
+                cell.image(draws["pngs"][i], width=PICTURE_PX)
+                cell.caption(f"ε = ({eps[0]:+.2f}, {eps[1]:+.2f})  \nz = ({z[0]:.3f}, {z[1]:.3f})")
+        st.button(
+            "Mark these z on the plane",
+            key="mark_draws",
+            on_click=_mark,
+            args=(f"draws from q(z|x) of #{row}", draws["z"], view.model_id),
+        )
+    if ss.get("overlay"):
+        st.caption(f"Marked on the latent plane: {ss.overlay['name']}.")
+        st.button("Clear the marks", key="clear_marks", on_click=_mark, args=(None, None, None))
