@@ -125,12 +125,20 @@ def test_view_data_is_small_and_carries_the_point_and_the_selection():
         b"",
     )
     data = latent_view.view_data(view, (0.5, -1.0), 3, None)
-    assert data == {"model_id": "m", "z": [0.5, -1.0], "z_rev": 3, "selected": None}
+    assert data == {
+        "model_id": "m",
+        "z": [0.5, -1.0],
+        "z_rev": 3,
+        "selected": None,
+        "overlay": None,
+    }
     data = latent_view.view_data(view, (0.0, 0.0), 0, 7)
     assert data["selected"]["row"] == 7 and data["selected"]["label"] == 7
     assert data["selected"]["mu"] == pytest.approx(view.mu[7].tolist())
     assert data["selected"]["sigma"] == pytest.approx([0.05, 0.05])
     assert len(json.dumps(data)) < 300
+    marks = {"name": "3 prior samples", "points": [[0.1, 0.2], [1.0, -1.0], [0, 0]], "path": False}
+    assert latent_view.view_data(view, (0.0, 0.0), 0, None, marks)["overlay"] == marks
 
 
 def test_a_link_is_parsed_with_a_notice_per_bad_value():
