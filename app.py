@@ -11,7 +11,15 @@ import sys
 
 import streamlit as st
 
-from explorer import latent_view, manifold, posterior_lens, sampling, sidebar, state
+from explorer import (
+    interpolation,
+    latent_view,
+    manifold,
+    posterior_lens,
+    sampling,
+    sidebar,
+    state,
+)
 from explorer.figures import loss_curves
 from explorer.model_view import configure, load_model, model_id, model_view, note_shown
 from training.cache import NotCached
@@ -90,11 +98,12 @@ def main() -> None:
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.
-    plane, posterior, samples, grid, curves, about = st.tabs(
+    plane, posterior, samples, path, grid, curves, about = st.tabs(
         [
             "Latent plane",
             "Posterior",
             "Sample",
+            "Interpolate",
             "Manifold",
             "Training curves",
             "What am I looking at?",
@@ -110,6 +119,9 @@ def main() -> None:
     if samples.open:
         with samples:
             sampling.section(model, view, ss.selected_row)
+    if path.open:
+        with path:
+            interpolation.section(model, view)
     if grid.open:
         with grid:
             manifold.section(model, view)

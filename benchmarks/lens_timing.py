@@ -5,7 +5,8 @@
 The posterior lens (issue 7): a digit is clicked on the latent plane, then the Posterior tab;
 the time from that tab's click to its heatmap drawn, for digits the server has not computed
 yet, on the page's first opening of the tab (which also loads plotly in the browser) and on
-later ones; and reopening the tab on a digit already computed.
+later ones; and reopening the tab on a digit already computed. Then the interpolation lens:
+each digit set as B, the Interpolate tab's click to the decoded strip drawn.
 Target: under 500 ms after the action.
 """
 
@@ -35,11 +36,20 @@ def open_lens(page, subheading: str) -> float:
     return time.perf_counter() - start
 
 
+def open_path(page, subheading: str) -> float:
+    """Click the Interpolate tab; seconds until the path to `subheading`'s digit is drawn."""
+    start = time.perf_counter()
+    page.get_by_role("tab", name="Interpolate").click()
+    page.get_by_text(subheading).wait_for(timeout=60_000)
+    page.locator(".st-key-path_latent img").wait_for(timeout=60_000)
+    return time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.lens_timing", description=__doc__)
     parser.add_argument("--digits", type=int, default=5, help="digits opened, one page each")
     args = parser.parse_args(argv)
-    first, later, again = [], [], []
+    first, later, again, paths = [], [], [], []
     with (
         tempfile.TemporaryDirectory() as cache,
         browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _),
@@ -65,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_role("tab", name="Latent plane").click()
             lp.wait_until_ready(page)
             page.wait_for_timeout(300)
+            page.get_by_role("button", name="Set as B").click()
+            page.wait_for_timeout(500)
+            paths.append(open_path(page, f"to test image #{row} ("))
+            page.get_by_role("tab", name="Latent plane").click()
+            lp.wait_until_ready(page)
+            page.wait_for_timeout(300)
         chromium.close()
 
     def ms(values: list[float]) -> str:
@@ -74,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- first opening on the page (plotly loads): {ms(first)}")
     print(f"- a new digit, plotly loaded: {ms(later)}")
     print(f"- the tab reopened on a digit already computed: {ms(again)}")
+    print("## Interpolation: click on the tab to the strip drawn, a new endpoint B each time")
+    print(f"- {ms(paths)}")
     return 0
 
 

@@ -52,6 +52,12 @@ def main(theme: str = "light") -> None:
             page.get_by_role("tab", name="Latent plane").click()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / f"screenshot_sample_marks{suffix}.png"))
+            page.get_by_role("button", name="Set as B").click()
+            page.wait_for_timeout(800)
+            page.get_by_role("tab", name="Interpolate").click()
+            page.locator(".st-key-path_pixels img").wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(HERE / f"screenshot_interpolate{suffix}.png"))
             context.close()
         chromium.close()
 

@@ -101,3 +101,26 @@ def manifold_on_plane(
     out[~row_ok, :] = np.nan
     out[:, ~col_ok] = np.nan
     return out
+
+
+def strip(pictures: np.ndarray, gap: int = 2) -> np.ndarray:
+    """(n, H, W) floats -> one (H, n * (W + gap) - gap) row, NaN (transparent) in the gaps."""
+    n, h, w = pictures.shape
+    out = np.full((h, n * (w + gap) - gap), np.nan, dtype=np.float32)
+    for i, p in enumerate(pictures):
+        out[:, i * (w + gap) : i * (w + gap) + w] = p
+    return out
+
+
+def gif(pictures: np.ndarray, theme: str = "light", scale: int = 4, ms: int = 120) -> bytes:
+    """(n, H, W) floats in [0, 1] -> an animated GIF that plays them forth and back, looping."""
+    frames = list(pictures) + list(pictures[-2:0:-1])
+    images = [
+        Image.fromarray(themed(f, theme).repeat(scale, axis=0).repeat(scale, axis=1))
+        for f in frames
+    ]
+    buffer = io.BytesIO()
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:], duration=ms, loop=0
+    )
+    return buffer.getvalue()

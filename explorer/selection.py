@@ -7,6 +7,7 @@ import streamlit as st
 from vae_core import decode, elbo_terms
 
 from . import images, state
+from .interpolation import set_endpoint
 from .model_view import ModelView, test_set
 
 SELECTION_SAMPLES = 64  # draws of z behind the reconstruction term
@@ -67,3 +68,12 @@ def panel(model, view: ModelView) -> None:
         on_click=state.move_to,
         args=(float(mu[0]), float(mu[1]), view.window),
     )
+    with st.container(horizontal=True, gap="small"):
+        for which in ("a", "b"):
+            st.button(
+                f"Set as {which.upper()}",
+                key=f"set_{which}",
+                on_click=set_endpoint,
+                args=(which, {"row": int(row)}),
+                help="An endpoint of the path on the Interpolate tab.",
+            )

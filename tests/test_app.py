@@ -335,3 +335,28 @@ def test_the_sample_tab_draws_from_the_prior_and_shows_the_trick_and_marks_the_p
     assert all(abs(z[d] - mu[d]) < 4 * sigma[d] for z in overlay["points"] for d in (0, 1))
     at.button(key="clear_marks").click().run()
     assert view_data(at)["overlay"] is None
+
+
+def test_the_interpolate_tab_decodes_the_path_between_two_digits_and_offers_a_gif(codes):
+
+    at = run_app({"digit": "42"})
+    at.button(key="set_b").click().run()
+    at.session_state["tab"] = "Interpolate"
+    at.run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.main.subheader] == [
+        "From test image #0 (a 7) to test image #42 (a 4)"
+    ]
+    for key in ("path_latent", "path_pixels"):
+        assert len(at.get_by_key(key).get("image")) == 1
+    at.slider(key="path_steps").set_value(5).run()
+    at.button(key="mark_path").click().run()
+    overlay = view_data(at)["overlay"]
+    assert overlay["path"] is True and len(overlay["points"]) == 5
+    assert overlay["points"][0] == pytest.approx(codes[0][0].tolist(), abs=1e-5)
+    assert overlay["points"][-1] == pytest.approx(codes[0][42].tolist(), abs=1e-5)
+    # A = the current point: the path now starts where z is.
+    at.session_state["z1"], at.session_state["z2"] = 1.5, -0.5
+    at.run()
+    at.button(key="path_a_here").click().run()
+    assert at.main.subheader[0].value.startswith("From the point (1.50, -0.50) to test image #42")

@@ -400,3 +400,23 @@ def test_prior_samples_resample_and_their_z_are_marked_on_the_plane(server, chro
         )
     finally:
         page.context.close()
+
+
+def test_the_path_between_two_set_digits_is_decoded_and_marked_on_the_plane(server, chromium):
+    page = open_page(chromium, f"{server}/?digit=42")
+    try:
+        page.get_by_role("button", name="Set as B").click()
+        page.get_by_role("tab", name="Interpolate").click()
+        page.get_by_text("From test image #0 (a 7) to test image #42 (a 4)").wait_for(
+            timeout=30_000
+        )
+        page.locator(".st-key-path_latent img").wait_for(timeout=30_000)
+        page.locator(".st-key-path_pixels img").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Mark the path on the plane").click()
+        page.wait_for_timeout(1000)
+        page.get_by_role("tab", name="Latent plane").click()
+        page.wait_for_function(
+            f"() => {lp.LV_JS}.dataset.overlay === 'path A→B, 9 steps:9'", timeout=20_000
+        )
+    finally:
+        page.context.close()

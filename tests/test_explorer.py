@@ -273,3 +273,16 @@ def test_the_bounds_bars_start_from_one_floor_so_longer_is_higher():
     assert ends == pytest.approx([-91.4, -91.2, -91.1])
     assert list(bar.y) == ["ELBO (q's bound)", "IWAE, k = 100", "exact log p(x)"]
     assert "gap 0.30" in fig.layout.annotations[0].text
+
+
+def test_the_path_gif_plays_the_decoded_steps_forth_and_back():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from explorer import images
+
+    steps = np.linspace(0, 1, 5)[:, None, None] * np.ones((5, 28, 28))
+    gif = Image.open(io.BytesIO(images.gif(steps, scale=2)))
+    assert gif.format == "GIF" and gif.size == (56, 56) and gif.n_frames == 8

@@ -4,6 +4,7 @@ from .checkpoint import CheckpointError, load_checkpoint, load_model, save_check
 from .data import DataError, load_split
 from .inference import decode, elbo_terms, encode, exact_log_px, grid_axis, iwae_log_px, manifold
 from .model import VAE, ELBOTerms, VAEConfig, gaussian_kl
+from .paths import cross_fade, latent_path
 from .posterior import Posterior, exact_posterior
 from .sampling import reparameterized_draws, sample_prior
 
@@ -14,6 +15,7 @@ __all__ = [
     "ELBOTerms",
     "Posterior",
     "VAEConfig",
+    "cross_fade",
     "decode",
     "elbo_terms",
     "encode",
@@ -22,6 +24,7 @@ __all__ = [
     "gaussian_kl",
     "grid_axis",
     "iwae_log_px",
+    "latent_path",
     "load_checkpoint",
     "load_model",
     "load_split",

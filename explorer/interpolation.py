@@ -1,0 +1,112 @@
+"""The interpolation lens: a straight path in the latent plane between two endpoints, decoded
+step by step, beside the pixel cross-fade of the same two images.
+
+An endpoint is a test digit (its image and its posterior mean μ) or a point of the plane (its
+decoded image and z). The selection panel sets digits as A or B; this tab can also take the
+current latent point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_core import cross_fade, decode, latent_path
+
+from . import images
+from .model_view import ModelView, test_set
+from .state import page_theme
+
+DEFAULT_ENDPOINTS = ({"row": 0}, {"row": 1})  # a 7 and a 2
+
+
+def endpoint_of(view: ModelView, end: dict) -> tuple[list[float], str]:
+    """(z, how it is named) for a stored endpoint: {"row": r} or {"z": [z1, z2]}."""
+    if "row" in end:
+        row = end["row"]
+        return view.mu[row].tolist(), f"test image #{row} (a {int(view.labels[row])})"
+    return list(end["z"]), f"the point ({end['z'][0]:.2f}, {end['z'][1]:.2f})"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def path_pictures(
+    _model, _view: ModelView, model_id: str, a: tuple, b: tuple, n: int, theme: str
+) -> dict:
+    """The decoded steps and the cross-fade, as PNG strips, and the path's GIF."""
+    ends = [dict(a), dict(b)]
+    (za, _), (zb, _) = (endpoint_of(_view, e) for e in ends)
+    z = latent_path(za, zb, n)
+    steps = decode(_model, z)
+    pixels = [
+        test_set()[0][e["row"]] / 255.0 if "row" in e else decode(_model, [e["z"]])[0] for e in ends
+    ]
+    blend = cross_fade(pixels[0], pixels[1], n)
+
+    def row(pictures):
+        return images.png(images.themed(np.nan_to_num(images.strip(pictures)), theme), scale=3)
+
+    return {
+        "z": z.tolist(),
+        "latent": row(steps),
+        "pixels": row(blend),
+        "gif": images.gif(steps, theme),
+    }
+
+
+def set_endpoint(which: str, end: dict) -> None:
+    """A button's callback: endpoint "a" or "b" becomes {"row": r} or {"z": [z1, z2]}."""
+    st.session_state[f"path_{which}"] = end
+
+
+def mark(name: str, z: list) -> None:
+    st.session_state.overlay = {"name": name, "points": z, "path": True, "model_id": None}
+
+
+def section(model, view: ModelView) -> None:
+    ss = st.session_state
+    a = ss.get("path_a") or DEFAULT_ENDPOINTS[0]
+    b = ss.get("path_b") or DEFAULT_ENDPOINTS[1]
+    name_a, name_b = endpoint_of(view, a)[1], endpoint_of(view, b)[1]
+    st.subheader(f"From {name_a} to {name_b}")
+    st.caption(
+        "Set A and B from the selection panel beside the plane (a digit), or take the current "
+        "latent point here."
+    )
+    c1, c2, c3 = st.columns([1, 1, 2])
+    current = {"z": [float(ss.z1), float(ss.z2)]}
+    c1.button(
+        "A = the current point", key="path_a_here", on_click=set_endpoint, args=("a", current)
+    )
+    c2.button(
+        "B = the current point", key="path_b_here", on_click=set_endpoint, args=("b", current)
+    )
+    n = c3.slider("Steps", 5, 15, 9, key="path_steps")
+    data = path_pictures(
+        model, view, view.model_id, tuple(a.items()), tuple(b.items()), n, page_theme()
+    )
+    with st.container(key="path_latent"):
+        st.markdown("**Through the latent plane**: the decoder's output at each step")
+        st.image(data["latent"])
+    with st.container(key="path_pixels"):
+        st.markdown("**Through pixel space**: the two images blended")
+        st.image(data["pixels"])
+    st.caption(
+        "Every step on the latent path decodes to something the model draws as a digit; a "
+        "pixel blend halfway is two faint digits on top of each other. The VAE's plane is "
+        "where images change smoothly."
+    )
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Download the path as a GIF",
+        data["gif"],
+        file_name="latent_path.gif",
+        mime="image/gif",
+        key="path_gif",
+        on_click="ignore",
+    )
+    d2.button(
+        "Mark the path on the plane",
+        key="mark_path",
+        on_click=mark,
+        args=(f"path A→B, {n} steps", data["z"]),
+    )
