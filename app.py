@@ -15,6 +15,7 @@ from explorer import (
     interpolation,
     latent_view,
     manifold,
+    outliers,
     posterior_lens,
     sampling,
     sidebar,
@@ -98,12 +99,13 @@ def main() -> None:
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.
-    plane, posterior, samples, path, grid, curves, about = st.tabs(
+    plane, posterior, samples, path, unusual, grid, curves, about = st.tabs(
         [
             "Latent plane",
             "Posterior",
             "Sample",
             "Interpolate",
+            "Outliers",
             "Manifold",
             "Training curves",
             "What am I looking at?",
@@ -122,6 +124,9 @@ def main() -> None:
     if path.open:
         with path:
             interpolation.section(model, view)
+    if unusual.open:
+        with unusual:
+            outliers.section(model, view, ss.selected_row)
     if grid.open:
         with grid:
             manifold.section(model, view)

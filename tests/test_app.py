@@ -360,3 +360,33 @@ def test_the_interpolate_tab_decodes_the_path_between_two_digits_and_offers_a_gi
     at.run()
     at.button(key="path_a_here").click().run()
     assert at.main.subheader[0].value.startswith("From the point (1.50, -0.50) to test image #42")
+
+
+@pytest.mark.slow
+def test_the_outliers_tab_ranks_unusual_digits_and_selects_one():
+    from explorer.outliers import GALLERY
+
+    at = run_app()
+    at.session_state["tab"] = "Outliers"
+    at.run()
+    assert not at.exception, at.exception
+    gallery = [c.value for c in at.main.caption if " nats" in c.value and c.value.startswith("#")]
+    assert len(gallery) == GALLERY
+    scores = [float(c.split("· ")[1].split(" ")[0]) for c in gallery]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 300
+    first = int(gallery[0].split(",")[0][1:])
+    at.button(key=f"select_outlier_{first}").click().run()
+    assert at.session_state["selected_row"] == first
+    assert view_data(at)["selected"]["row"] == first
+    text = (
+        at.main.markdown[-2].value
+        if "more unusual" not in at.main.markdown[-1].value
+        else at.main.markdown[-1].value
+    )
+    assert f"test image #{first}" in text and "more unusual than 100 % of test digits" in text
+    assert at.get_by_key("outlier_histogram") is not None
+    at.radio(key="outlier_ranking").set_value("exact").run()
+    assert not at.exception, at.exception
+    exact = [c.value for c in at.main.caption if " nats" in c.value and c.value.startswith("#")]
+    exact_scores = [float(c.split("· ")[1].split(" ")[0]) for c in exact]
+    assert len(exact) == GALLERY and exact_scores == sorted(exact_scores, reverse=True)

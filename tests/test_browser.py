@@ -420,3 +420,21 @@ def test_the_path_between_two_set_digits_is_decoded_and_marked_on_the_plane(serv
         )
     finally:
         page.context.close()
+
+
+def test_the_outliers_gallery_selects_a_digit(server, chromium):
+    page = open_page(chromium, server)
+    try:
+        page.get_by_role("tab", name="Outliers").click()
+        page.get_by_text("Digits the model finds unusual").wait_for(timeout=60_000)
+        caption = page.get_by_text("nats", exact=False).filter(has_text="#").first
+        caption.wait_for(timeout=60_000)
+        row = int(caption.inner_text().split(",")[0][1:])
+        page.locator(f".st-key-select_outlier_{row} button").click()
+        page.get_by_text(f"The selected test image #{row}").wait_for(timeout=30_000)
+        page.get_by_role("tab", name="Latent plane").click()
+        page.locator(".st-key-selection").get_by_text(f"Test image #{row}:").wait_for(
+            timeout=20_000
+        )
+    finally:
+        page.context.close()

@@ -286,3 +286,11 @@ def test_the_path_gif_plays_the_decoded_steps_forth_and_back():
     steps = np.linspace(0, 1, 5)[:, None, None] * np.ones((5, 28, 28))
     gif = Image.open(io.BytesIO(images.gif(steps, scale=2)))
     assert gif.format == "GIF" and gif.size == (56, 56) and gif.n_frames == 8
+
+
+def test_an_outliers_percentile_counts_the_more_usual_digits():
+    from explorer.outliers import percentile
+
+    scores = np.arange(100, dtype=float)
+    assert percentile(scores, 97.0) == 97.0
+    assert percentile(scores, 0.0) == 0.0 and percentile(scores, 1000.0) == 100.0
