@@ -378,11 +378,7 @@ def test_the_outliers_tab_ranks_unusual_digits_and_selects_one():
     at.button(key=f"select_outlier_{first}").click().run()
     assert at.session_state["selected_row"] == first
     assert view_data(at)["selected"]["row"] == first
-    text = (
-        at.main.markdown[-2].value
-        if "more unusual" not in at.main.markdown[-1].value
-        else at.main.markdown[-1].value
-    )
+    text = next(m.value for m in at.main.markdown if "more unusual" in m.value)
     assert f"test image #{first}" in text and "more unusual than 100 % of test digits" in text
     assert at.get_by_key("outlier_histogram") is not None
     at.radio(key="outlier_ranking").set_value("exact").run()
