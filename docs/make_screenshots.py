@@ -58,6 +58,10 @@ def main(theme: str = "light") -> None:
             page.locator(".st-key-path_pixels img").wait_for(timeout=60_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(HERE / f"screenshot_interpolate{suffix}.png"))
+            page.get_by_role("tab", name="Outliers").click()
+            page.locator(".st-key-outlier_histogram .main-svg").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(HERE / f"screenshot_outliers{suffix}.png"), full_page=True)
             context.close()
         chromium.close()
 

@@ -541,6 +541,24 @@ function drawInset(view, ctx, selected) {
   ctx.beginPath();
   ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
   ctx.fill();
+  // A lens's marks that fall in the inset (draws from q(z|x) are too close to see at the
+  // plane's scale): hollow dots, numbered as on the plane.
+  const overlay = view.data && view.data.overlay;
+  let inInset = 0;
+  if (overlay) {
+    ctx.font = "10px sans-serif";
+    ctx.textBaseline = "bottom";
+    overlay.points.forEach(([a, b], i) => {
+      if (Math.abs(a - mx) > half || Math.abs(b - my) > half) return;
+      const [ox, oy] = at(a, b);
+      const ring = new Path2D();
+      ring.arc(ox, oy, 4, 0, 2 * Math.PI);
+      haloStroke(ctx, t, ring, 1.5);
+      ctx.fillStyle = t.text;
+      ctx.fillText(String(i + 1), ox + 5, oy - 3);
+      inInset += 1;
+    });
+  }
   ctx.restore();
   ctx.strokeStyle = t.text;
   ctx.globalAlpha = 0.6;
@@ -555,6 +573,7 @@ function drawInset(view, ctx, selected) {
   ctx.textBaseline = "bottom";
   ctx.fillText(`ellipses: 1σ, 2σ · width ${(2 * half).toPrecision(2)}`, bx + 4, by + box - 3);
   view.el.lv.dataset.inset = `${selected.row},${view.inset.near.length}`;
+  view.el.lv.dataset.overlayInInset = String(inInset);
 }
 
 // Decode z and draw it, ink in the text colour on the background: the digit follows the theme.

@@ -438,3 +438,20 @@ def test_the_outliers_gallery_selects_a_digit(server, chromium):
         )
     finally:
         page.context.close()
+
+
+def test_draws_from_q_are_marked_in_the_selected_digits_inset(server, chromium):
+    page = open_page(chromium, f"{server}/?digit=42")
+    try:
+        page.get_by_role("tab", name="Sample").click()
+        page.get_by_role("button", name="Mark these z on the plane").click()
+        page.get_by_text("Marked on the latent plane: draws from q(z|x) of #42.").wait_for(
+            timeout=20_000
+        )
+        page.get_by_role("tab", name="Latent plane").click()
+        # Six draws within 4σ of μ, all but never-seen outliers inside the inset.
+        page.wait_for_function(
+            f"() => Number({lp.LV_JS}.dataset.overlayInInset) >= 5", timeout=20_000
+        )
+    finally:
+        page.context.close()
