@@ -25,34 +25,31 @@ from tests import browser
 from tests import latent_page as lp
 from vae_core import encode, load_model, load_split
 
-HEATMAP = ".st-key-posterior_lens .heatmaplayer"
 
-
-def open_lens(page, subheading: str) -> float:
-    """Click the Posterior tab; seconds until the heatmap of `subheading`'s digit is drawn."""
+def open_tab(page, name: str, *shown: str) -> float:
+    """Click tab `name`; seconds until every one of `shown` (text, or a CSS selector after
+    "css=") is on the page."""
     start = time.perf_counter()
-    page.get_by_role("tab", name="Posterior").click()
-    page.get_by_text(subheading).wait_for(timeout=60_000)
-    page.locator(HEATMAP).first.wait_for(timeout=60_000)
+    page.get_by_role("tab", name=name).click()
+    for what in shown:
+        target = page.locator(what[4:]) if what.startswith("css=") else page.get_by_text(what)
+        target.first.wait_for(timeout=60_000)
     return time.perf_counter() - start
 
 
-def open_path(page, subheading: str) -> float:
-    """Click the Interpolate tab; seconds until the path to `subheading`'s digit is drawn."""
-    start = time.perf_counter()
-    page.get_by_role("tab", name="Interpolate").click()
-    page.get_by_text(subheading).wait_for(timeout=60_000)
-    page.locator(".st-key-path_latent img").wait_for(timeout=60_000)
-    return time.perf_counter() - start
+def open_lens(page, row: int) -> float:
+    return open_tab(
+        page,
+        "Posterior",
+        f"The true posterior of test image #{row}:",
+        "css=.st-key-posterior_lens .heatmaplayer",
+    )
 
 
-def open_outliers(page) -> float:
-    """Click the Outliers tab; seconds until its gallery and histogram are drawn."""
-    start = time.perf_counter()
-    page.get_by_role("tab", name="Outliers").click()
-    page.locator("[class*='st-key-select_outlier_'] button").first.wait_for(timeout=60_000)
-    page.locator(".st-key-outlier_histogram .main-svg").first.wait_for(timeout=60_000)
-    return time.perf_counter() - start
+def back_to_plane(page) -> None:
+    page.get_by_role("tab", name="Latent plane").click()
+    lp.wait_until_ready(page)
+    page.wait_for_timeout(300)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,25 +74,29 @@ def main(argv: list[str] | None = None) -> int:
             page.locator(".st-key-selection").get_by_text(f"Test image #{row}:").wait_for(
                 timeout=20_000
             )
-            took = open_lens(page, f"The true posterior of test image #{row}:")
+            took = open_lens(page, row)
             (first if i == 0 else later).append(took)
-            page.get_by_role("tab", name="Latent plane").click()
-            page.wait_for_timeout(300)
-            again.append(open_lens(page, f"The true posterior of test image #{row}:"))
-            page.get_by_role("tab", name="Latent plane").click()
-            lp.wait_until_ready(page)
-            page.wait_for_timeout(300)
+            back_to_plane(page)
+            again.append(open_lens(page, row))
+            back_to_plane(page)
             page.get_by_role("button", name="Set as B").click()
             page.wait_for_timeout(500)
-            paths.append(open_path(page, f"to test image #{row} ("))
-            page.get_by_role("tab", name="Latent plane").click()
-            lp.wait_until_ready(page)
-            page.wait_for_timeout(300)
+            paths.append(
+                open_tab(
+                    page, "Interpolate", f"to test image #{row} (", "css=.st-key-path_latent img"
+                )
+            )
+            back_to_plane(page)
         for _ in range(3):
-            outliers.append(open_outliers(page))
-            page.get_by_role("tab", name="Latent plane").click()
-            lp.wait_until_ready(page)
-            page.wait_for_timeout(300)
+            outliers.append(
+                open_tab(
+                    page,
+                    "Outliers",
+                    "css=[class*='st-key-select_outlier_'] button",
+                    "css=.st-key-outlier_histogram .main-svg",
+                )
+            )
+            back_to_plane(page)
         chromium.close()
 
     def ms(values: list[float]) -> str:

@@ -103,12 +103,16 @@ def manifold_on_plane(
     return out
 
 
-def strip(pictures: np.ndarray, gap: int = 2) -> np.ndarray:
-    """(n, H, W) floats -> one (H, n * (W + gap) - gap) row, NaN (transparent) in the gaps."""
+def tile(pictures: np.ndarray, cols: int | None = None, gap: int = 2) -> np.ndarray:
+    """(n, H, W) floats -> one picture, `cols` a row (default: a square-ish grid), with `gap`
+    blank pixels (0: paper once themed) between cells."""
     n, h, w = pictures.shape
-    out = np.full((h, n * (w + gap) - gap), np.nan, dtype=np.float32)
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    out = np.zeros((rows * (h + gap) - gap, cols * (w + gap) - gap), dtype=np.float32)
     for i, p in enumerate(pictures):
-        out[:, i * (w + gap) : i * (w + gap) + w] = p
+        r, c = divmod(i, cols)
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = p
     return out
 
 

@@ -8,7 +8,6 @@ current latent point.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from vae_core import cross_fade, decode, latent_path
@@ -43,7 +42,7 @@ def path_pictures(
     blend = cross_fade(pixels[0], pixels[1], n)
 
     def row(pictures):
-        return images.png(images.themed(np.nan_to_num(images.strip(pictures)), theme), scale=3)
+        return images.png(images.themed(images.tile(pictures, cols=len(pictures)), theme), scale=3)
 
     return {
         "z": z.tolist(),

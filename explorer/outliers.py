@@ -88,13 +88,18 @@ def section(model, view: ModelView, row: int) -> None:
         key="outlier_ranking",
     )
     found = least_likely(model, view.model_id, ranking)
-    pixels = test_set()[0]
+    rows = [r for r, _ in found]
+    originals = test_set()[0][rows] / 255.0
+    reconstructions = decode(model, view.mu[rows])  # at the posterior means, in one batch
+    pictures = {
+        r: np.stack(pair) for r, *pair in zip(rows, originals, reconstructions, strict=True)
+    }
     for start in range(0, len(found), 6):
         for cell, (r, score) in zip(st.columns(6), found[start : start + 6], strict=False):
             with cell.container(key=f"outlier_{start // 6}_{r}"):
-                reconstruction = decode(model, view.mu[r][None])[0]
-                pair = np.hstack([pixels[r] / 255.0, np.ones((28, 2)) * np.nan, reconstruction])
-                st.image(images.png(images.themed(np.nan_to_num(pair), theme), scale=3))
+                st.image(
+                    images.png(images.themed(images.tile(pictures[r], cols=2), theme), scale=3)
+                )
                 st.caption(f"#{r}, a {int(view.labels[r])} · {score:.1f} nats")
                 st.button("Select", key=f"select_outlier_{r}", on_click=_select, args=(r,))
     st.caption("Each pair: the test image and its reconstruction (decoded at the posterior mean).")

@@ -11,24 +11,24 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae_core import elbo_terms, exact_posterior, iwae_log_px
+from vae_core import exact_posterior, iwae_log_px
 
-from . import figures
+from . import figures, selection
 from .model_view import ModelView, test_set
+from .state import page_theme
 
 GRID = 96  # cells a side: within 1e-4 nats of a 192-cell grid on the shipped model's digits
-ELBO_SAMPLES = 64  # draws of z behind the ELBO shown
 IWAE_K = 100
 VIEW_NATS = 12.0  # the picture holds p(z|x) down to e^-12 of its peak (the log scale's floor)
 IWAE_REPEATS = 10  # independent IWAE estimates averaged
 
-EXPLAINED = """
+EXPLAINED = f"""
 - **Exact log p(x)**: how likely the model finds this image, from p(x|z) p(z) summed over the
   whole plane; possible only because z has two dimensions.
 - **IWAE (k = 100)**: a tighter lower bound on log p(x), from 100 draws of q(z|x) weighted by
   how well each explains x (a bound on average: one estimate scatters, so 10 are averaged).
 - **ELBO**: the bound training maximises, E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)), averaged over
-  64 draws of z.
+  {selection.SELECTION_SAMPLES} draws of z, as in the selection panel.
 - **Gap**: log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)), how far the encoder's Gaussian is from the
   true posterior; zero only if q(z|x) matched p(z|x) exactly.
 """
@@ -49,12 +49,11 @@ def view_window(whole, mu, sigma, floor: float = VIEW_NATS) -> tuple[float, floa
 
 @st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
 def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
-    """The exact posterior of test digit `row` and its bounds, as plain values."""
+    """The exact posterior of test digit `row`, log p(x) and IWAE, as plain values."""
     pixels = test_set()[0][row]
     mu, sigma = _view.mu[row], _view.sigma[row]
     whole = exact_posterior(_model, pixels, n=GRID)  # log p(x), and where the mass lies
     post = exact_posterior(_model, pixels, n=GRID, window=view_window(whole, mu, sigma))
-    elbo = -float(elbo_terms(_model, pixels[None], samples=ELBO_SAMPLES, seed=row)["neg_elbo"][0])
     # One IWAE estimate scatters by ~0.2 nats, sometimes above log p(x): show the mean of
     # several, and their spread.
     estimates = iwae_log_px(_model, np.repeat(pixels[None], IWAE_REPEATS, 0), k=IWAE_K, seed=row)
@@ -65,8 +64,6 @@ def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
         "log_px": whole.log_px,
         "iwae": float(estimates.mean()),
         "iwae_spread": float(estimates.std(ddof=1) / np.sqrt(IWAE_REPEATS)),
-        "elbo": elbo,
-        "gap": whole.log_px - elbo,
         "mu": mu.tolist(),
         "sigma": sigma.tolist(),
     }
@@ -75,6 +72,8 @@ def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
 def section(model, view: ModelView, row: int) -> None:
     label = int(view.labels[row])
     data = lens(model, view, view.model_id, row)
+    # The selection panel's ELBO of this digit (cached there): the same figure on both.
+    elbo = -selection.details(model, view, view.model_id, row, page_theme())["neg_elbo"]
     plot, numbers = st.columns([6, 4], gap="medium")
     with numbers:
         st.subheader(f"The true posterior of test image #{row}: a {label}")
@@ -98,10 +97,10 @@ def section(model, view: ModelView, row: int) -> None:
             help=f"Mean of {IWAE_REPEATS} estimates, each from {IWAE_K} draws of z; its "
             f"standard error ± {data['iwae_spread']:.2f} nats.",
         )
-        a.metric("ELBO", f"{data['elbo']:.2f}")
-        b.metric("gap = KL(q ‖ p(z|x))", f"{data['gap']:.2f}")
+        a.metric("ELBO", f"{elbo:.2f}")
+        b.metric("gap = KL(q ‖ p(z|x))", f"{data['log_px'] - elbo:.2f}")
         st.plotly_chart(
-            figures.bound_bars(data["log_px"], data["iwae"], data["elbo"]), key="posterior_bounds"
+            figures.bound_bars(data["log_px"], data["iwae"], elbo), key="posterior_bounds"
         )
         st.markdown(EXPLAINED)
         st.caption("All in nats (natural-log units) for this one image.")

@@ -294,3 +294,13 @@ def test_an_outliers_percentile_counts_the_more_usual_digits():
     scores = np.arange(100, dtype=float)
     assert percentile(scores, 97.0) == 97.0
     assert percentile(scores, 0.0) == 0.0 and percentile(scores, 1000.0) == 100.0
+
+
+def test_tiles_lay_pictures_in_rows_with_blank_gaps():
+    pictures = np.stack([np.full((2, 3), v, np.float32) for v in (0.25, 0.5, 0.75)])
+    grid = images.tile(pictures)  # 3 pictures: 2 a row
+    assert grid.shape == (2 * 2 + 2, 2 * 3 + 2)
+    assert grid[0, 0] == 0.25 and grid[0, 5] == 0.5 and grid[4, 0] == 0.75
+    assert grid[:, 3:5].max() == 0 and grid[4:, 5:].max() == 0  # gaps and the empty cell
+    row = images.tile(pictures, cols=3, gap=1)
+    assert row.shape == (2, 11) and row[0, 8] == 0.75
