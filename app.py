@@ -26,12 +26,12 @@ from explorer.model_view import configure, load_model, model_id, model_view, not
 from training.cache import NotCached
 from vae_core import CheckpointError, DataError
 
-# Less white space around the page, so the latent view fits the window; the payload mount
-# has nothing to show.
+# Less white space around the page, so the latent view fits the window; the payload mounts
+# have nothing to show.
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 1rem 1rem 1rem 1rem; }
-.st-key-latent_data { display: none; }
+.st-key-latent_data, .st-key-latent_scores { display: none; }
 </style>
 """
 

@@ -8,25 +8,30 @@
 // and cross the wire once per model, while the view reruns with a few hundred bytes.
 
 const REGISTRY_KEY = "__vaeLatentModels";
+const SCORES_KEY = "__vaeLatentScores";
 const MODEL_EVENT = "vae-latent-model";
 const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
 const HIT_PX = 6; // a click within this many pixels of a point selects it
 const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
 const SIDE_PX = 160; // the decoded digit and the sliders beside the plot
 
-function registry() {
-  if (!globalThis[REGISTRY_KEY]) globalThis[REGISTRY_KEY] = new Map();
-  return globalThis[REGISTRY_KEY];
+function registry(key = REGISTRY_KEY) {
+  if (!globalThis[key]) globalThis[key] = new Map();
+  return globalThis[key];
 }
 
 // ---------------------------------------------------------------- payload and decoder
 
 const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
 
+function magicOf(bytes) {
+  return bytes.length > 8 ? String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) : "";
+}
+
 export function parsePayload(bytes) {
   if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
-  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
-  if (magic !== "VAEX") throw new Error("not a latent-view payload");
+  const magic = magicOf(bytes);
+  if (magic !== "VAEX" && magic !== "VAES") throw new Error("not a latent-view payload");
   const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
   // Typed arrays need aligned offsets; protobuf may hand over a view at any offset.
@@ -36,7 +41,7 @@ export function parsePayload(bytes) {
   for (const [name, e] of Object.entries(header.arrays)) {
     arrays[name] = new ARRAY_TYPES[e.dtype](body.buffer, body.byteOffset + e.offset, e.length);
   }
-  const layers = header.layers.map((l) => ({
+  const layers = (header.layers || []).map((l) => ({
     nIn: l.in,
     nOut: l.out,
     w: arrays[l.w],
@@ -110,6 +115,34 @@ function registerModel(bytes) {
   window.dispatchEvent(new CustomEvent(MODEL_EVENT, { detail: model.id }));
 }
 
+// Each test digit's -ELBO, for the continuous colouring: its own small payload ("VAES").
+function registerScores(bytes) {
+  const { header, arrays } = parsePayload(bytes);
+  const values = arrays.scores;
+  // The most unusual digits are drawn last, on top.
+  const order = Uint32Array.from(values.keys()).sort((a, b) => values[a] - values[b]);
+  const rgb = new Uint8Array(3 * values.length);
+  values.forEach((v, i) => rgb.set(viridis((v - header.low) / (header.high - header.low)), 3 * i));
+  const scores = registry(SCORES_KEY);
+  scores.set(header.model_id, { values, order, rgb, low: header.low, high: header.high });
+  while (scores.size > 3) scores.delete(scores.keys().next().value);
+  window.dispatchEvent(new CustomEvent(MODEL_EVENT, { detail: header.model_id }));
+}
+
+// Viridis (matplotlib's), sampled at nine stops and interpolated: light to dark readable in
+// both themes, and ordered for colour-blind readers.
+const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+export function viridis(t) {
+  const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const k = Math.min(VIRIDIS.length - 2, Math.floor(u));
+  const f = u - k;
+  return VIRIDIS[k].map((c, j) => Math.round(c + (VIRIDIS[k + 1][j] - c) * f));
+}
+
 // ---------------------------------------------------------------- colours and geometry
 
 function hexToRgb(hex) {
@@ -132,6 +165,16 @@ function toRgb(colour) {
   ctx.fillRect(0, 0, 1, 1);
   const d = ctx.getImageData(0, 0, 1, 1).data;
   return [d[0], d[1], d[2]];
+}
+
+// The scores the plane is coloured by, once they have arrived; else null (colour by digit).
+function scoresOf(view) {
+  if (!view.model || !view.data || view.data.colour_by !== "elbo") return null;
+  return registry(SCORES_KEY).get(view.model.id) || null;
+}
+
+function pointRgb(view, scores, i) {
+  return scores ? scores.rgb.subarray(3 * i, 3 * i + 3) : view.rgbColours[view.model.labels[i]];
 }
 
 function theme(element) {
@@ -160,7 +203,14 @@ const HTML = `
 <div class="lv" data-draws="0" data-commits="0">
   <div class="main">
     <div class="bar">
+      <div class="colour-by" role="group" aria-label="colour the digits by">
+        <span class="legend-title">colour</span>
+        <button type="button" data-colour="digit" aria-pressed="true">digit</button>
+        <button type="button" data-colour="elbo" aria-pressed="false"
+          title="Colour each test digit by its −ELBO: the model finds the bright ones unusual">−ELBO</button>
+      </div>
       <div class="legend" role="group" aria-label="digit classes shown"></div>
+      <div class="colour-bar" hidden><span class="low"></span><canvas width="120" height="10"></canvas><span class="high"></span><span class="unit">−ELBO, nats</span></div>
       <div class="tools">
         <button type="button" data-act="in" title="Zoom in">+</button>
         <button type="button" data-act="out" title="Zoom out">−</button>
@@ -197,6 +247,8 @@ function createView(parent) {
     lv: q(".lv"),
     main: q(".main"),
     legend: q(".legend"),
+    colourBy: q(".colour-by"),
+    colourBar: q(".colour-bar"),
     tools: q(".tools"),
     plot: q(".plot"),
     base: q("canvas.base"),
@@ -326,20 +378,21 @@ function drawBase(view) {
     const a = Math.abs(v) < 1e-9 ? 0.25 : gridAlpha;
     for (let c = 0; c < n; c++) blend(4 * (r * n + c), tr, tg, tb, a);
   }
-  const colours = model.colours.map(hexToRgb);
+  const scores = scoresOf(view);
+  const order = scores ? scores.order : model.order; // a fixed shuffle: no class hides another
   const radius = Math.max(1, Math.round(1.3 * dpr));
   const alpha = 0.75;
   const sx = n / (x1 - x0);
   const sy = n / (y1 - y0);
   let drawn = 0;
   for (let k = 0; k < model.count; k++) {
-    const i = model.order[k]; // a fixed shuffle: no class is drawn wholly above another
+    const i = order[k];
     const label = model.labels[i];
     if (view.hidden.has(label)) continue;
     const cx = Math.round((model.x[i] - x0) * sx);
     const cy = Math.round((y1 - model.y[i]) * sy);
     if (cx < -radius || cy < -radius || cx >= n + radius || cy >= n + radius) continue;
-    const [r, g, b] = colours[label];
+    const [r, g, b] = pointRgb(view, scores, i);
     for (let yy = Math.max(0, cy - radius); yy <= Math.min(n - 1, cy + radius); yy++) {
       for (let xx = Math.max(0, cx - radius); xx <= Math.min(n - 1, cx + radius); xx++) {
         blend(4 * (yy * n + xx), r, g, b, alpha);
@@ -349,6 +402,7 @@ function drawBase(view) {
   }
   ctx.putImageData(image, Math.round(left * dpr), Math.round(top * dpr));
   el.lv.dataset.pointsDrawn = String(drawn);
+  showColouring(view, scores);
 
   // Frame, ticks and axis titles in CSS pixels.
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -461,6 +515,7 @@ function drawMarks(view) {
   haloStroke(ctx, t, mark, 2.5);
   ctx.restore();
   el.lv.dataset.markPx = `${px.toFixed(1)},${py.toFixed(1)}`;
+  view.insetScores = scoresOf(view);
   if (selected) drawInset(view, ctx, selected);
 }
 
@@ -525,7 +580,7 @@ function drawInset(view, ctx, selected) {
   for (const i of view.inset.near) {
     if (view.hidden.has(model.labels[i]) || i === selected.row) continue;
     const [x, y] = at(model.x[i], model.y[i]);
-    ctx.fillStyle = model.colours[model.labels[i]];
+    ctx.fillStyle = `rgb(${pointRgb(view, view.insetScores, i).join(",")})`;
     ctx.beginPath();
     ctx.arc(x, y, dot, 0, 2 * Math.PI);
     ctx.fill();
@@ -537,7 +592,7 @@ function drawInset(view, ctx, selected) {
   const outer = new Path2D();
   ellipse(outer, cx, cy, 2 * selected.sigma[0] * s, 2 * selected.sigma[1] * s);
   haloStroke(ctx, t, outer, 1.5, [4, 3]);
-  ctx.fillStyle = model.colours[selected.label];
+  ctx.fillStyle = `rgb(${pointRgb(view, view.insetScores, selected.row).join(",")})`;
   ctx.beginPath();
   ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
   ctx.fill();
@@ -621,7 +676,8 @@ function showSliders(view) {
 // or the selection does (a commit, a hover frame).
 function baseKey(view) {
   const background = cssColour(view.el.lv, "--st-background-color", "");
-  return [view.model && view.model.id, view.size, view.range, [...view.hidden], background].join("|");
+  const colouring = scoresOf(view) ? "elbo" : "digit";
+  return [view.model && view.model.id, view.size, view.range, [...view.hidden], background, colouring].join("|");
 }
 
 // Everything that shows z, in one frame.
@@ -787,6 +843,15 @@ function wire(view) {
     }
   });
 
+  el.colourBy.addEventListener("click", (event) => {
+    const colour = event.target.dataset && event.target.dataset.colour;
+    if (!colour || !view.send) return;
+    for (const button of el.colourBy.querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(button === event.target));
+    }
+    view.send("colour", colour);
+  });
+
   el.sliders.forEach((slider, k) => {
     slider.addEventListener("input", () => {
       view.previewing = false;
@@ -807,6 +872,27 @@ function wire(view) {
       window.addEventListener("pointercancel", release, true);
     });
   });
+}
+
+// The colour switch's state, and the colour bar with its ends while colouring by -ELBO.
+function showColouring(view, scores) {
+  const { el } = view;
+  const asked = (view.data && view.data.colour_by) || "digit";
+  for (const button of el.colourBy.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.colour === asked));
+  }
+  el.lv.dataset.colourBy = scores ? "elbo" : "digit";
+  el.lv.classList.toggle("by-score", Boolean(scores));
+  el.colourBar.hidden = !scores;
+  if (!scores) return;
+  const canvas = el.colourBar.querySelector("canvas");
+  const ctx = canvas.getContext("2d");
+  for (let x = 0; x < canvas.width; x++) {
+    ctx.fillStyle = `rgb(${viridis(x / (canvas.width - 1)).join(",")})`;
+    ctx.fillRect(x, 0, 1, canvas.height);
+  }
+  el.colourBar.querySelector(".low").textContent = scores.low.toFixed(0);
+  el.colourBar.querySelector(".high").textContent = `${scores.high.toFixed(0)}+`;
 }
 
 function buildLegend(view) {
@@ -867,6 +953,7 @@ function attachModel(view) {
       slider.min = String(lo);
       slider.max = String(hi);
     }
+    view.rgbColours = model.colours.map(hexToRgb);
     buildLegend(view);
     view.el.lv.dataset.modelId = model.id;
     view.el.waiting.style.display = "none";
@@ -894,17 +981,15 @@ function receive(view, data) {
   return true;
 }
 
-function isPayload(bytes) {
-  return bytes.length > 4 && bytes[0] === 86 && bytes[1] === 65 && bytes[2] === 69 && bytes[3] === 88;
-}
 
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
   let { data } = component;
   if (data instanceof ArrayBuffer) data = new Uint8Array(data);
   if (data instanceof Uint8Array) {
-    if (isPayload(data)) {
-      registerModel(data);
+    const magic = magicOf(data);
+    if (magic === "VAEX" || magic === "VAES") {
+      (magic === "VAEX" ? registerModel : registerScores)(data);
       return undefined;
     }
     data = JSON.parse(new TextDecoder().decode(data)); // the view's JSON, sent as bytes

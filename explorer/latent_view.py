@@ -13,12 +13,14 @@ import json
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
-from . import selection, state
+from . import outliers, payload, selection, state
 from .model_view import ModelView
 
 HERE = Path(__file__).resolve().parent
+COLOURINGS = ("digit", "elbo")
 
 
 @cache
@@ -39,9 +41,11 @@ def view_data(
     z_rev: int,
     row: int | None,
     overlay: dict | None = None,
+    colour_by: str = "digit",
 ) -> dict:
     """What the browser's view needs on every rerun: JSON-ready and small. `overlay` is a
-    lens's marks: {"name", "points": [[z1, z2], ...], "path": bool}."""
+    lens's marks: {"name", "points": [[z1, z2], ...], "path": bool}; `colour_by` is "digit"
+    or "elbo" (each test digit's −ELBO, from the scores mount)."""
     selected = None
     if row is not None:
         selected = {
@@ -56,6 +60,7 @@ def view_data(
         "z_rev": int(z_rev),
         "selected": selected,
         "overlay": overlay,
+        "colour_by": colour_by,
     }
 
 
@@ -78,6 +83,21 @@ def _on_select(view: ModelView) -> None:
         st.session_state.rerun_page = True
 
 
+@st.cache_data(show_spinner="Scoring the 10,000 test digits…", max_entries=8)
+def scores_payload(_model, model_id: str) -> bytes:
+    """The test digits' −ELBO for the plane's colouring; the scale spans the 1st to 99th
+    percentile, so a few extreme digits do not wash out the rest."""
+    scores = outliers.neg_elbo(_model, model_id)
+    low, high = np.percentile(scores, [1, 99])
+    return payload.pack_scores(model_id, scores, low, high)
+
+
+def _on_colour() -> None:
+    event = st.session_state.get("latent_scatter") or {}
+    if event.get("colour") in COLOURINGS:
+        st.session_state.colour_by = event["colour"]
+
+
 def _on_theme() -> None:
     st.session_state.rerun_page = True
 
@@ -87,25 +107,28 @@ def section(model, view: ModelView) -> None:
     component()(key="latent_data", data=view.payload, height=0)
     plane, side = st.columns([3, 1], gap="small")
     with plane:
-        _plane(view)
+        _plane(model, view)
     with side, st.container(key="selection"):
         selection.panel(model, view)
 
 
 @st.fragment
-def _plane(view: ModelView) -> None:
+def _plane(model, view: ModelView) -> None:
     """A commit from the browser reruns this alone: one small element and the link."""
     ss = st.session_state
+    if ss.colour_by == "elbo":  # 40 kB once per model, then by reference
+        component()(key="latent_scores", data=scores_payload(model, view.model_id), height=0)
     component()(
         key="latent_scatter",
         # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas (half
         # a second on a first visit) for nothing.
         data=json.dumps(
-            view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, _overlay(view))
+            view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, _overlay(view), ss.colour_by)
         ).encode(),
         on_commit_change=lambda: _on_commit(view),
         on_select_change=lambda: _on_select(view),
         on_theme_change=_on_theme,
+        on_colour_change=_on_colour,
     )
     state.sync_link()
     if ss.pop("rerun_page", False):

@@ -19,6 +19,7 @@ import struct
 import numpy as np
 
 MAGIC = b"VAEX"
+SCORES_MAGIC = b"VAES"
 # Plotly's (and D3's) category10: ten colours told apart easily.
 CLASS_COLOURS = [
     "#1f77b4",
@@ -77,10 +78,25 @@ def pack(
     return MAGIC + struct.pack("<I", len(text)) + text + b"".join(blobs)
 
 
+def pack_scores(name: str, scores: np.ndarray, low: float, high: float) -> bytes:
+    """Each test digit's score (N,) for the scatter's continuous colouring, in the same layout
+    under its own magic; `low` and `high` are the colour scale's ends."""
+    body = np.ascontiguousarray(scores, np.float32).tobytes()
+    header = {
+        "model_id": name,
+        "low": float(low),
+        "high": float(high),
+        "arrays": {"scores": {"dtype": "float32", "offset": 0, "length": int(len(scores))}},
+    }
+    text = json.dumps(header).encode()
+    text += b" " * (-(8 + len(text)) % 4)
+    return SCORES_MAGIC + struct.pack("<I", len(text)) + text + body
+
+
 def unpack(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """(header, arrays): what the browser reads, for tests and tools."""
-    if data[:4] != MAGIC:
-        raise ValueError("not a latent-view payload: it does not start with b'VAEX'")
+    if data[:4] not in (MAGIC, SCORES_MAGIC):
+        raise ValueError("not a latent-view payload: it does not start with b'VAEX' or b'VAES'")
     (length,) = struct.unpack("<I", data[4:8])
     header = json.loads(data[8 : 8 + length])
     body = 8 + length

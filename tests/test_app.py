@@ -4,6 +4,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -234,6 +235,25 @@ def test_other_views_run_only_when_their_tab_is_open():
     at.run()
     assert at.get_by_key("model_curves") is not None
     assert at.get_by_key("latent_scatter") is not None  # the latent view always runs
+
+
+def test_colouring_by_elbo_sends_each_digits_score_once_and_tells_the_view():
+    from explorer.outliers import neg_elbo
+
+    at = run_app()
+    assert view_data(at)["colour_by"] == "digit"
+    with pytest.raises(KeyError):  # nothing to send until asked
+        at.get_by_key("latent_scores")
+    at.session_state["colour_by"] = "elbo"
+    at.run()
+    assert not at.exception, at.exception
+    assert view_data(at)["colour_by"] == "elbo"
+    header, arrays = payload.unpack(at.get_by_key("latent_scores").proto.bytes)
+    model = load_model()
+    scores = neg_elbo(model, header["model_id"])
+    np.testing.assert_allclose(arrays["scores"], scores, rtol=1e-6)
+    assert header["low"] == pytest.approx(np.percentile(scores, 1))
+    assert header["high"] == pytest.approx(np.percentile(scores, 99))
 
 
 def test_manifold_controls_rerender_the_grid_and_offer_a_png():

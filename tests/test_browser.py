@@ -455,3 +455,45 @@ def test_draws_from_q_are_marked_in_the_selected_digits_inset(server, chromium):
         )
     finally:
         page.context.close()
+
+
+def base_pixel(page, z1: float, z2: float) -> list[int]:
+    """The plane's points layer at the latent point (z1, z2)."""
+    x, y = lp.pixel(page, z1, z2)
+    box = page.locator(lp.MARKS).bounding_box()
+    return page.locator(lp.MARKS).evaluate(
+        "(c, [x, y]) => { const b = c.previousElementSibling; const s = b.width / c.clientWidth;"
+        " return Array.from(b.getContext('2d').getImageData(Math.round(x * s),"
+        " Math.round(y * s), 1, 1).data); }",
+        [x - box["x"], y - box["y"]],
+    )
+
+
+def test_colouring_by_elbo_paints_the_most_unusual_digit_on_top_with_a_colour_bar(
+    server, chromium, model_and_codes
+):
+    from explorer.outliers import neg_elbo
+
+    model, mu = model_and_codes
+    scores = neg_elbo(model, "unused-key")
+    top = int(np.argmax(scores))
+    page = open_page(chromium, server)
+    try:
+        page.locator(f"{lp.VIEW} .colour-by button[data-colour=elbo]").click()
+        # The server scores the 10,000 digits once per model (a few seconds).
+        page.locator(f"{lp.VIEW}[data-colour-by=elbo]").wait_for(timeout=120_000)
+        low, high = np.percentile(scores, [1, 99])
+        bar = page.locator(f"{lp.VIEW} .colour-bar").inner_text()
+        assert f"{low:.0f}" in bar and f"{high:.0f}+" in bar and "−ELBO" in bar
+        # The least likely digit is drawn last, in viridis's yellow end.
+        r, g, b, _ = base_pixel(page, *mu[top])
+        assert r > 180 and g > 160 and b < 110, (r, g, b)
+        # A commit reruns the view's fragment: the colouring stays.
+        page.mouse.click(*lp.pixel(page, 3.9, -3.9))
+        lp.wait_committed(page, (3.9, -3.9), tolerance=0.02)
+        assert lp.attribute(page, "colour-by") == "elbo"
+        page.locator(f"{lp.VIEW} .colour-by button[data-colour=digit]").click()
+        page.locator(f"{lp.VIEW}[data-colour-by=digit]").wait_for(timeout=20_000)
+        assert not page.locator(f"{lp.VIEW} .colour-bar").is_visible()
+    finally:
+        page.context.close()

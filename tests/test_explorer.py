@@ -109,6 +109,16 @@ def test_payload_round_trips_the_layers_codes_and_labels():
     assert len(data) < sum(a.nbytes for a in arrays.values()) + 2000
 
 
+def test_scores_payload_round_trips_with_its_scale():
+    scores = np.random.default_rng(1).gamma(5, 30, size=1001).astype(np.float32)
+    data = payload.pack_scores("model-2", scores, 40.5, 280.0)
+    header, arrays = payload.unpack(data)
+    assert data[:4] == payload.SCORES_MAGIC
+    assert header["model_id"] == "model-2" and (header["low"], header["high"]) == (40.5, 280.0)
+    np.testing.assert_array_equal(arrays["scores"], scores)
+    assert (8 + int.from_bytes(data[4:8], "little")) % 4 == 0
+
+
 def test_payload_refuses_other_bytes():
     with pytest.raises(ValueError, match="not a latent-view payload"):
         payload.unpack(b"PK\x03\x04 something else")
