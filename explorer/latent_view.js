@@ -10,6 +10,8 @@
 const REGISTRY_KEY = "__vaeLatentModels";
 const SCORES_KEY = "__vaeLatentScores";
 const MODEL_EVENT = "vae-latent-model";
+const DRAWING_EVENT = "vae-drawing"; // the drawing pad's q(z|x), as it is drawn
+const DRAWING_KEY = "__vaeDrawing";
 const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
 const HIT_PX = 6; // a click within this many pixels of a point selects it
 const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
@@ -20,66 +22,7 @@ function registry(key = REGISTRY_KEY) {
   return globalThis[key];
 }
 
-// ---------------------------------------------------------------- payload and decoder
-
-const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
-
-function magicOf(bytes) {
-  return bytes.length > 8 ? String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) : "";
-}
-
-export function parsePayload(bytes) {
-  if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
-  const magic = magicOf(bytes);
-  if (magic !== "VAEX" && magic !== "VAES") throw new Error("not a latent-view payload");
-  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
-  // Typed arrays need aligned offsets; protobuf may hand over a view at any offset.
-  let body = bytes.subarray(8 + length);
-  if (body.byteOffset % 4) body = body.slice();
-  const arrays = {};
-  for (const [name, e] of Object.entries(header.arrays)) {
-    arrays[name] = new ARRAY_TYPES[e.dtype](body.buffer, body.byteOffset + e.offset, e.length);
-  }
-  const layers = (header.layers || []).map((l) => ({
-    nIn: l.in,
-    nOut: l.out,
-    w: arrays[l.w],
-    b: arrays[l.b],
-  }));
-  return { header, arrays, layers };
-}
-
-// The MLP decoder: Linear, ReLU, ..., Linear, sigmoid. Weights are (in, out) row-major, so an
-// input's row is contiguous and inputs a ReLU zeroed (about half) are skipped. Buffers are
-// allocated once; a decode allocates nothing.
-export function makeDecoder(layers) {
-  const buffers = layers.map((l) => new Float64Array(l.nOut));
-  const z = new Float64Array(2);
-  return function decode(z1, z2) {
-    z[0] = z1;
-    z[1] = z2;
-    let input = z;
-    for (let k = 0; k < layers.length; k++) {
-      const { nIn, nOut, w, b } = layers[k];
-      const out = buffers[k];
-      for (let o = 0; o < nOut; o++) out[o] = b[o];
-      for (let i = 0; i < nIn; i++) {
-        const v = input[i];
-        if (v === 0) continue;
-        const row = i * nOut;
-        for (let o = 0; o < nOut; o++) out[o] += v * w[row + o];
-      }
-      if (k < layers.length - 1) {
-        for (let o = 0; o < nOut; o++) if (out[o] < 0) out[o] = 0;
-      } else {
-        for (let o = 0; o < nOut; o++) out[o] = 1 / (1 + Math.exp(-out[o]));
-      }
-      input = out;
-    }
-    return input;
-  };
-}
+// ---------------------------------------------------------------- the model
 
 function buildModel(bytes) {
   const { header, arrays, layers } = parsePayload(bytes);
@@ -509,6 +452,7 @@ function drawMarks(view) {
   }
   const overlay = view.data && view.data.overlay;
   if (overlay) drawOverlay(view, ctx, overlay);
+  drawDrawing(view, ctx);
   const [px, py] = toPixel(view, view.shown[0], view.shown[1]);
   const mark = new Path2D();
   cross(mark, px, py, 8);
@@ -544,6 +488,41 @@ function drawOverlay(view, ctx, overlay) {
     }
   });
   view.el.lv.dataset.overlay = `${overlay.name}:${pts.length}`;
+}
+
+// The drawn digit's q(z|x): a diamond at its mean inside its 1σ and 2σ ellipses, live.
+function drawDrawing(view, ctx) {
+  const drawing = view.drawing;
+  const shown = drawing && drawing.model_id === view.model.id;
+  if (!shown) {
+    delete view.el.lv.dataset.drawing;
+    return;
+  }
+  const t = view.theme;
+  const [mx, my] = toPixel(view, drawing.mu[0], drawing.mu[1]);
+  const scale = area(view).side / (view.range[1] - view.range[0]);
+  const [s1, s2] = drawing.sigma.map((v) => v * scale);
+  const inner = new Path2D();
+  ellipse(inner, mx, my, s1, s2);
+  haloStroke(ctx, t, inner, 1.5);
+  const outer = new Path2D();
+  ellipse(outer, mx, my, 2 * s1, 2 * s2);
+  haloStroke(ctx, t, outer, 1.5, [4, 3]);
+  const diamond = new Path2D();
+  diamond.moveTo(mx, my - 7);
+  diamond.lineTo(mx + 7, my);
+  diamond.lineTo(mx, my + 7);
+  diamond.lineTo(mx - 7, my);
+  diamond.closePath();
+  ctx.fillStyle = t.background;
+  ctx.fill(diamond);
+  haloStroke(ctx, t, diamond, 2);
+  ctx.fillStyle = t.text;
+  ctx.font = "bold 11px sans-serif";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "bottom";
+  ctx.fillText("your digit", mx + 9, my - 6);
+  view.el.lv.dataset.drawing = drawing.mu.join(",");
 }
 
 // The selected digit's posterior, zoomed to mu +- 4 sigma: at the plane's scale its ellipses
@@ -1016,9 +995,16 @@ export default function (component) {
     if (view.model && layout(view)) render(view);
   };
   window.addEventListener("resize", onResize);
+  view.drawing = globalThis[DRAWING_KEY] || null;
+  const onDrawing = (event) => {
+    view.drawing = event.detail;
+    if (view.model) schedule(view, { sliders: false });
+  };
+  window.addEventListener(DRAWING_EVENT, onDrawing);
   return () => {
     observer.disconnect();
     window.removeEventListener("resize", onResize);
+    window.removeEventListener(DRAWING_EVENT, onDrawing);
     window.removeEventListener(MODEL_EVENT, onModel);
   };
 }

@@ -10,28 +10,21 @@ element. A click on a digit reruns the page, for the selection panel beside the 
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from . import outliers, payload, selection, state
+from . import drawing, outliers, payload, selection, state
+from .components import script, source
 from .model_view import ModelView
 
-HERE = Path(__file__).resolve().parent
 COLOURINGS = ("digit", "elbo")
-
-
-@cache
-def _source(name: str) -> str:
-    return (HERE / name).read_text()
 
 
 @st.cache_resource
 def component():
     return st.components.v2.component(
-        "latent_view", css=_source("latent_view.css"), js=_source("latent_view.js")
+        "latent_view", css=source("latent_view.css"), js=script("latent_view.js")
     )
 
 
@@ -108,8 +101,17 @@ def section(model, view: ModelView) -> None:
     plane, side = st.columns([3, 1], gap="small")
     with plane:
         _plane(model, view)
-    with side, st.container(key="selection"):
-        selection.panel(model, view)
+    with side:
+        if st.toggle(
+            "✏️ Draw a digit",
+            key="drawing",
+            on_change=drawing.forget,
+            help="Draw your own digit and see where the encoder puts it, live.",
+        ):
+            drawing.panel(model, view)
+        else:
+            with st.container(key="selection"):
+                selection.panel(model, view)
 
 
 @st.fragment

@@ -58,10 +58,17 @@ def percentile(scores: np.ndarray, value: float) -> float:
     return float(100.0 * np.mean(scores < value))
 
 
-def histogram(scores: np.ndarray, marked: float, label: str) -> go.Figure:
+MARK_COLOURS = ["#ef4444", "#16a34a"]  # the selected digit, the drawing
+
+
+def histogram(scores: np.ndarray, marks: list[tuple[float, str]]) -> go.Figure:
+    """The test digits' −ELBO, with a labelled line at each of `marks`: (value, label)."""
     fig = go.Figure(go.Histogram(x=scores, nbinsx=80, marker_color="#60a5fa", name="test digits"))
-    fig.add_vline(x=marked, line_width=2, line_color="#ef4444")
-    fig.add_annotation(x=marked, y=1, yref="paper", text=label, showarrow=False, yshift=8)
+    for (value, label), colour in zip(marks, MARK_COLOURS, strict=False):
+        fig.add_vline(x=value, line_width=2, line_color=colour)
+        fig.add_annotation(
+            x=value, y=1, yref="paper", text=label, showarrow=False, yshift=8, font_color=colour
+        )
     fig.update_layout(
         xaxis_title="−ELBO (nats)",
         yaxis_title="test digits",
@@ -76,7 +83,8 @@ def _select(row: int) -> None:
     st.session_state.selected_row = row
 
 
-def section(model, view: ModelView, row: int) -> None:
+def section(model, view: ModelView, row: int, drawn: dict | None = None) -> None:
+    """The gallery and the histogram; `drawn` is the drawing pad's result, if any, to mark."""
     theme = page_theme()
     scores = neg_elbo(model, view.model_id)
     st.subheader("Digits the model finds unusual")
@@ -104,9 +112,17 @@ def section(model, view: ModelView, row: int) -> None:
                 st.button("Select", key=f"select_outlier_{r}", on_click=_select, args=(r,))
     st.caption("Each pair: the test image and its reconstruction (decoded at the posterior mean).")
     value = float(scores[row])
-    share = percentile(scores, value)
-    st.plotly_chart(histogram(scores, value, f"#{row}: {value:.1f}"), key="outlier_histogram")
-    st.markdown(
-        f"The selected test image #{row} (a {int(view.labels[row])}) has −ELBO {value:.1f} nats: "
-        f"more unusual than {share:.0f} % of test digits."
-    )
+    marks = [(value, f"#{row}: {value:.1f}")]
+    lines = [
+        f"The selected test image #{row} (a {int(view.labels[row])}) has −ELBO {value:.1f} "
+        f"nats: more unusual than {percentile(scores, value):.0f} % of test digits."
+    ]
+    if drawn is not None:
+        mine = drawn["neg_elbo"]
+        marks.append((mine, f"your digit: {mine:.1f}"))
+        lines.append(
+            f"Your drawing has −ELBO {mine:.1f} nats: more unusual than "
+            f"{drawn['percentile']:.0f} % of test digits."
+        )
+    st.plotly_chart(histogram(scores, marks), key="outlier_histogram")
+    st.markdown("  \n".join(lines))

@@ -1,11 +1,12 @@
 """The bytes the browser's latent view draws and decodes with, sent once per model.
 
-Layout: b"VAEX", a little-endian uint32 header length, a UTF-8 JSON header padded so that the
-arrays after it start on a 4-byte boundary, then the arrays, each padded to 4 bytes. The header
-names every array with its dtype, offset (from the end of the header) and length, so JavaScript
-views them without copying. Raw float32
-and integer bytes: 2.7 MB for the default model, against 3.5 MB of base64 JSON before, and
-Streamlit's message cache sends an unchanged payload by reference.
+Three payloads: b"VAEX" the decoder, codes and labels; b"VAES" each test digit's score;
+b"VAEE" the encoder, for the drawing pad. Layout: the magic, a little-endian uint32 header
+length, a UTF-8 JSON header padded so that the arrays after it start on a 4-byte boundary,
+then the arrays, each padded to 4 bytes. The header names every array with its dtype, offset
+(from the end of the header) and length, so JavaScript (explorer/payload.js) views them
+without copying. Raw float32 and integer bytes: 2.7 MB for the default model, against 3.5 MB
+of base64 JSON before, and Streamlit's message cache sends an unchanged payload by reference.
 
 Weights travel transposed, (in, out) row-major: the browser's decoder then walks each row of
 an active input contiguously and skips inputs that a ReLU zeroed.
@@ -20,6 +21,7 @@ import numpy as np
 
 MAGIC = b"VAEX"
 SCORES_MAGIC = b"VAES"
+ENCODER_MAGIC = b"VAEE"
 # Plotly's (and D3's) category10: ten colours told apart easily.
 CLASS_COLOURS = [
     "#1f77b4",
@@ -38,6 +40,32 @@ DRAW_ORDER_SEED = 0  # the points are drawn in one fixed shuffled order, so no c
 _DTYPES = {"float32": np.float32, "uint8": np.uint8, "uint32": np.uint32}
 
 
+def _pack(magic: bytes, header: dict, arrays: dict[str, np.ndarray]) -> bytes:
+    """The layout above: `header` gains each array's place."""
+    header = {**header, "arrays": {}}
+    blobs = []
+    offset = 0
+    for key, array in arrays.items():
+        data = np.ascontiguousarray(array).tobytes()
+        header["arrays"][key] = {"dtype": str(array.dtype), "offset": offset, "length": array.size}
+        blobs.append(data + b"\0" * (-len(data) % 4))
+        offset += len(blobs[-1])
+    text = json.dumps(header).encode()
+    text += b" " * (-(8 + len(text)) % 4)  # the arrays start on a 4-byte boundary
+    return magic + struct.pack("<I", len(text)) + text + b"".join(blobs)
+
+
+def _layers(layers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[dict], dict]:
+    """An MLP's (weight (out, in), bias) layers as arrays, weights transposed, and their spec."""
+    arrays: dict[str, np.ndarray] = {}
+    spec = []
+    for k, (w, b) in enumerate(layers):
+        arrays[f"w{k}"] = np.ascontiguousarray(np.asarray(w, np.float32).T)  # (in, out)
+        arrays[f"b{k}"] = np.asarray(b, np.float32)
+        spec.append({"in": int(w.shape[1]), "out": int(w.shape[0]), "w": f"w{k}", "b": f"b{k}"})
+    return spec, arrays
+
+
 def pack(
     name: str,
     layers: list[tuple[np.ndarray, np.ndarray]],
@@ -46,12 +74,7 @@ def pack(
     window: tuple[float, float],
 ) -> bytes:
     """The decoder's (weight (out, in), bias) layers, the codes (N, 2) and labels (N,) as bytes."""
-    arrays: dict[str, np.ndarray] = {}
-    spec = []
-    for k, (w, b) in enumerate(layers):
-        arrays[f"w{k}"] = np.ascontiguousarray(np.asarray(w, np.float32).T)  # (in, out)
-        arrays[f"b{k}"] = np.asarray(b, np.float32)
-        spec.append({"in": int(w.shape[1]), "out": int(w.shape[0]), "w": f"w{k}", "b": f"b{k}"})
+    spec, arrays = _layers(layers)
     mu = np.asarray(mu, np.float32)
     arrays["x"] = mu[:, 0]
     arrays["y"] = mu[:, 1]
@@ -64,39 +87,29 @@ def pack(
         "colours": CLASS_COLOURS,
         "layers": spec,
         "count": int(len(mu)),
-        "arrays": {},
     }
-    blobs = []
-    offset = 0
-    for key, array in arrays.items():
-        data = np.ascontiguousarray(array).tobytes()
-        header["arrays"][key] = {"dtype": str(array.dtype), "offset": offset, "length": array.size}
-        blobs.append(data + b"\0" * (-len(data) % 4))
-        offset += len(blobs[-1])
-    text = json.dumps(header).encode()
-    text += b" " * (-(8 + len(text)) % 4)  # the arrays start on a 4-byte boundary
-    return MAGIC + struct.pack("<I", len(text)) + text + b"".join(blobs)
+    return _pack(MAGIC, header, arrays)
 
 
 def pack_scores(name: str, scores: np.ndarray, low: float, high: float) -> bytes:
-    """Each test digit's score (N,) for the scatter's continuous colouring, in the same layout
-    under its own magic; `low` and `high` are the colour scale's ends."""
-    body = np.ascontiguousarray(scores, np.float32).tobytes()
-    header = {
-        "model_id": name,
-        "low": float(low),
-        "high": float(high),
-        "arrays": {"scores": {"dtype": "float32", "offset": 0, "length": int(len(scores))}},
-    }
-    text = json.dumps(header).encode()
-    text += b" " * (-(8 + len(text)) % 4)
-    return SCORES_MAGIC + struct.pack("<I", len(text)) + text + body
+    """Each test digit's score (N,) for the scatter's continuous colouring, under its own
+    magic; `low` and `high` are the colour scale's ends."""
+    header = {"model_id": name, "low": float(low), "high": float(high)}
+    return _pack(SCORES_MAGIC, header, {"scores": np.asarray(scores, np.float32)})
+
+
+def pack_encoder(name: str, layers: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    """The encoder's layers (vae_core.inference.encoder_layers), for the drawing pad."""
+    spec, arrays = _layers(layers)
+    return _pack(ENCODER_MAGIC, {"model_id": name, "layers": spec}, arrays)
 
 
 def unpack(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """(header, arrays): what the browser reads, for tests and tools."""
-    if data[:4] not in (MAGIC, SCORES_MAGIC):
-        raise ValueError("not a latent-view payload: it does not start with b'VAEX' or b'VAES'")
+    if data[:4] not in (MAGIC, SCORES_MAGIC, ENCODER_MAGIC):
+        raise ValueError(
+            "not a latent-view payload: it starts with none of b'VAEX', b'VAES', b'VAEE'"
+        )
     (length,) = struct.unpack("<I", data[4:8])
     header = json.loads(data[8 : 8 + length])
     body = 8 + length

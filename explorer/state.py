@@ -147,6 +147,7 @@ def init_state() -> bool:
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     ss.colour_by = "digit"  # the plane's points by their class, or "elbo": by their −ELBO
+    ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
     # The sidebar's form starts on the requested model.
     ss.beta, ss.width, ss.epochs, ss.seed = (
         settings.beta,

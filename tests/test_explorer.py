@@ -141,6 +141,7 @@ def test_view_data_is_small_and_carries_the_point_and_the_selection():
         "z_rev": 3,
         "selected": None,
         "overlay": None,
+        "colour_by": "digit",
     }
     data = latent_view.view_data(view, (0.0, 0.0), 0, 7)
     assert data["selected"]["row"] == 7 and data["selected"]["label"] == 7

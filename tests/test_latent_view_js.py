@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import latent_view, payload
+from explorer import components, payload
 from vae_core.inference import decode, decoder_layers
 from vae_core.model import VAE, VAEConfig
 
@@ -36,7 +36,7 @@ import(url).then(({ parsePayload, makeDecoder }) => {
 
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
 @pytest.mark.parametrize("hidden", [(512, 512), (64,), (32, 16, 8)])
-def test_js_decoder_reads_the_payload_and_matches_torch(hidden):
+def test_js_decoder_reads_the_payload_and_matches_torch(hidden, tmp_path):
     torch.manual_seed(0)
     model = VAE(VAEConfig(hidden=hidden)).eval()
     # Larger weights than at initialisation, so the sigmoid is away from 0.5 and ReLUs cut.
@@ -46,8 +46,10 @@ def test_js_decoder_reads_the_payload_and_matches_torch(hidden):
     zs = np.array([[0.0, 0.0], [1.5, -2.0], [-3.2, 0.7], [2.9, 2.9]], dtype=np.float32)
     mu = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
     data = payload.pack("m1", decoder_layers(model), mu, np.arange(50) % 10, (-4, 4))
+    source = tmp_path / "latent_view.mjs"
+    source.write_text(components.script("latent_view.js"))  # as the page runs it
     result = subprocess.run(
-        [NODE, "-e", SCRIPT, str(latent_view.HERE / "latent_view.js"), json.dumps(zs.tolist())],
+        [NODE, "-e", SCRIPT, str(source), json.dumps(zs.tolist())],
         input=data,
         capture_output=True,
         check=True,

@@ -163,6 +163,23 @@ def exact_log_px(
     return (result + log_cell).numpy()
 
 
+def encoder_layers(model: VAE) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The encoder's (weight (out, in), bias (out,)) float32 pairs, ReLU between them, in order;
+    the last one stacks the mean's head over the log-variance's: (2 * latent_dim, hidden).
+
+    What a client needs to encode an image itself (the browser's drawing pad).
+    """
+    linears = [m for m in model.encoder if isinstance(m, torch.nn.Linear)]
+    pairs = [(m.weight, m.bias) for m in linears]
+    pairs.append(
+        (
+            torch.cat([model.to_mu.weight, model.to_logvar.weight]),
+            torch.cat([model.to_mu.bias, model.to_logvar.bias]),
+        )
+    )
+    return [(w.detach().cpu().float().numpy(), b.detach().cpu().float().numpy()) for w, b in pairs]
+
+
 def decoder_layers(model: VAE) -> list[tuple[np.ndarray, np.ndarray]]:
     """The decoder's (weight (out, in), bias (out,)) float32 pairs, ReLU between them, in order.
 

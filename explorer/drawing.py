@@ -1,0 +1,152 @@
+"""Draw your own digit: a pad that encodes in the browser, and what the model makes of it.
+
+The pad (drawing.js) prepares the drawing as MNIST's digits were and encodes it with the
+model's own encoder weights while it is drawn, so its q(z|x) moves on the latent plane with
+every stroke. On each release the prepared 28x28 comes here: its reconstruction, its −ELBO
+and where that stands among the test digits (a VAE as an anomaly detector), the test digits
+nearest in the plane, and its exact posterior beside q(z|x).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import numpy as np
+import streamlit as st
+
+from vae_core import decode, elbo_terms, encode
+from vae_core.inference import encoder_layers
+
+from . import images, outliers, payload, posterior_lens, state
+from .components import script, source
+from .model_view import ModelView, test_set
+from .selection import SELECTION_SAMPLES
+
+PIXELS = 28 * 28
+NEAREST = 6  # test digits shown nearest the drawing's mean in the plane
+NEAREST_PX = 56
+RESULT_PX = 72  # three pictures side by side in the page's narrow side column
+
+
+@st.cache_resource
+def component():
+    return st.components.v2.component(
+        "draw_pad", css=source("drawing.css"), js=script("drawing.js")
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def encoder_payload(_model, model_id: str) -> bytes:
+    """The encoder's weights for the pad (2.6 MB for width 512), sent once per model."""
+    return payload.pack_encoder(model_id, encoder_layers(_model))
+
+
+def parse_image(value) -> bytes | None:
+    """The pad's base64 28x28 as 784 bytes; None for anything else (the browser is untrusted)."""
+    if not isinstance(value, str) or len(value) > 2 * PIXELS:
+        return None
+    try:
+        pixels = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return pixels if len(pixels) == PIXELS else None
+
+
+def nearest_rows(mu_all: np.ndarray, mu: np.ndarray, k: int = NEAREST) -> list[int]:
+    """The k test digits whose posterior means lie nearest `mu` in the plane, nearest first."""
+    d = ((mu_all - np.asarray(mu)[None]) ** 2).sum(axis=1)
+    rows = np.argpartition(d, k)[:k]
+    return [int(r) for r in rows[np.argsort(d[rows])]]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def result(_model, _view: ModelView, model_id: str, pixels: bytes, theme: str) -> dict:
+    """What the model makes of a drawing: plain values and PNGs, cached per model and image."""
+    x = np.frombuffer(pixels, np.uint8).reshape(1, 28, 28)
+    mu, sigma = encode(_model, x)
+    reconstruction = decode(_model, mu)[0]  # at the posterior mean, as for a selected digit
+    terms = elbo_terms(_model, x, samples=SELECTION_SAMPLES, seed=0)
+    scores = outliers.neg_elbo(_model, model_id)
+    neg_elbo = float(terms["neg_elbo"][0])
+    rows = nearest_rows(_view.mu, mu[0])
+    pictures = test_set()[0][rows] / 255.0
+    image = x[0] / 255.0
+    return {
+        "input": images.png(images.themed(image, theme), scale=4),
+        "reconstruction": images.png(images.themed(reconstruction, theme), scale=4),
+        "difference": images.png(images.difference_rgb(image, reconstruction), scale=4),
+        "mu": mu[0].tolist(),
+        "sigma": sigma[0].tolist(),
+        "reconstruction_nats": float(terms["reconstruction"][0]),
+        "kl": float(terms["kl"][0]),
+        "neg_elbo": neg_elbo,
+        "percentile": outliers.percentile(scores, neg_elbo),
+        "nearest": [
+            (r, int(_view.labels[r]), images.png(images.themed(p, theme), scale=2))
+            for r, p in zip(rows, pictures, strict=True)
+        ],
+    }
+
+
+def current(model, view: ModelView) -> dict | None:
+    """The result for this session's drawing, if the pad holds one."""
+    pixels = st.session_state.drawn
+    if pixels is None:
+        return None
+    return result(model, view, view.model_id, pixels, state.page_theme())
+
+
+def _on_image() -> None:
+    ss = st.session_state
+    ss.drawn = parse_image((ss.get("draw") or {}).get("image"))
+
+
+def forget() -> None:
+    """The pad is put away: its drawing goes with it."""
+    st.session_state.drawn = None
+
+
+@st.fragment
+def panel(model, view: ModelView) -> None:
+    """The pad and, once something is drawn, the result: a release reruns this alone."""
+    ss = st.session_state
+    # Scored now, while the pad is empty: the first release then has no 10k digits to score.
+    outliers.neg_elbo(model, view.model_id)
+    component()(
+        key="draw",
+        data=encoder_payload(model, view.model_id),
+        default={"image": None},
+        on_image_change=_on_image,
+    )
+    with st.container(key="draw_result"):
+        if ss.drawn is None:
+            st.caption(
+                "Draw a digit above. On each release the server shows its reconstruction, "
+                "how unusual the model finds it, its nearest test digits and its true posterior."
+            )
+            return
+        _result(model, view, ss.drawn)
+
+
+def _result(model, view: ModelView, pixels: bytes) -> None:
+    d = result(model, view, view.model_id, pixels, state.page_theme())
+    with st.container(horizontal=True, gap="small"):
+        for name in ("input", "reconstruction", "difference"):
+            st.image(d[name], caption=name, width=RESULT_PX, output_format="PNG")
+    st.markdown(
+        f"reconstruction **{d['reconstruction_nats']:.1f}** + KL **{d['kl']:.2f}** = "
+        f"−ELBO **{d['neg_elbo']:.1f}** nats: more unusual than **{d['percentile']:.0f} %** "
+        "of test digits."
+    )
+    st.caption(
+        f"μ = ({d['mu'][0]:.2f}, {d['mu'][1]:.2f}), σ = ({d['sigma'][0]:.3f}, "
+        f"{d['sigma'][1]:.3f}): the diamond and ellipses on the plane."
+    )
+    st.markdown("**Nearest test digits in the plane**")
+    with st.container(horizontal=True, gap="small"):
+        for row, label, picture in d["nearest"]:
+            st.image(picture, caption=f"#{row}: {label}", width=NEAREST_PX, output_format="PNG")
+    st.markdown("**Its true posterior**")
+    data = posterior_lens.lens_of_image(model, view.model_id, pixels)
+    posterior_lens.show(data, -d["neg_elbo"], key="draw_posterior", compact=True)

@@ -1,0 +1,82 @@
+// What every component module of the page starts with (explorer/*.py prepend this file to
+// theirs): reading the payloads of explorer/payload.py, and running their MLPs.
+
+const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
+const MAGICS = ["VAEX", "VAES", "VAEE"]; // the decoder and codes, the scores, the encoder
+
+function magicOf(bytes) {
+  return bytes.length > 8 ? String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) : "";
+}
+
+export function parsePayload(bytes) {
+  if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
+  if (!MAGICS.includes(magicOf(bytes))) throw new Error("not a latent-view payload");
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  // Typed arrays need aligned offsets; protobuf may hand over a view at any offset.
+  let body = bytes.subarray(8 + length);
+  if (body.byteOffset % 4) body = body.slice();
+  const arrays = {};
+  for (const [name, e] of Object.entries(header.arrays)) {
+    arrays[name] = new ARRAY_TYPES[e.dtype](body.buffer, body.byteOffset + e.offset, e.length);
+  }
+  const layers = (header.layers || []).map((l) => ({
+    nIn: l.in,
+    nOut: l.out,
+    w: arrays[l.w],
+    b: arrays[l.b],
+  }));
+  return { header, arrays, layers };
+}
+
+// An MLP: Linear, ReLU, ..., Linear, then `last` ("sigmoid" or "none") on the output. Weights
+// are (in, out) row-major, so an input's row is contiguous and inputs a ReLU zeroed (about
+// half) are skipped. Buffers are allocated once: a run allocates nothing, and returns a buffer
+// that the next run overwrites.
+export function makeMlp(layers, last) {
+  const buffers = layers.map((l) => new Float64Array(l.nOut));
+  return function run(input) {
+    for (let k = 0; k < layers.length; k++) {
+      const { nIn, nOut, w, b } = layers[k];
+      const out = buffers[k];
+      for (let o = 0; o < nOut; o++) out[o] = b[o];
+      for (let i = 0; i < nIn; i++) {
+        const v = input[i];
+        if (v === 0) continue;
+        const row = i * nOut;
+        for (let o = 0; o < nOut; o++) out[o] += v * w[row + o];
+      }
+      if (k < layers.length - 1) {
+        for (let o = 0; o < nOut; o++) if (out[o] < 0) out[o] = 0;
+      } else if (last === "sigmoid") {
+        for (let o = 0; o < nOut; o++) out[o] = 1 / (1 + Math.exp(-out[o]));
+      }
+      input = out;
+    }
+    return input;
+  };
+}
+
+// The decoder: z -> pixel probabilities (784).
+export function makeDecoder(layers) {
+  const run = makeMlp(layers, "sigmoid");
+  const z = new Float64Array(2);
+  return function decode(z1, z2) {
+    z[0] = z1;
+    z[1] = z2;
+    return run(z);
+  };
+}
+
+// The encoder: pixels in [0, 1] (784) -> q(z|x)'s mean and standard deviation. Its last layer
+// stacks the mean's rows over the log-variance's (vae_core.inference.encoder_layers).
+export function makeEncoder(layers) {
+  const run = makeMlp(layers, "none");
+  const d = layers[layers.length - 1].nOut / 2;
+  return function encode(pixels) {
+    const out = run(pixels);
+    const mu = Array.from(out.subarray(0, d));
+    const sigma = Array.from(out.subarray(d, 2 * d), (v) => Math.exp(0.5 * v));
+    return { mu, sigma };
+  };
+}
