@@ -1,8 +1,8 @@
 """Take the README's screenshots in headless Chromium: `python -m docs.make_screenshots [theme]`.
 
 Opens the app at 1400x1000 in the light or dark theme, selects a test digit, hovers the plane
-so the decoded digit shows the point under the pointer, and saves the latent view and the
-manifold tab as PNGs in docs/.
+so the decoded digit shows the point under the pointer, and saves the latent view, each lens
+(the plane coloured by −ELBO and a drawn digit among them) and the manifold as PNGs in docs/.
 """
 
 from __future__ import annotations
@@ -62,6 +62,18 @@ def main(theme: str = "light") -> None:
             page.locator(".st-key-outlier_histogram .main-svg").first.wait_for(timeout=60_000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / f"screenshot_outliers{suffix}.png"), full_page=True)
+            page.get_by_role("tab", name="Latent plane").click()
+            page.locator(f"{lp.VIEW} .colour-by button[data-colour=elbo]").click()
+            page.locator(f"{lp.VIEW}[data-colour-by=elbo]").wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(HERE / f"screenshot_outlier_colours{suffix}.png"))
+            page.locator(f"{lp.VIEW} .colour-by button[data-colour=digit]").click()
+            page.get_by_text("Draw a digit").first.click()
+            page.locator(".st-key-draw .pad[data-model-id]").wait_for(timeout=60_000)
+            lp.draw_stroke(page, [(0.25, 0.22), (0.72, 0.2), (0.55, 0.5), (0.42, 0.85)])  # a 7
+            page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(HERE / f"screenshot_drawing{suffix}.png"), full_page=True)
             context.close()
         chromium.close()
 

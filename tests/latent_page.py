@@ -11,6 +11,12 @@ LV_JS = (
     "?.shadowRoot?.querySelector('.lv')"
 )
 
+# The drawing pad's root element (its own component, in its own shadow root).
+PAD_JS = (
+    "document.querySelector('.st-key-draw [data-testid=stBidiComponentIsolated]')"
+    ".shadowRoot.querySelector('.pad')"
+)
+
 
 def wait_until_ready(page, timeout_ms: int = 60_000) -> None:
     """The view has its model and has drawn, and the selection's pictures are shown."""
@@ -52,3 +58,14 @@ def wait_committed(page, z: tuple[float, float], tolerance: float = 1e-6, timeou
         arg=[[float(v) for v in z], float(tolerance)],
         timeout=timeout_ms,
     )
+
+
+def draw_stroke(page, points) -> None:
+    """A stroke on the drawing pad through `points`, each a fraction of its width and height."""
+    box = page.locator(".st-key-draw canvas.ink").bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()

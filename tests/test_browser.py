@@ -497,3 +497,36 @@ def test_colouring_by_elbo_paints_the_most_unusual_digit_on_top_with_a_colour_ba
         assert not page.locator(f"{lp.VIEW} .colour-bar").is_visible()
     finally:
         page.context.close()
+
+
+def test_a_drawn_digit_is_encoded_live_on_the_plane_and_judged_on_release(server, chromium):
+    page = open_page(chromium, server)
+    pad = page.locator(".st-key-draw .pad")
+    try:
+        page.get_by_text("Draw a digit").first.click()
+        page.locator(".st-key-draw .pad[data-model-id]").wait_for(timeout=60_000)
+        lp.draw_stroke(page, [(0.55, 0.15), (0.5, 0.4), (0.47, 0.6), (0.45, 0.85)])  # a 1
+        pad.and_(page.locator("[data-sent='1']")).wait_for(timeout=10_000)
+        # The browser's own encoding, drawn on the plane at once.
+        mu = [float(v) for v in pad.get_attribute("data-mu").split(",")]
+        page.wait_for_function(f"() => {lp.LV_JS}?.dataset.drawing === {lp.PAD_JS}.dataset.mu")
+        # The server's result for the same prepared pixels: the same q(z|x), to its 2 decimals.
+        result = page.locator(".st-key-draw_result")
+        result.get_by_text("more unusual than").wait_for(timeout=60_000)
+        assert f"μ = ({mu[0]:.2f}, {mu[1]:.2f})" in result.inner_text()
+        assert len(result.locator("img").all()) == 3 + 6  # pictures and nearest digits
+        result.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # its posterior
+        # A second stroke moves the code; undo brings the first one back.
+        lp.draw_stroke(page, [(0.3, 0.5), (0.7, 0.5)])
+        pad.and_(page.locator("[data-strokes='2']")).wait_for(timeout=10_000)
+        assert [float(v) for v in pad.get_attribute("data-mu").split(",")] != mu
+        pad.get_by_role("button", name="undo").click()
+        pad.and_(page.locator("[data-strokes='1']")).wait_for(timeout=10_000)
+        np.testing.assert_allclose(
+            [float(v) for v in pad.get_attribute("data-mu").split(",")], mu, atol=1e-9
+        )
+        pad.get_by_role("button", name="clear").click()
+        page.wait_for_function(f"() => !('drawing' in {lp.LV_JS}.dataset)")
+        result.get_by_text("Draw a digit above").wait_for(timeout=20_000)
+    finally:
+        page.context.close()
