@@ -6,13 +6,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from tests.conftest import write_dataset
-from training import TrainConfig, cache_key, get_or_train, is_cached, train
+from training import TrainConfig, cache_key, get_or_train, is_cached, train, train_and_save
 from training import cache as cache_module
 from training.cli import main
+from vae_core import encode, load_split, replay_of
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.model import VAE, VAEConfig
 
@@ -70,6 +72,38 @@ def test_on_batch_counts_every_optimizer_step_of_the_run(tiny_mnist):
     assert events == [*steps[:4], "epoch 1", *steps[4:], "epoch 2"]
     plain, _ = train(SMALL, config, tiny_mnist)
     assert _same_weights(model, plain)
+
+
+def test_recording_a_replay_leaves_the_weights_as_they_were(tiny_mnist):
+    frames = []
+    model, history = train(SMALL, FAST, tiny_mnist, on_replay=frames.append)
+    plain, plain_history = train(SMALL, FAST, tiny_mnist)
+    assert (
+        _same_weights(model, plain) and history[-1].test_neg_elbo == plain_history[-1].test_neg_elbo
+    )
+    assert [f.epoch for f in frames] == [1, 2]
+    assert frames[0].codes.shape == (200, 2) and frames[0].manifold.shape == (224, 224)
+    assert not np.array_equal(frames[0].codes, frames[1].codes)  # the plane moved
+    # The last frame is the trained model as the app will see it.
+    mu, _ = encode(model, load_split(tiny_mnist, "test").images)
+    np.testing.assert_allclose(frames[-1].codes, mu, rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError, match="2-D latent"):
+        train(VAEConfig(latent_dim=3, hidden=(32,)), FAST, tiny_mnist, on_replay=frames.append)
+
+
+def test_a_saved_model_keeps_its_replay_and_a_3d_one_has_none(tiny_mnist, tmp_path):
+    seen = []
+    _, checkpoint = train_and_save(
+        SMALL, FAST, tmp_path / "m.pt", tiny_mnist, on_replay=seen.append
+    )
+    replay = replay_of(checkpoint)
+    assert replay.epochs.tolist() == [1, 2] == [f.epoch for f in seen]
+    np.testing.assert_array_equal(replay.codes[1], seen[1].codes)
+    np.testing.assert_array_equal(replay.manifold[0], seen[0].manifold)
+    _, flat = train_and_save(
+        VAEConfig(latent_dim=3, hidden=(32,)), FAST, tmp_path / "3d.pt", tiny_mnist
+    )
+    assert replay_of(flat) is None
 
 
 def test_a_callback_can_stop_training(tiny_mnist):
@@ -226,6 +260,7 @@ def test_cli_trains_to_output_with_a_line_per_epoch(tiny_mnist, tmp_path, capsys
     model, checkpoint = load_checkpoint(out)
     assert model.config == VAEConfig(hidden=(32,), beta=0.5)
     assert checkpoint["extra"]["train_config"]["seed"] == 3
+    assert replay_of(checkpoint).epochs.tolist() == [1, 2]
 
 
 def test_cli_without_output_uses_the_cache(tiny_mnist, isolated_cache, capsys):

@@ -35,6 +35,7 @@ from vae_core.checkpoint import (
 from vae_core.data import BUNDLED_MNIST, fingerprint, load_split
 from vae_core.inference import elbo_terms
 from vae_core.model import VAE, VAEConfig
+from vae_core.replay import Replay, ReplayFrame
 
 from .loop import EpochReport, TrainConfig, train
 
@@ -96,13 +97,29 @@ def train_and_save(
     device: str | None = None,
     *,
     on_batch: Callable[[int, int], None] | None = None,
+    on_replay: Callable[[ReplayFrame], None] | None = None,
 ) -> tuple[VAE, dict]:
     """Train, evaluate and write one checkpoint atomically; returns the model and its checkpoint.
 
-    `on_epoch` and `on_batch` are passed to `train`; the test evaluation comes after both.
+    A 2-D model's checkpoint keeps its training replay, every epoch's frame, each of which is
+    also passed to `on_replay` as it comes. `on_epoch`, `on_batch` and `on_replay` are passed
+    to `train`; the test evaluation comes after them.
     """
+    frames: list[ReplayFrame] = []
+
+    def keep(frame: ReplayFrame) -> None:
+        frames.append(frame)
+        if on_replay is not None:
+            on_replay(frame)
+
     model, history = train(
-        model_config, train_config, data_dir, on_epoch, device, on_batch=on_batch
+        model_config,
+        train_config,
+        data_dir,
+        on_epoch,
+        device,
+        on_batch=on_batch,
+        on_replay=keep if model_config.latent_dim == 2 else None,
     )
     metrics = {
         **test_metrics(model, data_dir),
@@ -114,7 +131,8 @@ def train_and_save(
         "cache_key": cache_key(model_config, train_config, data_dir),
         "data": str(data_dir) if data_dir is not None else "bundled MNIST",
     }
-    save_checkpoint(model, path, metrics, extra)
+    replay = Replay.from_frames(frames) if frames else None
+    save_checkpoint(model, path, metrics, extra, replay)
     return load_checkpoint(path)
 
 
@@ -227,11 +245,13 @@ def get_or_train(
     device: str | None = None,
     *,
     on_batch: Callable[[int, int], None] | None = None,
+    on_replay: Callable[[ReplayFrame], None] | None = None,
 ) -> tuple[VAE, dict]:
     """The model for these settings from the cache, or trained now and cached.
 
-    `on_epoch` and `on_batch` are called only when this call trains (see `train`), never for a
-    model that was already cached or that another process trained while this one waited.
+    `on_epoch`, `on_batch` and `on_replay` are called only when this call trains (see
+    `train_and_save`), never for a model that was already cached or that another process
+    trained while this one waited.
 
     Returns (model in eval mode, its checkpoint dict).
     """
@@ -248,7 +268,14 @@ def get_or_train(
         if found is not None:
             return found
         return train_and_save(
-            model_config, train_config, path, data_dir, on_epoch, device, on_batch=on_batch
+            model_config,
+            train_config,
+            path,
+            data_dir,
+            on_epoch,
+            device,
+            on_batch=on_batch,
+            on_replay=on_replay,
         )
 
 

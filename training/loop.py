@@ -11,6 +11,7 @@ import torch
 
 from vae_core.data import load_split, to_tensor
 from vae_core.model import VAE, VAEConfig
+from vae_core.replay import ReplayFrame, record_frame
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,14 @@ def _test_terms(model: VAE, x: torch.Tensor, generator: torch.Generator) -> tupl
     return rec / len(x), kl / len(x)
 
 
+@torch.no_grad()
+def _frame(model: VAE, x: torch.Tensor, epoch: int) -> ReplayFrame:
+    model.eval()  # as the app will see the model; the frame draws no random number
+    frame = record_frame(model, x, epoch)
+    model.train()
+    return frame
+
+
 def train(
     model_config: VAEConfig,
     train_config: TrainConfig,
@@ -93,15 +102,20 @@ def train(
     device: str | None = None,
     *,
     on_batch: Callable[[int, int], None] | None = None,
+    on_replay: Callable[[ReplayFrame], None] | None = None,
 ) -> tuple[VAE, list[EpochReport]]:
     """Train a VAE from scratch; deterministic for a given seed on the CPU.
 
     `on_epoch` is called after every epoch with its report. `on_batch(step, total)` is called
     after every optimizer step with the steps done so far in the whole run (1 .. total) and the
     run's total steps, for progress within an epoch: counts only, so it costs no evaluation and
-    no device sync. Either may raise to stop training. Neither changes the result, even if it
-    draws random numbers: after the initial weights, every draw comes from the run's own generator.
+    no device sync. `on_replay`, if given, is called after `on_epoch` with the epoch's replay
+    frame (vae_core.replay: the test codes and a small manifold; 2-D latents only). Any of them
+    may raise to stop training. None changes the result, even if it draws random numbers: after
+    the initial weights, every draw comes from the run's own generator, and a frame draws none.
     """
+    if on_replay is not None and model_config.latent_dim != 2:
+        raise ValueError(f"a replay needs a 2-D latent plane, not {model_config.latent_dim}-D")
     dev = pick_device(device)
     x_train = to_tensor(load_split(data_dir, "train").images).to(dev)  # (60000, 784)
     x_test = to_tensor(load_split(data_dir, "test").images).to(dev)  # (10000, 784)
@@ -142,6 +156,7 @@ def train(
             )
         train_loss, train_rec, train_kl = (sums / len(x_train)).tolist()
         test_rec, test_kl = _test_terms(model, x_test, generator)
+        frame = None if on_replay is None else _frame(model, x_test, epoch)
         report = EpochReport(
             epoch=epoch,
             epochs=train_config.epochs,
@@ -156,4 +171,6 @@ def train(
         history.append(report)
         if on_epoch is not None:
             on_epoch(report)
+        if frame is not None:
+            on_replay(frame)
     return model.cpu().eval(), history

@@ -6,6 +6,7 @@ from .inference import decode, elbo_terms, encode, exact_log_px, grid_axis, iwae
 from .model import VAE, ELBOTerms, VAEConfig, gaussian_kl
 from .paths import cross_fade, latent_path
 from .posterior import Posterior, exact_posterior
+from .replay import Replay, ReplayFrame, record_frame, replay_of
 from .sampling import reparameterized_draws, sample_prior
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "DataError",
     "ELBOTerms",
     "Posterior",
+    "Replay",
+    "ReplayFrame",
     "VAEConfig",
     "cross_fade",
     "decode",
@@ -29,6 +32,8 @@ __all__ = [
     "load_model",
     "load_split",
     "manifold",
+    "record_frame",
+    "replay_of",
     "reparameterized_draws",
     "sample_prior",
     "save_checkpoint",

@@ -1,7 +1,8 @@
 """Checkpoints: one plain dict on disk, loaded without unpickling arbitrary objects.
 
 A checkpoint holds the state_dict, the model config as a plain dict, the training config,
-metrics, library versions, and a SHA-256 digest over all of them and every tensor's bytes,
+metrics, library versions, the training's replay (vae_core.replay; absent from checkpoints
+written before it existed), and a SHA-256 digest over all of them and every tensor's bytes,
 so a truncated, foreign or tampered file is told apart from a good one. It is loaded with
 `torch.load(weights_only=True)`, which refuses any pickle that would build other objects.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 import torch
 
 from .model import VAE, VAEConfig
+from .replay import Replay
 
 FORMAT = "vae-explorer-checkpoint/1"
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "default_model.pt"
@@ -28,15 +30,28 @@ class CheckpointError(ValueError):
     """A file is not a usable checkpoint of this project."""
 
 
-def _digest(checkpoint: dict) -> str:
-    """SHA-256 over every entry but the digest itself: plain values as JSON, tensors as bytes."""
-    plain = {k: v for k, v in checkpoint.items() if k not in ("state_dict", "digest")}
-    h = hashlib.sha256(json.dumps(plain, sort_keys=True).encode())
-    state_dict = checkpoint["state_dict"]
-    for name in sorted(state_dict):
-        tensor = state_dict[name].detach().cpu().contiguous()
-        h.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+def _hash_tensors(h, tensors: dict, prefix: str = "") -> None:
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        h.update(f"{prefix}{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
         h.update(tensor.numpy().tobytes())
+
+
+def _digest(checkpoint: dict) -> str:
+    """SHA-256 over every entry but the digest itself: plain values as JSON, tensors as bytes.
+
+    The replay, which mixes both, comes last and only when present, so a checkpoint written
+    before replays existed keeps the digest it was written with.
+    """
+    plain = {k: v for k, v in checkpoint.items() if k not in ("state_dict", "digest", "replay")}
+    h = hashlib.sha256(json.dumps(plain, sort_keys=True).encode())
+    _hash_tensors(h, checkpoint["state_dict"])
+    if "replay" in checkpoint:
+        replay = checkpoint["replay"]
+        tensors = {k: v for k, v in replay.items() if isinstance(v, torch.Tensor)}
+        rest = {k: v for k, v in replay.items() if k not in tensors}
+        h.update(json.dumps(rest, sort_keys=True).encode())
+        _hash_tensors(h, tensors, prefix="replay/")
     return h.hexdigest()
 
 
@@ -63,7 +78,11 @@ def atomic_write(path: Path, write) -> None:
 
 
 def save_checkpoint(
-    model: VAE, path: str | Path, metrics: dict | None = None, extra: dict | None = None
+    model: VAE,
+    path: str | Path,
+    metrics: dict | None = None,
+    extra: dict | None = None,
+    replay: Replay | None = None,
 ) -> None:
     """Write the model atomically. `extra` holds plain values (training config, cache key)."""
     checkpoint = {
@@ -74,6 +93,8 @@ def save_checkpoint(
         "extra": dict(extra or {}),
         "versions": {"torch": str(torch.__version__), "python": platform.python_version()},
     }
+    if replay is not None:
+        checkpoint["replay"] = replay.to_checkpoint()
     checkpoint["digest"] = _digest(checkpoint)
     atomic_write(Path(path), lambda f: torch.save(checkpoint, f))
 
