@@ -8,16 +8,18 @@ import sys
 import time
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 
 from training import cache_key
 from training.cache import NotCached, cached_path, load_cached
 from training.job import DONE, ETA_MIN_STEPS, FAILED, UNFINISHED, TrainingJob
 from training.limits import Limits
-from training.loop import TrainConfig
+from training.loop import EpochReport, TrainConfig
 from training.queue import TrainingQueue
 from vae_core.checkpoint import load_checkpoint
 from vae_core.model import VAE, VAEConfig
+from vae_core.replay import ReplayFrame, replay_of
 
 SMALL = VAEConfig(hidden=(32,))
 FAST = TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=0)
@@ -46,9 +48,16 @@ def test_a_job_trains_in_a_worker_process_and_lands_in_the_cache(tiny_mnist, tmp
     assert job.wait(120)
     assert job.state == DONE and job.error is None and job.progress() == 1.0
     assert [r.epoch for r in job.history] == [1, 2] and job.eta() == 0.0
+    # Each epoch's replay frame came through the worker's messages, as the checkpoint keeps it.
+    frames = job.replay_frames
+    assert [f.epoch for f in frames] == [1, 2]
     model, checkpoint = load_cached(SMALL, FAST, tiny_mnist, tmp_path)
     assert isinstance(model, VAE)
     assert checkpoint["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist) == job.key
+    replay = replay_of(checkpoint)
+    for i, frame in enumerate(frames):
+        np.testing.assert_array_equal(frame.codes, replay.codes[i])
+        np.testing.assert_array_equal(frame.manifold, replay.manifold[i])
     took = job.elapsed()
     time.sleep(0.05)
     assert job.elapsed() == took  # once ended, how long it took
@@ -73,6 +82,14 @@ def test_progress_and_the_time_left_come_from_the_workers_steps(monkeypatch):
     assert seen[5][1] == pytest.approx(188.0) and seen[9][1] == pytest.approx(180.0)
     clock[0] += 1.0
     assert job.eta() == pytest.approx(179.0) and job.seconds_per_step() == pytest.approx(2.0)
+    job._handle({"epoch": {**EpochReport(1, 2, *[100.0] * 6, 9.0).to_dict()}})
+    frame = ReplayFrame(1, np.ones((3, 2), np.float16), np.full((224, 224), 7, np.uint8))
+    job._handle({"replay": frame.to_message()})
+    with pytest.raises(ValueError):  # a damaged frame: the watcher skips it as a stray line
+        job._handle({"replay": {"epoch": 2, "codes": "", "manifold": "not base64!"}})
+    [kept] = job.replay_frames
+    assert kept.epoch == 1 and kept.codes.tolist() == [[1.0, 1.0]] * 3
+    assert kept.manifold.shape == (224, 224) and kept.manifold[5, 5] == 7
     job._handle({"batch": [100, 100]})
     assert job.progress() == UNFINISHED  # the test metrics and the write are still to come
     job._handle({"error": "FloatingPointError: training diverged"})

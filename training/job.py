@@ -20,6 +20,7 @@ from pathlib import Path
 from time import monotonic
 
 from vae_core.model import VAEConfig
+from vae_core.replay import ReplayFrame
 
 from .cache import cache_key, cached_path, default_cache_dir, discard_partial_writes
 from .loop import EpochReport, TrainConfig
@@ -70,6 +71,7 @@ class TrainingJob:
         self._ended_event = threading.Event()
         self._state = WAITING
         self._history: list[EpochReport] = []
+        self._frames: list[ReplayFrame] = []  # the training's replay so far, one per epoch
         self._error: str | None = None
         self._process: subprocess.Popen | None = None
         self._on_end: list[Callable[[TrainingJob], None]] = []
@@ -175,6 +177,10 @@ class TrainingJob:
         elif "epoch" in message:
             with self._lock:
                 self._history.append(EpochReport(**message["epoch"]))
+        elif "replay" in message:
+            frame = ReplayFrame.from_message(message["replay"])
+            with self._lock:
+                self._frames.append(frame)
         elif "done" in message or "error" in message:
             with self._lock:
                 if self._state == RUNNING:
@@ -214,6 +220,12 @@ class TrainingJob:
     def history(self) -> list[EpochReport]:
         with self._lock:
             return list(self._history)
+
+    @property
+    def replay_frames(self) -> list[ReplayFrame]:
+        """The replay so far: a frame per epoch done, each arriving after its epoch's report."""
+        with self._lock:
+            return list(self._frames)
 
     @property
     def error(self) -> str | None:

@@ -3,7 +3,9 @@
 Training outside the server's process leaves the server's interpreter lock and its priority to
 the pages: the worker lowers its own CPU priority and bounds its torch threads. It reads one
 JSON request on stdin and writes JSON lines on stdout: `{"batch": [steps, total]}` (at most a
-few a second), `{"epoch": EpochReport}`, then `{"done": metrics}` or `{"error": message}`.
+few a second), `{"epoch": EpochReport}` followed by `{"replay": frame}` (vae_core.replay's
+message: the epoch's test codes and manifold, ~120 kB), then `{"done": metrics}` or
+`{"error": message}`.
 Anything else it prints goes to stderr, the server's log. SIGTERM, or the server going away
 (stdin closing), stops it the way Ctrl-C would, so a checkpoint half-written is removed.
 """
@@ -147,6 +149,7 @@ def main() -> int:
             cache_dir,
             on_epoch=on_epoch,
             on_batch=on_batch,
+            on_replay=lambda frame: send({"replay": frame.to_message()}),
         )
     except KeyboardInterrupt:
         return 130
