@@ -17,6 +17,7 @@ from explorer import (
     manifold,
     outliers,
     posterior_lens,
+    replay,
     sampling,
     sidebar,
     state,
@@ -107,7 +108,7 @@ def main() -> None:
             "Interpolate",
             "Outliers",
             "Manifold",
-            "Training curves",
+            "Training",
             "What am I looking at?",
         ],
         key="tab",
@@ -132,6 +133,7 @@ def main() -> None:
             manifold.section(model, view)
     if curves.open:
         with curves:
+            replay.section(checkpoint, view.labels)
             st.subheader("Training curves of this model")
             st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
     with about:

@@ -1,11 +1,12 @@
-"""Digit pictures as PNG bytes, and the manifold grid resampled onto the latent plane."""
+"""Digit pictures as PNG bytes, the manifold grid resampled onto the latent plane, and latent
+points drawn as a picture."""
 
 from __future__ import annotations
 
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -116,15 +117,74 @@ def tile(pictures: np.ndarray, cols: int | None = None, gap: int = 2) -> np.ndar
     return out
 
 
-def gif(pictures: np.ndarray, theme: str = "light", scale: int = 4, ms: int = 120) -> bytes:
-    """(n, H, W) floats in [0, 1] -> an animated GIF that plays them forth and back, looping."""
-    frames = list(pictures) + list(pictures[-2:0:-1])
-    images = [
-        Image.fromarray(themed(f, theme).repeat(scale, axis=0).repeat(scale, axis=1))
-        for f in frames
-    ]
+def animation(frames: list[np.ndarray], ms: int | list[int]) -> bytes:
+    """RGB (H, W, 3) uint8 frames -> an animated GIF, looping; `ms` for each frame or for all."""
+    images = [Image.fromarray(f) for f in frames]
     buffer = io.BytesIO()
     images[0].save(
         buffer, format="GIF", save_all=True, append_images=images[1:], duration=ms, loop=0
     )
     return buffer.getvalue()
+
+
+def gif(pictures: np.ndarray, theme: str = "light", scale: int = 4, ms: int = 120) -> bytes:
+    """(n, H, W) floats in [0, 1] -> an animated GIF that plays them forth and back, looping."""
+    frames = list(pictures) + list(pictures[-2:0:-1])
+    return animation(
+        [themed(f, theme).repeat(scale, axis=0).repeat(scale, axis=1) for f in frames], ms
+    )
+
+
+def _mix(theme: str, ink_share: float) -> tuple[int, ...]:
+    paper, ink = np.array(PAPER[theme], np.float32), np.array(INK[theme], np.float32)
+    return tuple(int(v) for v in np.rint(paper + ink_share * (ink - paper)))
+
+
+def scatter(
+    points: np.ndarray,
+    colours: np.ndarray,
+    window: tuple[float, float],
+    size: int,
+    theme: str = "light",
+    rings: tuple[float, ...] = (1.0, 2.0),
+) -> np.ndarray:
+    """Latent points as 3-pixel dots on the square `window`, drawn in the order given (later on
+    top), over faint lines at whole z and circles of radii `rings` about 0 (the prior's 1σ and
+    2σ), labelled. (N, 2) points and (N, 3) uint8 colours -> (size, size, 3) uint8, row 0 at
+    z2 = hi. Points outside the window are left out."""
+    lo, hi = window
+    scale = size / (hi - lo)
+    picture = Image.new("RGB", (size, size), PAPER[theme])
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=11)
+    label = _mix(theme, 0.55)
+    for z in range(int(np.ceil(lo)), int(np.floor(hi)) + 1):
+        at = (z - lo) * scale
+        line = _mix(theme, 0.18 if z == 0 else 0.08)
+        draw.line([(at, 0), (at, size)], fill=line)
+        draw.line([(0, size - at), (size, size - at)], fill=line)
+        draw.text((at + 2, size - 14), str(z), fill=label, font=font)
+        draw.text((2, size - at - 13), str(z), fill=label, font=font)
+    centre = -lo * scale
+    for r in rings:
+        draw.ellipse(
+            [
+                centre - r * scale,
+                size - centre - r * scale,
+                centre + r * scale,
+                size - centre + r * scale,
+            ],
+            outline=_mix(theme, 0.45),
+        )
+    out = np.array(picture)
+    xy = np.asarray(points, dtype=np.float32)
+    col = np.floor((xy[:, 0] - lo) * scale).astype(np.int64)
+    row = np.floor((hi - xy[:, 1]) * scale).astype(np.int64)
+    inside = (col >= 1) & (col < size - 1) & (row >= 1) & (row < size - 1)
+    col, row, colours = col[inside], row[inside], np.asarray(colours)[inside]
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            out[row + dr, col + dc] = colours
+    # The dots' centres again, so a later dot's rim never hides an earlier dot entirely.
+    out[row, col] = colours
+    return out

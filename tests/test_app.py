@@ -231,7 +231,7 @@ def test_requests_over_the_servers_limits_are_refused_with_who_sets_them(monkeyp
 def test_other_views_run_only_when_their_tab_is_open():
     at = run_app()
     assert not at.get("plotly_chart")  # the first visit loads no plotly
-    at.session_state["tab"] = "Training curves"
+    at.session_state["tab"] = "Training"
     at.run()
     assert at.get_by_key("model_curves") is not None
     assert at.get_by_key("latent_scatter") is not None  # the latent view always runs

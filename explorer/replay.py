@@ -1,0 +1,256 @@
+"""The training replay: the latent plane and a small manifold after every epoch, on a slider.
+
+The frames come from the shown model's checkpoint (vae_core.replay), or, for a model this
+session is training, from its worker as each epoch ends, growing live. The 10k codes are drawn
+into a PNG here, once per model, epoch, window and theme: a plotly figure of 10k points would
+cost ~150 ms of server CPU on every step of the slider.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from training.cache import cached_path
+from vae_core import Replay, replay_of
+
+from . import images, payload
+from .model_view import ModelSettings, model_id, plane_window, training_queue
+from .state import page_theme
+
+SCATTER_PX = 520
+MANIFOLD_SCALE = 2  # the 8×8 manifold at 448 px, beside the plane
+LIVE_EVERY = 2.0  # seconds between two looks at a training's new frames
+REPO = Path(__file__).resolve().parent.parent
+PLAY_MS, HOLD_MS = 150, 1500  # the animation's frames, and its last one before it loops
+COLOURS = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in payload.CLASS_COLOURS])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def window(_codes: np.ndarray, name: str, frames: int) -> tuple[float, float]:
+    """One square window for every frame, so the motion across epochs is seen on fixed axes."""
+    return plane_window(_codes.reshape(-1, 2).astype(np.float32))
+
+
+def _draw_order(count: int) -> np.ndarray:
+    """The latent view's order of drawing, so that no class hides another here either."""
+    return np.random.default_rng(payload.DRAW_ORDER_SEED).permutation(count)
+
+
+def _scatter(codes: np.ndarray, labels: np.ndarray, bounds, theme: str) -> np.ndarray:
+    order = _draw_order(len(codes))
+    return images.scatter(codes[order], COLOURS[labels[order]], bounds, SCATTER_PX, theme)
+
+
+def _manifold(pixels: np.ndarray, theme: str) -> np.ndarray:
+    return images.themed(pixels / 255.0, theme)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def frame_pictures(
+    _codes: np.ndarray,
+    _manifold_pixels: np.ndarray,
+    _labels: np.ndarray,
+    name: str,
+    epoch: int,
+    bounds: tuple[float, float],
+    theme: str,
+) -> tuple[bytes, bytes]:
+    """(the plane, the manifold) of one epoch as PNGs."""
+    return (
+        images.png(_scatter(_codes, _labels, bounds, theme)),
+        images.png(_manifold(_manifold_pixels, theme), scale=MANIFOLD_SCALE),
+    )
+
+
+@st.cache_data(show_spinner="Drawing every epoch…", max_entries=8)
+def animation(
+    _replay: Replay, _labels: np.ndarray, name: str, frames: int, bounds, theme: str
+) -> bytes:
+    """Every epoch's plane beside its manifold, as one looping GIF."""
+    side = SCATTER_PX
+    pictures = []
+    for codes, pixels in zip(_replay.codes, _replay.manifold, strict=True):
+        manifold = _manifold(pixels, theme)
+        reps = side // manifold.shape[0]
+        manifold = manifold.repeat(reps, axis=0).repeat(reps, axis=1)
+        strip = np.full((side, side + 8 + manifold.shape[1], 3), images.PAPER[theme], np.uint8)
+        strip[:, :side] = _scatter(codes, _labels, bounds, theme)
+        top = (side - manifold.shape[0]) // 2
+        strip[top : top + manifold.shape[0], side + 8 :] = manifold
+        pictures.append(strip)
+    return images.animation(pictures, [PLAY_MS] * (len(pictures) - 1) + [HOLD_MS])
+
+
+def _training_now() -> tuple[ModelSettings, object] | None:
+    """The first model this session asked for that is training, with its job."""
+    queue = training_queue()
+    for settings in st.session_state.get("requests", []):
+        job = queue.job(model_id(*settings.configs()))
+        if job is not None and job.state == "running":
+            return settings, job
+    return None
+
+
+def section(checkpoint: dict, labels: np.ndarray) -> None:
+    ss = st.session_state
+    st.subheader("Training replay")
+    live = _training_now()
+    if live is not None:
+        settings, job = live
+        source = st.radio(
+            "Replay of",
+            ["shown", "training"],
+            horizontal=True,
+            key="replay_source",
+            format_func={
+                "shown": "the model shown",
+                "training": f"the model training now (hidden [{settings.width}, "
+                f"{settings.width}], β = {settings.beta:g}, {settings.epochs} epochs)",
+            }.get,
+        )
+        if source == "training":
+            _live(job.key, labels)
+            return
+    replay = replay_of(checkpoint)
+    if replay is None:
+        st.info(_no_replay(ss.settings), icon="🎞️")
+        return
+    _stored(replay, checkpoint["metrics"]["history"], labels, model_id(*ss.settings.configs()))
+
+
+def _no_replay(settings: ModelSettings) -> str:
+    path = cached_path(*settings.configs())
+    if path.is_relative_to(REPO):
+        path = path.relative_to(REPO)  # the shipped model: run from the repository
+    command = (
+        f"python -m training --hidden {settings.width} {settings.width} --beta "
+        f"{settings.beta:g} --epochs {settings.epochs} --seed {settings.seed} --output {path}"
+    )
+    return (
+        "This model was trained before training replays were recorded, so it has none: its "
+        "checkpoint keeps the final weights and the curves below, not the epochs on the way. "
+        "Every model trained from now on records one. Whoever runs the server can train this "
+        f"one again, with its replay: `{command}`."
+    )
+
+
+@st.fragment
+def _stored(replay: Replay, history: list[dict], labels: np.ndarray, name: str) -> None:
+    _player(replay, history, labels, name, "replay_epoch", follow=False)
+
+
+@st.fragment(run_every=LIVE_EVERY)
+def _live(key: str, labels: np.ndarray) -> None:
+    job = training_queue().job(key)
+    frames = [] if job is None else job.replay_frames
+    if not frames:
+        st.caption("The first frame comes as the first epoch ends.")
+        return
+    replay = _live_replay(key, len(frames), frames)
+    history = [r.to_dict() for r in job.history]
+    _player(replay, history, labels, key, "replay_live_epoch", follow=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _live_replay(key: str, count: int, _frames) -> Replay:
+    """The frames so far as one replay, stacked once per new frame."""
+    return Replay.from_frames(_frames)
+
+
+def _player(
+    replay: Replay, history: list[dict], labels: np.ndarray, name: str, key: str, follow: bool
+) -> None:
+    """The slider over epochs, and the chosen epoch's plane, manifold and test metrics.
+
+    `follow`: a slider left at the latest epoch moves on to each new one (a live replay).
+    """
+    ss = st.session_state
+    count = len(replay)
+    first, last = int(replay.epochs[0]), int(replay.epochs[-1])
+    seen = f"{key}_latest"
+    # Set before the slider each run: a new epoch changes its range, which makes it a new
+    # widget that would otherwise start over at its default.
+    epoch = ss.get(key)
+    if epoch is None:
+        epoch = last if follow else first
+    elif epoch > last or (follow and epoch == ss.get(seen)):
+        epoch = last  # beyond this model's epochs, or following the training
+    ss[seen] = last
+    if count > 1:
+        ss[key] = epoch
+        epoch = st.slider("Epoch", first, last, key=key)
+    else:
+        epoch = last
+    i = int(np.searchsorted(replay.epochs, epoch))
+    bounds = window(replay.codes, name, count)
+    theme = page_theme()
+    plane_png, manifold_png = frame_pictures(
+        replay.codes[i], replay.manifold[i], labels, name, epoch, bounds, theme
+    )
+    plane, side = st.columns([SCATTER_PX, 460], gap="medium")
+    with plane, st.container(key="replay_plane"):
+        st.image(plane_png, width=SCATTER_PX)
+        st.caption(
+            f"The 10,000 test digits at their encoded means after epoch {epoch}, on the same "
+            "axes for every epoch; the circles are the prior's 1σ and 2σ. With a large β the "
+            "KL term pulls every code towards the centre: the classes overlap as the plane "
+            "collapses towards the prior."
+        )
+        st.html(_legend())
+    with side:
+        with st.container(key="replay_manifold"):
+            st.image(manifold_png, width=28 * len(replay.axis) * MANIFOLD_SCALE)
+        lo, hi = float(replay.axis[0]), float(replay.axis[-1])
+        st.caption(
+            f"The decoder at the same {len(replay.axis)}×{len(replay.axis)} points z every "
+            f"epoch, from {lo:.2f} to {hi:.2f} on each axis (the prior's quantiles)."
+        )
+        _metrics(history, epoch)
+        if count > 1 and st.toggle("Play every epoch", key=f"{key}_play"):
+            gif = animation(replay, labels, name, count, bounds, theme)
+            st.image(gif, width=420)
+            st.download_button(
+                "Download the replay (GIF)",
+                gif,
+                file_name="training_replay.gif",
+                mime="image/gif",
+                key=f"{key}_gif",
+                on_click="ignore",
+            )
+
+
+def _metrics(history: list[dict], epoch: int) -> None:
+    by_epoch = {int(h["epoch"]): h for h in history}
+    now, before = by_epoch.get(epoch), by_epoch.get(epoch - 1)
+    if now is None:
+        return
+
+    def delta(field: str) -> str | None:
+        return None if before is None else f"{now[field] - before[field]:+.2f}"
+
+    a, b, c = st.columns(3)
+    a.metric(
+        "test −ELBO",
+        f"{now['test_neg_elbo']:.1f}",
+        delta=delta("test_neg_elbo"),
+        delta_color="inverse",
+        help="nats per test image after this epoch, one draw of z; lower is better",
+    )
+    b.metric("KL", f"{now['test_kl']:.2f}", delta=delta("test_kl"), delta_color="off")
+    c.metric(
+        "reconstruction",
+        f"{now['test_reconstruction']:.1f}",
+        delta=delta("test_reconstruction"),
+        delta_color="inverse",
+    )
+
+
+def _legend() -> str:
+    chips = "".join(
+        f"<span style='margin-right:0.7em'><span style='color:{c}'>●</span> {digit}</span>"
+        for digit, c in enumerate(payload.CLASS_COLOURS)
+    )
+    return f"<div style='font-size:0.85rem'>{chips}</div>"
