@@ -530,3 +530,24 @@ def test_a_drawn_digit_is_encoded_live_on_the_plane_and_judged_on_release(server
         result.get_by_text("Draw a digit above").wait_for(timeout=20_000)
     finally:
         page.context.close()
+
+
+def test_moving_the_training_replay_slider_changes_the_picture(server, chromium):
+    page = open_page(chromium, server)
+    try:
+        page.get_by_role("tab", name="Training", exact=True).click()
+        plane = page.locator(".st-key-replay_plane img")
+        plane.wait_for(timeout=60_000)
+        first = plane.get_attribute("src")
+        assert "after epoch 1," in page.locator("[data-testid=stMainBlockContainer]").inner_text()
+        slider = page.locator(".st-key-replay_epoch input[type=range]")
+        slider.focus()
+        slider.press("End")
+        page.wait_for_function(
+            "(src) => document.querySelector('.st-key-replay_plane img').src !== src",
+            arg=first,
+            timeout=30_000,
+        )
+        page.get_by_text("after epoch 60,", exact=False).wait_for(timeout=10_000)
+    finally:
+        page.context.close()
