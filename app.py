@@ -12,6 +12,7 @@ import sys
 import streamlit as st
 
 from explorer import (
+    drawing,
     interpolation,
     latent_view,
     manifold,
@@ -127,7 +128,7 @@ def main() -> None:
             interpolation.section(model, view)
     if unusual.open:
         with unusual:
-            outliers.section(model, view, ss.selected_row)
+            outliers.section(model, view, ss.selected_row, drawing.current(model, view))
     if grid.open:
         with grid:
             manifold.section(model, view)
