@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from training.cache import cached_path
+from training.job import RUNNING, TrainingJob
 from vae_core import Replay, replay_of
 
 from . import images, payload
@@ -22,6 +23,7 @@ from .state import page_theme
 
 SCATTER_PX = 520
 MANIFOLD_SCALE = 2  # the 8×8 manifold at 448 px, beside the plane
+GIF_PX = 360  # the plane in the animation, beside the manifold at 224 px
 LIVE_EVERY = 2.0  # seconds between two looks at a training's new frames
 REPO = Path(__file__).resolve().parent.parent
 PLAY_MS, HOLD_MS = 150, 1500  # the animation's frames, and its last one before it loops
@@ -39,9 +41,11 @@ def _draw_order(count: int) -> np.ndarray:
     return np.random.default_rng(payload.DRAW_ORDER_SEED).permutation(count)
 
 
-def _scatter(codes: np.ndarray, labels: np.ndarray, bounds, theme: str) -> np.ndarray:
+def _scatter(
+    codes: np.ndarray, labels: np.ndarray, bounds, theme: str, size: int = SCATTER_PX
+) -> np.ndarray:
     order = _draw_order(len(codes))
-    return images.scatter(codes[order], COLOURS[labels[order]], bounds, SCATTER_PX, theme)
+    return images.scatter(codes[order], COLOURS[labels[order]], bounds, size, theme)
 
 
 def _manifold(pixels: np.ndarray, theme: str) -> np.ndarray:
@@ -69,27 +73,26 @@ def frame_pictures(
 def animation(
     _replay: Replay, _labels: np.ndarray, name: str, frames: int, bounds, theme: str
 ) -> bytes:
-    """Every epoch's plane beside its manifold, as one looping GIF."""
-    side = SCATTER_PX
+    """Every epoch's plane beside its manifold, as one looping GIF (smaller than the stills:
+    60 frames at their size would make ~5 MB)."""
+    side = GIF_PX
     pictures = []
     for codes, pixels in zip(_replay.codes, _replay.manifold, strict=True):
         manifold = _manifold(pixels, theme)
-        reps = side // manifold.shape[0]
-        manifold = manifold.repeat(reps, axis=0).repeat(reps, axis=1)
         strip = np.full((side, side + 8 + manifold.shape[1], 3), images.PAPER[theme], np.uint8)
-        strip[:, :side] = _scatter(codes, _labels, bounds, theme)
+        strip[:, :side] = _scatter(codes, _labels, bounds, theme, side)
         top = (side - manifold.shape[0]) // 2
         strip[top : top + manifold.shape[0], side + 8 :] = manifold
         pictures.append(strip)
     return images.animation(pictures, [PLAY_MS] * (len(pictures) - 1) + [HOLD_MS])
 
 
-def _training_now() -> tuple[ModelSettings, object] | None:
+def _training_now() -> tuple[ModelSettings, TrainingJob] | None:
     """The first model this session asked for that is training, with its job."""
     queue = training_queue()
     for settings in st.session_state.get("requests", []):
         job = queue.job(model_id(*settings.configs()))
-        if job is not None and job.state == "running":
+        if job is not None and job.state == RUNNING:
             return settings, job
     return None
 
