@@ -13,6 +13,7 @@ import streamlit as st
 
 from explorer import (
     drawing,
+    few_labels,
     interpolation,
     latent_view,
     manifold,
@@ -101,13 +102,14 @@ def main() -> None:
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.
-    plane, posterior, samples, path, unusual, grid, curves, about = st.tabs(
+    plane, posterior, samples, path, unusual, fewlabels, grid, curves, about = st.tabs(
         [
             "Latent plane",
             "Posterior",
             "Sample",
             "Interpolate",
             "Outliers",
+            "Few labels",
             "Manifold",
             "Training",
             "What am I looking at?",
@@ -129,6 +131,9 @@ def main() -> None:
     if unusual.open:
         with unusual:
             outliers.section(model, view, ss.selected_row, drawing.current(model, view))
+    if fewlabels.open:
+        with fewlabels:
+            few_labels.section(model, view)
     if grid.open:
         with grid:
             manifold.section(model, view)
