@@ -63,7 +63,7 @@ def nearest_rows(mu_all: np.ndarray, mu: np.ndarray, k: int = NEAREST) -> list[i
 @st.cache_data(show_spinner=False, max_entries=64)
 def result(_model, _view: ModelView, model_id: str, pixels: bytes, theme: str) -> dict:
     """What the model makes of a drawing: plain values and PNGs, cached per model and image."""
-    x = np.frombuffer(pixels, np.uint8).reshape(1, 28, 28)
+    x = np.frombuffer(pixels, np.uint8).reshape(1, 28, 28).copy()  # torch wants it writable
     mu, sigma = encode(_model, x)
     reconstruction = decode(_model, mu)[0]  # at the posterior mean, as for a selected digit
     terms = elbo_terms(_model, x, samples=SELECTION_SAMPLES, seed=0)

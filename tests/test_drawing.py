@@ -45,7 +45,7 @@ def test_the_pad_shows_what_the_model_makes_of_a_drawing():
     assert not at.exception, at.exception
     result = at.get_by_key("draw_result")
     text = " ".join(m.value for m in result.markdown)
-    assert "more unusual than" in text and "% of test digits" in text
+    assert "more unusual than **" in text and "of test digits" in text
     captions = [i.proto.imgs[0].caption for i in result.get("image")]
     nearest = [c for c in captions if c.startswith("#")]
     label = int(load_split(None, "test").labels[row])
