@@ -160,16 +160,17 @@ def error_mosaic(
         )
     )
     fig.update_layout(
-        xaxis=dict(visible=False),
+        xaxis=dict(visible=False, fixedrange=True),
         yaxis=dict(
+            fixedrange=True,
             title="true digit",
             tickvals=[c * 30 + 14 for c in range(10)],
             ticktext=[str(c) for c in range(10)],
             showgrid=False,
             zeroline=False,
         ),
-        height=10 * 34 + 20,
-        width=cols * 34 + 80,
+        height=10 * 40 + 20,
+        width=cols * 40 + 80,
         margin=dict(l=10, r=10, t=10, b=10),
         hoverdistance=30,
     )
@@ -227,28 +228,38 @@ def section(model, view: ModelView) -> None:
         )
     predicted = codes[k]["predicted"][classifier]
     wrong = np.flatnonzero(predicted != view.labels)
-    st.markdown(
-        f"**The test digits the codes' {classifier} gets wrong with {k} label"
-        f"{'s' if k > 1 else ''} a class: {len(wrong):,} of {len(view.labels):,}** "
-        f"({100 * codes[k]['accuracy'][classifier]:.1f} % right). Hover a digit for its "
-        "reading; each row is a true digit, its first misread ones in test-set order."
-    )
-    rows_by_class = errors_by_class(view.labels, predicted, ERRORS_A_ROW)
-    st.plotly_chart(
-        error_mosaic(rows_by_class, view.labels, predicted, test_set()[0], page_theme()),
-        key="few_labels_errors",
-        width="content",
-    )
-    marked = wrong[:MOST_MARKS]
-    what = f"misread by {classifier}, k = {k}"
-    if len(wrong) > MOST_MARKS:
-        what = f"the first {MOST_MARKS} of {len(wrong):,} " + what
-    st.button(
-        "Mark the misread test digits on the plane",
-        key="mark_misread",
-        on_click=_mark,
-        args=(what, np.round(view.mu[marked], 3).tolist(), view.model_id),
-    )
-    if ss.get("overlay"):
-        st.caption(f"Marked on the latent plane: {ss.overlay['name']}.")
-        st.button("Clear the marks", key="few_clear_marks", on_click=_mark, args=(None, None, None))
+    mosaic, side = st.columns([2, 3], gap="large")
+    with mosaic:
+        rows_by_class = errors_by_class(view.labels, predicted, ERRORS_A_ROW)
+        st.plotly_chart(
+            error_mosaic(rows_by_class, view.labels, predicted, test_set()[0], page_theme()),
+            key="few_labels_errors",
+            width="content",
+            config={"displayModeBar": False},
+        )
+    with side:
+        st.markdown(
+            f"**The test digits the codes' {classifier} gets wrong with {k} label"
+            f"{'s' if k > 1 else ''} a class: {len(wrong):,} of {len(view.labels):,}** "
+            f"({100 * codes[k]['accuracy'][classifier]:.1f} % right)."
+        )
+        st.caption(
+            f"Each row is a true digit, with its first {ERRORS_A_ROW} misread ones in test-set "
+            "order; hover a digit for what the classifier read. Marked on the plane, they show "
+            "where the classes overlap."
+        )
+        marked = wrong[:MOST_MARKS]
+        what = f"misread by {classifier}, k = {k}"
+        if len(wrong) > MOST_MARKS:
+            what = f"the first {MOST_MARKS} of {len(wrong):,} " + what
+        st.button(
+            "Mark the misread test digits on the plane",
+            key="mark_misread",
+            on_click=_mark,
+            args=(what, np.round(view.mu[marked], 3).tolist(), view.model_id),
+        )
+        if ss.get("overlay"):
+            st.caption(f"Marked on the latent plane: {ss.overlay['name']}.")
+            st.button(
+                "Clear the marks", key="few_clear_marks", on_click=_mark, args=(None, None, None)
+            )

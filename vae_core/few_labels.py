@@ -91,8 +91,10 @@ class Softmax:
     bias: np.ndarray  # (C,)
 
     def logits(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return ((x - self.mean) / self.scale) @ self.weight + self.bias
+        # The standardisation folded into the weights: no standardised copy of a large x.
+        weight = self.weight / self.scale[:, None]
+        bias = self.bias - (self.mean / self.scale) @ self.weight
+        return np.asarray(x) @ weight.astype(np.float32) + bias
 
     def predict(self, x) -> np.ndarray:
         return np.argmax(self.logits(x), axis=1)
@@ -137,15 +139,15 @@ def _lbfgs(objective, x: np.ndarray, max_iter: int, tol: float, history: int = 1
 
 
 def logistic_regression(
-    train_x, train_y, l2: float = L2, max_iter: int = 1000, tol: float = 1e-4
+    train_x, train_y, l2: float = L2, max_iter: int = 1000, tol: float = 1e-6
 ) -> Softmax:
     """Multinomial logistic regression on standardised features, fitted by full-batch L-BFGS.
 
     Minimises the summed cross-entropy + l2 / 2 * ||weight||^2 (the bias unpenalised), the
-    objective of scikit-learn's LogisticRegression with C = 1 / l2, until no gradient entry
-    exceeds `tol`. It is strictly convex and the fit starts from zero, in float64 numpy (torch's
-    threads stall when the cores are busy, and this problem is small): the same data give the
-    same model.
+    objective of scikit-learn's LogisticRegression with C = 1 / l2, until no entry of its
+    gradient exceeds `tol` per training row. It is strictly convex and the fit starts from
+    zero, in float64 numpy (torch's threads stall when the cores are busy, and this problem is
+    small): the same data give the same model.
     """
     x = np.asarray(train_x, dtype=np.float64)
     y = np.asarray(train_y).astype(np.int64)
@@ -167,7 +169,7 @@ def logistic_regression(
         grad = np.concatenate([(xs.T @ residual + l2 * weight).ravel(), residual.sum(0)])
         return value, grad
 
-    theta = _lbfgs(objective, np.zeros(d * classes + classes), max_iter, tol)
+    theta = _lbfgs(objective, np.zeros(d * classes + classes), max_iter, tol * len(xs))
     return Softmax(mean, scale, theta[: d * classes].reshape(d, classes), theta[d * classes :])
 
 
