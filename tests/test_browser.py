@@ -551,3 +551,25 @@ def test_moving_the_training_replay_slider_changes_the_picture(server, chromium)
         page.get_by_text("after epoch 60,", exact=False).wait_for(timeout=10_000)
     finally:
         page.context.close()
+
+
+def test_the_few_labels_tab_charts_accuracy_and_marks_the_labelled_images(server, chromium):
+    page = open_page(chromium, server)
+    try:
+        page.get_by_role("tab", name="Few labels").click()
+        page.locator(".st-key-few_labels_chart .main-svg").first.wait_for(timeout=120_000)
+        mosaic = page.locator(".st-key-few_labels_errors .main-svg").first
+        mosaic.wait_for(timeout=30_000)
+        box = mosaic.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3)
+        page.get_by_text(", read as ").first.wait_for(timeout=10_000)
+        page.get_by_role("button", name="Mark the labelled images on the plane").click()
+        page.get_by_text("Marked on the latent plane: labelled images, k = 10.").wait_for(
+            timeout=20_000
+        )
+        page.get_by_role("tab", name="Latent plane").click()
+        page.wait_for_function(
+            f"() => {lp.LV_JS}.dataset.overlay === 'labelled images, k = 10:100'", timeout=20_000
+        )
+    finally:
+        page.context.close()
