@@ -1,9 +1,13 @@
-"""The posterior lens: for the selected digit, the exact p(z|x) beside the encoder's q(z|x).
+"""The posterior lens: for one image, the exact p(z|x) beside the encoder's q(z|x).
 
 With a 2-D latent the true posterior can be computed on a grid (vae_core.exact_posterior), so
 the learner sees where the Gaussian guess misses, and how much that costs: the ELBO's gap,
 log p(x) - ELBO = KL(q(z|x) || p(z|x)) (Kingma & Welling 2014, eq. 1). IWAE (Burda et al.
 2016) closes part of it with 100 importance samples.
+
+`lens` (a test digit, by row) and `lens_of_image` (any 28x28 image, such as a drawn one) compute
+the same plain values; `show` draws them, wide for the Posterior tab or compact for a side
+column.
 """
 
 from __future__ import annotations
@@ -11,57 +15,80 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from vae_core import exact_posterior, iwae_log_px
+from vae_core import encode, exact_posterior, iwae_log_px
+from vae_core.posterior import DecodedPlane, Posterior, decode_plane
 
 from . import figures, selection
 from .model_view import ModelView, test_set
 from .state import page_theme
 
-GRID = 96  # cells a side: within 1e-4 nats of a 192-cell grid on the shipped model's digits
+GRID = 96  # cells a side of the picture's grid
+SEARCH_GRID = 48  # cells a side of the grid over the posterior's mass that places the picture
 IWAE_K = 100
-VIEW_NATS = 12.0  # the picture holds p(z|x) down to e^-12 of its peak (the log scale's floor)
 IWAE_REPEATS = 10  # independent IWAE estimates averaged
+IWAE_SEED = 0  # one seed for all: an image gets the same estimate however it reached the lens
+VIEW_NATS = 12.0  # the picture holds p(z|x) down to e^-12 of its peak (the log scale's floor)
 
-EXPLAINED = f"""
+LEGEND = (
+    "Colour: p(z|x), computed exactly on a grid. White: the encoder's guess q(z|x), its mean "
+    "and 1σ / 2σ ellipses."
+)
+EXPLAINED = """
 - **Exact log p(x)**: how likely the model finds this image, from p(x|z) p(z) summed over the
   whole plane; possible only because z has two dimensions.
 - **IWAE (k = 100)**: a tighter lower bound on log p(x), from 100 draws of q(z|x) weighted by
   how well each explains x (a bound on average: one estimate scatters, so 10 are averaged).
 - **ELBO**: the bound training maximises, E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)), averaged over
-  {selection.SELECTION_SAMPLES} draws of z, as in the selection panel.
+  draws of z.
 - **Gap**: log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)), how far the encoder's Gaussian is from the
   true posterior; zero only if q(z|x) matched p(z|x) exactly.
 """
 
 
-def view_window(whole, mu, sigma, floor: float = VIEW_NATS) -> tuple[float, float, float, float]:
+def view_window(
+    search: Posterior, mu, sigma, floor: float = VIEW_NATS
+) -> tuple[float, float, float, float]:
     """A square box around where p(z|x) is within `floor` nats of its peak and q(z|x)'s 3σ,
-    with a margin: what the picture shows, on a grid of its own."""
-    j, i = np.nonzero(whole.log_density > whole.log_density.max() - floor)
-    lo1 = min(whole.z1[i.min()], mu[0] - 3 * sigma[0])
-    hi1 = max(whole.z1[i.max()], mu[0] + 3 * sigma[0])
-    lo2 = min(whole.z2[j.min()], mu[1] - 3 * sigma[1])
-    hi2 = max(whole.z2[j.max()], mu[1] + 3 * sigma[1])
+    with a margin: what the picture shows, on a grid of its own.
+
+    `search` is coarser than the picture: its cells above the floor are grown by one cell,
+    since the contour can run up to the next cell centre."""
+    j, i = np.nonzero(search.log_density > search.log_density.max() - floor)
+    d1, d2 = search.z1[1] - search.z1[0], search.z2[1] - search.z2[0]
+    lo1 = min(search.z1[i.min()] - d1, mu[0] - 3 * sigma[0])
+    hi1 = max(search.z1[i.max()] + d1, mu[0] + 3 * sigma[0])
+    lo2 = min(search.z2[j.min()] - d2, mu[1] - 3 * sigma[1])
+    hi2 = max(search.z2[j.max()] + d2, mu[1] + 3 * sigma[1])
     half = 0.6 * max(hi1 - lo1, hi2 - lo2)
     c1, c2 = (lo1 + hi1) / 2, (lo2 + hi2) / 2
     return c1 - half, c1 + half, c2 - half, c2 + half
 
 
-@st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
-def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
-    """The exact posterior of test digit `row`, log p(x) and IWAE, as plain values."""
-    pixels = test_set()[0][row]
-    mu, sigma = _view.mu[row], _view.sigma[row]
-    whole = exact_posterior(_model, pixels, n=GRID)  # log p(x), and where the mass lies
-    post = exact_posterior(_model, pixels, n=GRID, window=view_window(whole, mu, sigma))
+@st.cache_resource(show_spinner=False, max_entries=4)
+def decoded_plane(_model, model_id: str) -> DecodedPlane:
+    """The decoder over the whole plane, shared by every image's lens (~30 MB a model)."""
+    return decode_plane(_model)
+
+
+def compute(model, plane: DecodedPlane, image: np.ndarray) -> dict:
+    """The lens of one 28x28 uint8 image: p(z|x) on the picture's grid, log p(x), IWAE, and
+    q(z|x)'s mean and standard deviations, as plain values."""
+    mu, sigma = (a[0] for a in encode(model, image[None]))
+    # A cheap pass over the posterior's mass places the picture; log p(x) then comes from the
+    # picture's finer grid, with the plane's coarse cells for the little mass outside it.
+    search = exact_posterior(model, image, n=SEARCH_GRID, plane=plane)
+    window = view_window(search, mu, sigma)
+    post = exact_posterior(model, image, n=GRID, window=window, plane=plane)
     # One IWAE estimate scatters by ~0.2 nats, sometimes above log p(x): show the mean of
     # several, and their spread.
-    estimates = iwae_log_px(_model, np.repeat(pixels[None], IWAE_REPEATS, 0), k=IWAE_K, seed=row)
+    estimates = iwae_log_px(
+        model, np.repeat(image[None], IWAE_REPEATS, 0), k=IWAE_K, seed=IWAE_SEED
+    )
     return {
         "z1": post.z1,
         "z2": post.z2,
         "log_density": post.log_density,
-        "log_px": whole.log_px,
+        "log_px": post.log_px,
         "iwae": float(estimates.mean()),
         "iwae_spread": float(estimates.std(ddof=1) / np.sqrt(IWAE_REPEATS)),
         "mu": mu.tolist(),
@@ -69,45 +96,74 @@ def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
     }
 
 
-def section(model, view: ModelView, row: int) -> None:
-    label = int(view.labels[row])
-    data = lens(model, view, view.model_id, row)
-    # The selection panel's ELBO of this digit (cached there): the same figure on both.
-    elbo = -selection.details(model, view, view.model_id, row, page_theme())["neg_elbo"]
-    plot, numbers = st.columns([6, 4], gap="medium")
+@st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
+def lens(_model, model_id: str, row: int) -> dict:
+    """The lens of test digit `row` (see compute)."""
+    return compute(_model, decoded_plane(_model, model_id), test_set()[0][row])
+
+
+@st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
+def lens_of_image(_model, model_id: str, pixels: bytes) -> dict:
+    """The lens of any image given as 784 uint8 bytes, row-major 28x28 (see compute)."""
+    if len(pixels) != 28 * 28:
+        raise ValueError(f"a lens takes 784 pixel bytes (28x28), got {len(pixels)}")
+    # A copy: frombuffer's array is read-only, which torch warns of when it wraps it.
+    image = np.frombuffer(pixels, dtype=np.uint8).reshape(28, 28).copy()
+    return compute(_model, decoded_plane(_model, model_id), image)
+
+
+def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
+    """Draw a lens (from `lens` or `lens_of_image`) with the image's ELBO: the heatmap under
+    q(z|x)'s ellipses, log p(x), IWAE, ELBO and gap, and the bound bars.
+
+    `compact` fits a side column about 300 px wide: one column, a shorter figure, no
+    explanation. Element keys are `key` + "_lens", "_bounds" and "_scale"."""
+    if compact:
+        plot, numbers = st.container(), st.container()
+    else:
+        plot, numbers = st.columns([6, 4], gap="medium")
     with numbers:
-        st.subheader(f"The true posterior of test image #{row}: a {label}")
-        st.caption(
-            "Colour: p(z|x), computed exactly on a grid. White: the encoder's guess q(z|x), "
-            "its mean and 1σ / 2σ ellipses. Click another digit on the latent plane to see its "
-            "posterior."
-        )
+        st.caption(LEGEND)
         scale = st.radio(
             "Colour scale",
             ["linear", "log"],
             horizontal=True,
-            key="posterior_scale",
+            key=f"{key}_scale",
             help="The log scale shows the tails and any second mode.",
         )
-        a, b = st.columns(2)
-        a.metric("exact log p(x)", f"{data['log_px']:.2f}")
-        b.metric(
+        # Two by two where there is room; stacked in a narrow column.
+        cells = [st.container()] * 4 if compact else st.columns(2) * 2
+        cells[0].metric("exact log p(x)", f"{data['log_px']:.2f}")
+        cells[1].metric(
             "IWAE, k = 100",
             f"{data['iwae']:.2f}",
             help=f"Mean of {IWAE_REPEATS} estimates, each from {IWAE_K} draws of z; its "
             f"standard error ± {data['iwae_spread']:.2f} nats.",
         )
-        a.metric("ELBO", f"{elbo:.2f}")
-        b.metric("gap = KL(q ‖ p(z|x))", f"{data['log_px'] - elbo:.2f}")
-        st.plotly_chart(
-            figures.bound_bars(data["log_px"], data["iwae"], elbo), key="posterior_bounds"
-        )
-        st.markdown(EXPLAINED)
+        cells[2].metric("ELBO", f"{elbo:.2f}")
+        cells[3].metric("gap = KL(q ‖ p(z|x))", f"{data['log_px'] - elbo:.2f}")
+        st.plotly_chart(figures.bound_bars(data["log_px"], data["iwae"], elbo), key=f"{key}_bounds")
+        if not compact:
+            st.markdown(EXPLAINED)
         st.caption("All in nats (natural-log units) for this one image.")
     with plot:
         st.plotly_chart(
             figures.posterior_figure(
-                data["z1"], data["z2"], data["log_density"], data["mu"], data["sigma"], scale
+                data["z1"],
+                data["z2"],
+                data["log_density"],
+                data["mu"],
+                data["sigma"],
+                scale,
+                height=300 if compact else 460,
             ),
-            key="posterior_lens",
+            key=f"{key}_lens",
         )
+
+
+def section(model, view: ModelView, row: int) -> None:
+    # The selection panel's ELBO of this digit (cached there): the same figure on both.
+    elbo = -selection.details(model, view, view.model_id, row, page_theme())["neg_elbo"]
+    st.subheader(f"The true posterior of test image #{row}: a {int(view.labels[row])}")
+    st.caption("Click another digit on the latent plane to see its posterior.")
+    show(lens(model, view.model_id, row), elbo, key="posterior")
