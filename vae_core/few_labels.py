@@ -189,23 +189,26 @@ class Score:
     accuracy: float  # on the test set, in [0, 1]
 
 
-def few_label_accuracy(model: VAE, train: Split, test: Split, ks=KS, seed: int = 0) -> list[Score]:
+def few_label_accuracy(
+    model: VAE | None, train: Split, test: Split, ks=KS, seed: int = 0, features=FEATURES
+) -> list[Score]:
     """Test accuracy of each classifier on the codes and on the pixels, for k labels a class.
 
     The codes are the posterior means of q(z|x); only the labelled training images are
-    encoded. Both features use the same labelled images (labelled_subset with `seed`).
+    encoded. Both features use the same labelled images (labelled_subset with `seed`). The
+    pixels' scores do not depend on the model: `features=("pixels",)` needs none.
     """
-    test_x = {"codes": encode(model, test.images)[0], "pixels": pixel_features(test.images)}
+    featurise = {
+        "codes": lambda images: encode(model, images)[0],
+        "pixels": pixel_features,
+    }
+    test_x = {f: featurise[f](test.images) for f in features}
     scores = []
     for k in ks:
         rows = labelled_subset(train.labels, k, seed)
-        train_x = {
-            "codes": encode(model, train.images[rows])[0],
-            "pixels": pixel_features(train.images[rows]),
-        }
-        for features in FEATURES:
-            found = classify(train_x[features], train.labels[rows], test_x[features])
+        for f in features:
+            found = classify(featurise[f](train.images[rows]), train.labels[rows], test_x[f])
             for classifier in CLASSIFIERS:
                 accuracy = float(np.mean(found[classifier] == test.labels))
-                scores.append(Score(features, classifier, k, accuracy))
+                scores.append(Score(f, classifier, k, accuracy))
     return scores
