@@ -19,6 +19,24 @@ from vae_core import encode, load_model, load_split
 HERE = Path(__file__).resolve().parent
 
 
+def few_labels(page, suffix: str) -> None:
+    """The Few labels tab (at a taller window, to hold the misread digits), then the labelled
+    images marked on the plane."""
+    page.set_viewport_size({"width": 1400, "height": 1300})
+    page.get_by_role("tab", name="Few labels").click()
+    page.locator(".st-key-few_labels_errors .main-svg").first.wait_for(timeout=120_000)
+    mosaic = page.locator(".st-key-few_labels_errors .main-svg").first.bounding_box()
+    page.mouse.move(mosaic["x"] + mosaic["width"] * 0.45, mosaic["y"] + mosaic["height"] * 0.25)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(HERE / f"screenshot_few_labels{suffix}.png"))
+    page.get_by_role("button", name="Mark the labelled images on the plane").click()
+    page.get_by_text("Marked on the latent plane: labelled images").wait_for(timeout=30_000)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.get_by_role("tab", name="Latent plane").click()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(HERE / f"screenshot_few_labels_marks{suffix}.png"))
+
+
 def main(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
@@ -74,6 +92,7 @@ def main(theme: str = "light") -> None:
             page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=60_000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / f"screenshot_drawing{suffix}.png"), full_page=True)
+            few_labels(page, suffix)
             context.close()
         chromium.close()
 
