@@ -134,3 +134,10 @@ def test_few_labels_on_the_shipped_model_codes_beat_pixels_when_labels_are_scarc
     for features in ("codes", "pixels"):
         for classifier in ("kNN", "logistic"):
             assert acc[features, classifier, 100] > acc[features, classifier, 1]
+    # The pixels' scores need no model, and are the same without one.
+    alone = few_label_accuracy(
+        None, load_split(None, "train"), load_split(None, "test"), ks=(1,), features=("pixels",)
+    )
+    assert [(s.classifier, s.accuracy) for s in alone] == [
+        (c, acc["pixels", c, 1]) for c in ("kNN", "logistic")
+    ]
