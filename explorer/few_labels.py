@@ -15,14 +15,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae_core import encode, load_split
+from vae_core.data import Split
 from vae_core.few_labels import (
     CLASSIFIERS,
     FEATURES,
     KS,
     NEIGHBOURS,
     classify,
+    few_label_accuracy,
     labelled_subset,
-    pixel_features,
 )
 
 from . import images
@@ -48,15 +49,8 @@ def train_set() -> tuple[np.ndarray, np.ndarray]:
 @st.cache_data(show_spinner="Classifying the test digits from their pixels…", max_entries=8)
 def pixel_accuracy(seed: int) -> dict[int, dict[str, float]]:
     """{k: {classifier: test accuracy}} on the raw pixels: the same for every model."""
-    train_images, train_labels = train_set()
-    test_images, test_labels = test_set()
-    test_x = pixel_features(test_images)
-    table = {}
-    for k in KS:
-        rows = labelled_subset(train_labels, k, seed)
-        found = classify(pixel_features(train_images[rows]), train_labels[rows], test_x)
-        table[k] = {c: float(np.mean(found[c] == test_labels)) for c in CLASSIFIERS}
-    return table
+    scores = few_label_accuracy(None, Split(*train_set()), Split(*test_set()), KS, seed, ["pixels"])
+    return {k: {s.classifier: s.accuracy for s in scores if s.k == k} for k in KS}
 
 
 @st.cache_data(show_spinner="Classifying the test digits from their codes…", max_entries=16)
