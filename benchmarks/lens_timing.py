@@ -5,7 +5,9 @@
 The posterior lens (issue 7): a digit is clicked on the latent plane, then the Posterior tab;
 the time from that tab's click to its heatmap drawn, for digits the server has not computed
 yet, on the page's first opening of the tab (which also loads plotly in the browser) and on
-later ones; and reopening the tab on a digit already computed. Then the interpolation lens:
+later ones; and reopening the tab on a digit already computed. The server's share of a new
+digit is timed in-process too, once the browser is closed: the lens's compute for each digit,
+and the decoded plane it shares (made once per model). Then the interpolation lens:
 each digit set as B, the Interpolate tab's click to the decoded strip drawn. Then the
 Outliers tab, three times, to its gallery and histogram drawn.
 Target: under 500 ms after the action.
@@ -21,9 +23,11 @@ import time
 
 from playwright.sync_api import sync_playwright
 
+from explorer import posterior_lens
 from tests import browser
 from tests import latent_page as lp
 from vae_core import encode, load_model, load_split
+from vae_core.posterior import decode_plane
 
 
 def open_tab(page, name: str, *shown: str) -> float:
@@ -57,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digits", type=int, default=5, help="digits opened, one page each")
     args = parser.parse_args(argv)
     first, later, again, paths, outliers = [], [], [], [], []
+    model = load_model()
+    images = load_split(None, "test").images
+    codes = encode(model, images)[0]
+    rows = browser.isolated_points(codes, args.digits)
     with (
         tempfile.TemporaryDirectory() as cache,
         browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _),
@@ -67,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         page = context.new_page()
         page.goto(url)
         lp.wait_until_ready(page)
-        model = load_model()
-        codes = encode(model, load_split(None, "test").images)[0]
-        for i, row in enumerate(browser.isolated_points(codes, args.digits)):
+        for i, row in enumerate(rows):
             page.mouse.click(*lp.pixel(page, *codes[row]))
             page.locator(".st-key-selection").get_by_text(f"Test image #{row}:").wait_for(
                 timeout=20_000
@@ -98,6 +104,14 @@ def main(argv: list[str] | None = None) -> int:
             )
             back_to_plane(page)
         chromium.close()
+    start = time.perf_counter()
+    plane = decode_plane(model)
+    plane_took = time.perf_counter() - start
+    compute = []
+    for row in rows:
+        start = time.perf_counter()
+        posterior_lens.compute(model, plane, images[row])
+        compute.append(time.perf_counter() - start)
 
     def ms(values: list[float]) -> str:
         return f"median {1000 * statistics.median(values):.0f} ms (n = {len(values)})"
@@ -106,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- first opening on the page (plotly loads): {ms(first)}")
     print(f"- a new digit, plotly loaded: {ms(later)}")
     print(f"- the tab reopened on a digit already computed: {ms(again)}")
+    print("## Posterior lens: the server's compute, in-process")
+    print(f"- a new digit: {ms(compute)}")
+    print(f"- the decoded plane, once per model: {1000 * plane_took:.0f} ms")
     print("## Interpolation: click on the tab to the strip drawn, a new endpoint B each time")
     print(f"- {ms(paths)}")
     print("## Outliers: click on the tab to the gallery and histogram drawn")

@@ -119,10 +119,11 @@ def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
     `compact` fits a side column about 300 px wide: one column, a shorter figure, no
     explanation. Element keys are `key` + "_lens", "_bounds" and "_scale"."""
     if compact:
-        plot, numbers = st.container(), st.container()
+        head, plot, numbers = st.container(), st.container(), st.container()
     else:
         plot, numbers = st.columns([6, 4], gap="medium")
-    with numbers:
+        head = numbers
+    with head:
         st.caption(LEGEND)
         scale = st.radio(
             "Colour scale",
@@ -131,6 +132,7 @@ def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
             key=f"{key}_scale",
             help="The log scale shows the tails and any second mode.",
         )
+    with numbers:
         # Two by two where there is room; stacked in a narrow column.
         cells = [st.container()] * 4 if compact else st.columns(2) * 2
         cells[0].metric("exact log p(x)", f"{data['log_px']:.2f}")
@@ -146,24 +148,28 @@ def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
         if not compact:
             st.markdown(EXPLAINED)
         st.caption("All in nats (natural-log units) for this one image.")
-    with plot:
-        st.plotly_chart(
-            figures.posterior_figure(
-                data["z1"],
-                data["z2"],
-                data["log_density"],
-                data["mu"],
-                data["sigma"],
-                scale,
-                height=300 if compact else 460,
-            ),
-            key=f"{key}_lens",
+    figure = figures.posterior_figure(
+        data["z1"], data["z2"], data["log_density"], data["mu"], data["sigma"], scale
+    )
+    if compact:
+        # In a narrow column the legend's entries would stack above the plot and a side
+        # colour bar take a fifth of its width: no legend (the caption names the white
+        # lines) and the bar below.
+        figure.update_layout(height=340, showlegend=False)
+        figure.update_traces(
+            colorbar=dict(orientation="h", thickness=8, y=-0.22, yanchor="top"),
+            selector=dict(type="heatmap"),
         )
+    with plot:
+        st.plotly_chart(figure, key=f"{key}_lens")
 
 
 def section(model, view: ModelView, row: int) -> None:
     # The selection panel's ELBO of this digit (cached there): the same figure on both.
     elbo = -selection.details(model, view, view.model_id, row, page_theme())["neg_elbo"]
     st.subheader(f"The true posterior of test image #{row}: a {int(view.labels[row])}")
-    st.caption("Click another digit on the latent plane to see its posterior.")
+    st.caption(
+        f"The ELBO is the selection panel's, over {selection.SELECTION_SAMPLES} draws of z. "
+        "Click another digit on the latent plane to see its posterior."
+    )
     show(lens(model, view.model_id, row), elbo, key="posterior")
