@@ -9,17 +9,20 @@ later ones; and reopening the tab on a digit already computed. The server's shar
 digit is timed in-process too, once the browser is closed: the lens's compute for each digit,
 and the decoded plane it shares (made once per model). Then the interpolation lens:
 each digit set as B, the Interpolate tab's click to the decoded strip drawn. Then the
-Outliers tab, three times, to its gallery and histogram drawn.
+Outliers tab, three times, to its gallery and histogram drawn. Then the drawing pad: five
+strokes, each release to its result shown (the server's CPU for each measured from /proc).
 Target: under 500 ms after the action.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
@@ -56,6 +59,45 @@ def back_to_plane(page) -> None:
     page.wait_for_timeout(300)
 
 
+# Strokes drawn one after another on the pad, each a fraction of its width and height: a 7,
+# then its bar, then marks that change it again.
+STROKES = [
+    [(0.25, 0.22), (0.72, 0.2), (0.55, 0.5), (0.42, 0.85)],
+    [(0.4, 0.52), (0.68, 0.52)],
+    [(0.2, 0.85), (0.8, 0.86)],
+    [(0.3, 0.4), (0.35, 0.7)],
+    [(0.75, 0.6), (0.7, 0.8)],
+]
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def draw_digits(page, pid: int) -> tuple[list[float], list[float]]:
+    """Open the drawing pad, then time each stroke's release to its result (reconstruction,
+    percentile and posterior lens, for this drawing's μ) shown; and the server's CPU for it."""
+    page.get_by_text("Draw a digit").first.click()
+    page.locator(".st-key-draw .pad[data-model-id]").wait_for(timeout=60_000)
+    page.locator(".st-key-draw_result").get_by_text("Draw a digit above").wait_for(timeout=60_000)
+    took, cpu = [], []
+    for stroke in STROKES:
+        page.wait_for_timeout(1500)  # the server idle again
+        before = cpu_seconds(pid)
+        lp.draw_stroke(page, stroke)
+        start = time.perf_counter()  # the release: draw_stroke's last act
+        mu = [float(v) for v in page.evaluate(f"() => {lp.PAD_JS}.dataset.mu").split(",")]
+        result = page.locator(".st-key-draw_result")
+        result.get_by_text(f"μ = ({mu[0]:.2f}, {mu[1]:.2f})").wait_for(timeout=60_000)
+        result.locator(".st-key-draw_posterior_lens .heatmaplayer").first.wait_for(timeout=60_000)
+        took.append(time.perf_counter() - start)
+        page.wait_for_timeout(1500)
+        cpu.append(cpu_seconds(pid) - before)
+    return took, cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.lens_timing", description=__doc__)
     parser.add_argument("--digits", type=int, default=5, help="digits opened, one page each")
@@ -67,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = browser.isolated_points(codes, args.digits)
     with (
         tempfile.TemporaryDirectory() as cache,
-        browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _),
+        browser.streamlit_process({"VAE_EXPLORER_CACHE": cache}) as server,
         sync_playwright() as p,
     ):
+        url = server.url
         chromium = browser.launch(p)
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
@@ -103,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             back_to_plane(page)
+        releases, release_cpu = draw_digits(page, server.pid)
         chromium.close()
     start = time.perf_counter()
     plane = decode_plane(model)
@@ -128,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     print("## Outliers: click on the tab to the gallery and histogram drawn")
     print(f"- the first time for the model (scores the 10,000 digits): {1000 * outliers[0]:.0f} ms")
     print(f"- again: {ms(outliers[1:])}")
+    print("## Drawing: a stroke's release to the result shown, its posterior lens included")
+    print(f"- {ms(releases)}; the server's CPU per release: {ms(release_cpu)}")
     return 0
 
 
