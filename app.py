@@ -12,6 +12,7 @@ import sys
 import streamlit as st
 
 from explorer import (
+    compare,
     drawing,
     few_labels,
     interpolation,
@@ -34,7 +35,7 @@ from vae_core import CheckpointError, DataError
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 1rem 1rem 1rem 1rem; }
-.st-key-latent_data, .st-key-latent_scores { display: none; }
+.st-key-latent_data, .st-key-latent_scores, .st-key-compare_data { display: none; }
 </style>
 """
 
@@ -102,20 +103,23 @@ def main() -> None:
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.
-    plane, posterior, samples, path, unusual, fewlabels, grid, curves, about = st.tabs(
-        [
-            "Latent plane",
-            "Posterior",
-            "Sample",
-            "Interpolate",
-            "Outliers",
-            "Few labels",
-            "Manifold",
-            "Training",
-            "What am I looking at?",
-        ],
-        key="tab",
-        on_change="rerun",
+    plane, posterior, samples, path, unusual, fewlabels, grid, side_by_side, curves, about = (
+        st.tabs(
+            [
+                "Latent plane",
+                "Posterior",
+                "Sample",
+                "Interpolate",
+                "Outliers",
+                "Few labels",
+                "Manifold",
+                "Compare",
+                "Training",
+                "What am I looking at?",
+            ],
+            key="tab",
+            on_change="rerun",
+        )
     )
     with plane:
         latent_view.section(model, view)
@@ -137,6 +141,9 @@ def main() -> None:
     if grid.open:
         with grid:
             manifold.section(model, view)
+    if side_by_side.open:
+        with side_by_side:
+            compare.section(model, view, checkpoint)
     if curves.open:
         with curves:
             replay.section(checkpoint, view.labels)

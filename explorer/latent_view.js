@@ -12,6 +12,7 @@ const SCORES_KEY = "__vaeLatentScores";
 const MODEL_EVENT = "vae-latent-model";
 const DRAWING_EVENT = "vae-drawing"; // the drawing pad's q(z|x), as it is drawn
 const DRAWING_KEY = "__vaeDrawing";
+const SYNC_EVENT = "vae-latent-z"; // z shown by a view of a sync group (models side by side)
 const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
 const HIT_PX = 6; // a click within this many pixels of a point selects it
 const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
@@ -694,6 +695,14 @@ function commit(view) {
   if (view.send) view.send("commit", z);
 }
 
+// Views in one sync group (two models side by side) show one z: what one previews, slides to
+// or commits, the others decode at once.
+function announce(view) {
+  if (!view.data || !view.data.sync) return;
+  const detail = { group: view.data.sync, z: view.shown.slice(), previewing: view.previewing, source: view };
+  window.dispatchEvent(new CustomEvent(SYNC_EVENT, { detail }));
+}
+
 function commitSoon(view) {
   clearTimeout(view.pendingTimer);
   view.pendingTimer = setTimeout(() => commit(view), COMMIT_DELAY_MS);
@@ -766,6 +775,7 @@ function wire(view) {
     const tip = view.hover >= 0 ? `test image #${view.hover}, a ${view.model.labels[view.hover]}` : "";
     el.tip.textContent = tip;
     schedule(view);
+    announce(view);
   });
   const leave = () => {
     if (!view.previewing) return;
@@ -774,6 +784,7 @@ function wire(view) {
     el.tip.textContent = "";
     view.shown = view.committed.slice();
     schedule(view);
+    announce(view);
   };
   el.marks.addEventListener("pointerleave", leave);
   el.marks.addEventListener("pointerdown", (event) => {
@@ -797,6 +808,7 @@ function wire(view) {
     view.shown = toLatent(view, px, py);
     commit(view);
     schedule(view);
+    announce(view);
   });
   el.marks.addEventListener(
     "wheel",
@@ -837,6 +849,7 @@ function wire(view) {
       view.shown[k] = Number(slider.value);
       el.outputs[k].textContent = view.shown[k].toFixed(2);
       schedule(view, { sliders: false });
+      announce(view);
     });
     slider.addEventListener("change", () => commitSoon(view));
     slider.addEventListener("pointerdown", () => {
@@ -945,6 +958,7 @@ function attachModel(view) {
 // confirmation arriving mid-drag cannot pull the slider back.
 function receive(view, data) {
   view.data = data;
+  view.el.colourBy.hidden = Boolean(data.sync); // models side by side: coloured by digit
   view.el.lv.dataset.committed = `${data.z[0]},${data.z[1]}`;
   view.el.lv.dataset.zRev = String(data.z_rev);
   if (view.zRev !== data.z_rev) {
@@ -1001,7 +1015,16 @@ export default function (component) {
     if (view.model) schedule(view, { sliders: false });
   };
   window.addEventListener(DRAWING_EVENT, onDrawing);
+  const onSync = (event) => {
+    const d = event.detail;
+    if (d.source === view || !view.data || view.data.sync !== d.group || !view.model) return;
+    view.shown = d.z.slice();
+    view.previewing = d.previewing;
+    schedule(view);
+  };
+  window.addEventListener(SYNC_EVENT, onSync);
   return () => {
+    window.removeEventListener(SYNC_EVENT, onSync);
     observer.disconnect();
     window.removeEventListener("resize", onResize);
     window.removeEventListener(DRAWING_EVENT, onDrawing);

@@ -35,10 +35,12 @@ def view_data(
     row: int | None,
     overlay: dict | None = None,
     colour_by: str = "digit",
+    sync: str | None = None,
 ) -> dict:
     """What the browser's view needs on every rerun: JSON-ready and small. `overlay` is a
     lens's marks: {"name", "points": [[z1, z2], ...], "path": bool}; `colour_by` is "digit"
-    or "elbo" (each test digit's −ELBO, from the scores mount)."""
+    or "elbo" (each test digit's −ELBO, from the scores mount); views with the same `sync`
+    (models side by side) show the z one of them previews."""
     selected = None
     if row is not None:
         selected = {
@@ -54,6 +56,7 @@ def view_data(
         "selected": selected,
         "overlay": overlay,
         "colour_by": colour_by,
+        **({"sync": sync} if sync else {}),
     }
 
 
@@ -65,13 +68,13 @@ def _overlay(view: ModelView) -> dict | None:
     return {"name": overlay["name"], "points": overlay["points"], "path": overlay["path"]}
 
 
-def _on_commit(view: ModelView) -> None:
-    event = st.session_state.get("latent_scatter") or {}
+def on_commit(view: ModelView, key: str = "latent_scatter") -> None:
+    event = st.session_state.get(key) or {}
     state.commit(event.get("commit"), view.window)
 
 
-def _on_select(view: ModelView) -> None:
-    event = st.session_state.get("latent_scatter") or {}
+def on_select(view: ModelView, key: str = "latent_scatter") -> None:
+    event = st.session_state.get(key) or {}
     if state.select(event.get("select"), len(view.labels)):
         st.session_state.rerun_page = True
 
@@ -127,8 +130,8 @@ def _plane(model, view: ModelView) -> None:
         data=json.dumps(
             view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, _overlay(view), ss.colour_by)
         ).encode(),
-        on_commit_change=lambda: _on_commit(view),
-        on_select_change=lambda: _on_select(view),
+        on_commit_change=lambda: on_commit(view),
+        on_select_change=lambda: on_select(view),
         on_theme_change=_on_theme,
         on_colour_change=_on_colour,
     )

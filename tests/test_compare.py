@@ -1,0 +1,72 @@
+"""Two models side by side: which cached models are offered, and the Compare tab."""
+
+import json
+
+import pytest
+
+from explorer.compare import cached_settings, settings_of
+from explorer.model_view import ModelSettings
+from explorer.state import DEFAULT_SETTINGS
+from training import get_or_train
+from vae_core import VAEConfig, load_checkpoint
+from vae_core.checkpoint import DEFAULT_CHECKPOINT
+
+SMALL = ModelSettings(beta=4.0, width=64, epochs=1, seed=3)
+
+
+@pytest.fixture
+def small_model(isolated_cache):
+    """A second model in the (test's own) cache, as the sidebar would have trained it."""
+    get_or_train(*SMALL.configs(), cache_dir=isolated_cache)
+    return isolated_cache
+
+
+def test_settings_of_names_the_shipped_model_and_refuses_what_the_sidebar_cannot_name():
+    checkpoint = load_checkpoint(DEFAULT_CHECKPOINT)[1]
+    assert settings_of(checkpoint) == DEFAULT_SETTINGS
+    other_lr = {
+        **checkpoint,
+        "extra": {
+            **checkpoint["extra"],
+            "train_config": {**checkpoint["extra"]["train_config"], "lr": 1e-4},
+        },
+    }
+    assert settings_of(other_lr) is None
+    wide = {**checkpoint, "config": VAEConfig(hidden=(512, 256)).to_dict()}
+    assert settings_of(wide) is None
+
+
+def test_cached_settings_lists_the_cache_and_the_default(small_model):
+    (small_model / "notes.txt").write_text("not a model")
+    (small_model / ("0" * 20 + ".pt")).write_bytes(b"damaged")
+    assert cached_settings(small_model) == [DEFAULT_SETTINGS, SMALL]
+    assert cached_settings(small_model / "missing") == [DEFAULT_SETTINGS]
+
+
+@pytest.mark.slow
+def test_the_compare_tab_shows_both_models_in_one_sync_group(small_model):
+    from tests.test_app import run_app, view_data
+
+    at = run_app()
+    at.session_state["tab"] = "Compare"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="compare_with").value == SMALL
+    a = json.loads(at.get_by_key("compare_a").proto.bytes)
+    b = json.loads(at.get_by_key("compare_b").proto.bytes)
+    assert a["model_id"] == view_data(at)["model_id"] and b["model_id"] != a["model_id"]
+    assert a["sync"] == b["sync"] == "compare" and a["z"] == b["z"]
+    assert at.get_by_key("compare_data") is not None  # the second model's payload
+    labels = [m.label for m in at.main.metric]
+    assert labels.count("test −ELBO") == 2 and labels.count("KL") == 2
+    assert any("β = 4, width 64, 1 epochs, seed 3" in m.value for m in at.main.markdown)
+
+
+def test_the_compare_tab_says_how_to_get_a_second_model():
+    from tests.test_app import run_app
+
+    at = run_app()
+    at.session_state["tab"] = "Compare"
+    at.run()
+    assert not at.exception, at.exception
+    assert "No other model is in this server's cache yet" in at.main.info[0].value
