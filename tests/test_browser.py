@@ -573,3 +573,35 @@ def test_the_few_labels_tab_charts_accuracy_and_marks_the_labelled_images(server
         )
     finally:
         page.context.close()
+
+
+def test_two_models_side_by_side_decode_the_z_hovered_on_either(server, chromium):
+    page = open_page(chromium, server)
+    a, b = (f".st-key-compare_{k} .lv" for k in "ab")
+    try:
+        page.get_by_role("tab", name="Compare").click()
+        for view in (a, b):
+            page.locator(f"{view}[data-model-id][data-area]").wait_for(timeout=60_000)
+        assert page.locator(a).get_attribute("data-model-id") != page.locator(b).get_attribute(
+            "data-model-id"
+        )
+        box = page.locator(f"{a} canvas.marks").bounding_box()
+        page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.3 * box["height"])
+        page.wait_for_function(
+            "([a, b]) => { const z = (s) => document.querySelector"
+            "('.st-key-compare_' + s + ' [data-testid=stBidiComponentIsolated]')"
+            ".shadowRoot.querySelector('.lv').dataset.z;"
+            " return z(a) && z(a) === z(b) && z(a) !== '0,0'; }",
+            arg=["a", "b"],
+            timeout=10_000,
+        )
+        # Each plane decoded that z with its own model: the two digits differ.
+        digits = [
+            page.locator(f"{view} canvas.digit").evaluate(
+                "c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data)"
+            )
+            for view in (a, b)
+        ]
+        assert digits[0] != digits[1]
+    finally:
+        page.context.close()
