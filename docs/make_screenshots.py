@@ -12,11 +12,14 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from explorer.model_view import ModelSettings
 from tests import browser
 from tests import latent_page as lp
+from training import get_or_train
 from vae_core import encode, load_model, load_split
 
 HERE = Path(__file__).resolve().parent
+COMPARED = ModelSettings(beta=4.0, width=256, epochs=10, seed=0)
 
 
 def few_labels(page, suffix: str) -> None:
@@ -37,9 +40,28 @@ def few_labels(page, suffix: str) -> None:
     page.screenshot(path=str(HERE / f"screenshot_few_labels_marks{suffix}.png"))
 
 
+def compare_and_replay(page, suffix: str) -> None:
+    """The Compare tab with a point hovered on the left plane; the Training tab's replay."""
+    page.get_by_role("tab", name="Compare").click()
+    for key in "ab":
+        page.locator(f".st-key-compare_{key} .lv[data-model-id][data-area]").wait_for(
+            timeout=60_000
+        )
+    box = page.locator(".st-key-compare_a canvas.marks").bounding_box()
+    page.mouse.move(box["x"] + 0.62 * box["width"], box["y"] + 0.35 * box["height"])
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(HERE / f"screenshot_compare{suffix}.png"), full_page=True)
+    page.get_by_role("tab", name="Training").click()
+    page.locator(".st-key-replay_epoch").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(HERE / f"screenshot_replay{suffix}.png"))
+
+
 def main(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
+        # A second model to compare the default with: β = 4, trained into this run's cache.
+        get_or_train(*COMPARED.configs(), cache_dir=cache)
         chromium = browser.launch(pw)
         with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
             context = chromium.new_context(
@@ -93,6 +115,7 @@ def main(theme: str = "light") -> None:
             page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / f"screenshot_drawing{suffix}.png"), full_page=True)
             few_labels(page, suffix)
+            compare_and_replay(page, suffix)
             context.close()
         chromium.close()
 
