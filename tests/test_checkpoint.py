@@ -34,7 +34,13 @@ def test_round_trip_reproduces_every_weight_exactly(model, tmp_path):
         assert torch.equal(loaded.state_dict()[name], tensor), name
     assert checkpoint["metrics"] == {"test_neg_elbo": 150.0}
     assert checkpoint["extra"] == {"note": "x"}
-    assert checkpoint["config"] == {"latent_dim": 2, "hidden": [32, 16], "beta": 2.0}
+    assert checkpoint["config"] == {
+        "latent_dim": 2,
+        "hidden": [32, 16],
+        "beta": 2.0,
+        "conditional": False,
+        "classes": 10,
+    }
     assert set(checkpoint["versions"]) == {"torch", "python"}
     z = torch.randn(4, 2)
     torch.testing.assert_close(loaded.pixel_probs(z), model.eval().pixel_probs(z), rtol=0, atol=0)

@@ -112,7 +112,13 @@ def test_bad_config_is_refused(kwargs):
 def test_config_round_trips_through_a_plain_dict():
     c = VAEConfig(latent_dim=3, hidden=(128, 64), beta=0.5)
     assert VAEConfig.from_dict(c.to_dict()) == c
-    assert c.to_dict() == {"latent_dim": 3, "hidden": [128, 64], "beta": 0.5}
+    assert c.to_dict() == {
+        "latent_dim": 3,
+        "hidden": [128, 64],
+        "beta": 0.5,
+        "conditional": False,
+        "classes": 10,
+    }
 
 
 def test_one_name_per_concept(model):

@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         "--beta", type=float, default=m.beta, help="weight of the KL term (default: %(default)s)"
     )
     p.add_argument(
+        "--conditional",
+        action="store_true",
+        help="a conditional VAE (Sohn et al. 2015): the encoder and the decoder are also given "
+        "the digit's class, one-hot (default: a plain VAE)",
+    )
+    p.add_argument(
         "--epochs",
         type=int,
         default=t.epochs,
@@ -108,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     try:
         model_config = VAEConfig(
-            latent_dim=args.latent_dim, hidden=tuple(args.hidden), beta=args.beta
+            latent_dim=args.latent_dim,
+            hidden=tuple(args.hidden),
+            beta=args.beta,
+            conditional=args.conditional,
         )
         train_config = TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from vae_core.data import load_split, to_tensor
+from vae_core.data import DataError, Split, load_split, to_tensor
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, record_frame
 
@@ -74,12 +74,27 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _labels(split: Split, config: VAEConfig, device: torch.device) -> torch.Tensor | None:
+    """What a conditional model is given besides the images: their classes, int64 (N,)."""
+    if not config.conditional:
+        return None
+    if len(split.labels) and int(split.labels.max()) >= config.classes:
+        raise DataError(
+            f"the data's labels go up to {int(split.labels.max())}, beyond the model's "
+            f"{config.classes} classes; give the model more classes."
+        )
+    return torch.from_numpy(split.labels.astype("int64")).to(device)
+
+
 @torch.no_grad()
-def _test_terms(model: VAE, x: torch.Tensor, generator: torch.Generator) -> tuple[float, float]:
+def _test_terms(
+    model: VAE, x: torch.Tensor, y: torch.Tensor | None, generator: torch.Generator
+) -> tuple[float, float]:
     model.eval()
     rec, kl = 0.0, 0.0
     for i in range(0, len(x), 5000):
-        terms = model.loss_terms(x[i : i + 5000], generator)
+        yb = None if y is None else y[i : i + 5000]
+        terms = model.loss_terms(x[i : i + 5000], generator, yb)
         rec += terms.reconstruction.sum().item()
         kl += terms.kl.sum().item()
     model.train()
@@ -87,9 +102,9 @@ def _test_terms(model: VAE, x: torch.Tensor, generator: torch.Generator) -> tupl
 
 
 @torch.no_grad()
-def _frame(model: VAE, x: torch.Tensor, epoch: int) -> ReplayFrame:
+def _frame(model: VAE, x: torch.Tensor, y: torch.Tensor | None, epoch: int) -> ReplayFrame:
     model.eval()  # as the app will see the model; the frame draws no random number
-    frame = record_frame(model, x, epoch)
+    frame = record_frame(model, x, epoch, labels=y)
     model.train()
     return frame
 
@@ -113,12 +128,17 @@ def train(
     frame (vae_core.replay: the test codes and a small manifold; 2-D latents only). Any of them
     may raise to stop training. None changes the result, even if it draws random numbers: after
     the initial weights, every draw comes from the run's own generator, and a frame draws none.
+    A conditional model (Sohn et al. 2015) is given each image's class from the data's labels;
+    a plain model's run draws and computes exactly as before conditional models existed.
     """
     if on_replay is not None and model_config.latent_dim != 2:
         raise ValueError(f"a replay needs a 2-D latent plane, not {model_config.latent_dim}-D")
     dev = pick_device(device)
-    x_train = to_tensor(load_split(data_dir, "train").images).to(dev)  # (60000, 784)
-    x_test = to_tensor(load_split(data_dir, "test").images).to(dev)  # (10000, 784)
+    train_split, test_split = load_split(data_dir, "train"), load_split(data_dir, "test")
+    x_train = to_tensor(train_split.images).to(dev)  # (60000, 784)
+    x_test = to_tensor(test_split.images).to(dev)  # (10000, 784)
+    y_train = _labels(train_split, model_config, dev)  # (60000,) or None
+    y_test = _labels(test_split, model_config, dev)  # (10000,) or None
 
     torch.manual_seed(train_config.seed)
     model = VAE(model_config).to(dev)
@@ -135,8 +155,10 @@ def train(
         order = torch.randperm(len(x_train), generator=generator, device=dev)
         sums = torch.zeros(3, device=dev)
         for i in range(0, len(x_train), train_config.batch_size):
-            batch = x_train[order[i : i + train_config.batch_size]]
-            terms = model.loss_terms(batch, generator)
+            rows = order[i : i + train_config.batch_size]
+            terms = model.loss_terms(
+                x_train[rows], generator, None if y_train is None else y_train[rows]
+            )
             loss = terms.loss.mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -155,8 +177,8 @@ def train(
                 "try a smaller learning rate."
             )
         train_loss, train_rec, train_kl = (sums / len(x_train)).tolist()
-        test_rec, test_kl = _test_terms(model, x_test, generator)
-        frame = None if on_replay is None else _frame(model, x_test, epoch)
+        test_rec, test_kl = _test_terms(model, x_test, y_test, generator)
+        frame = None if on_replay is None else _frame(model, x_test, y_test, epoch)
         report = EpochReport(
             epoch=epoch,
             epochs=train_config.epochs,

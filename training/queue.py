@@ -46,9 +46,11 @@ def parameters(config: VAEConfig, pixels: int = 784) -> int:
     def layers(dims: list[int]) -> int:
         return sum(a * b + b for a, b in itertools.pairwise(dims))
 
-    dims = [pixels, *config.hidden]
+    label_width = config.classes if config.conditional else 0  # a conditional model's one-hot
+    dims = [pixels + label_width, *config.hidden]
     heads = 2 * (dims[-1] * config.latent_dim + config.latent_dim)  # mean and log-variance
-    return layers(dims) + heads + layers([config.latent_dim, *reversed(config.hidden), pixels])
+    decoder = [config.latent_dim + label_width, *reversed(config.hidden), pixels]
+    return layers(dims) + heads + layers(decoder)
 
 
 def _steps(train_config: TrainConfig) -> int:

@@ -8,6 +8,11 @@ maximizes the evidence lower bound
     ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || N(0, I)) <= log p(x).
 
 The KL weight `beta` follows Higgins et al., "beta-VAE" (2017); beta = 1 is the true ELBO.
+
+A conditional VAE (Sohn, Lee & Yan, "Learning Structured Output Representation using Deep
+Conditional Generative Models", NeurIPS 2015) also gives the encoder
+and the decoder the class y, one-hot: q(z|x, y) and p(x|z, y), with the prior p(z) = N(0, I)
+left free of y, so that z keeps the style and y the digit. Its bound is on log p(x|y).
 """
 
 from __future__ import annotations
@@ -31,8 +36,12 @@ class VAEConfig:
         512,
     )  # encoder layer widths, 784 -> ...; the decoder mirrors them
     beta: float = 1.0  # weight of the KL term in the loss; 1 gives the true negative ELBO
+    conditional: bool = False  # the one-hot class enters the encoder and the decoder (Sohn 2015)
+    classes: int = 10  # width of that one-hot; read only when conditional
 
     def __post_init__(self) -> None:
+        if not isinstance(self.conditional, bool):
+            raise ValueError(f"conditional must be True or False, got {self.conditional!r}")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
@@ -40,14 +49,21 @@ class VAEConfig:
             raise ValueError(f"hidden must be one or more positive widths, got {self.hidden}")
         if not self.beta >= 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
+        if self.conditional and self.classes < 2:
+            raise ValueError(f"a conditional model needs at least 2 classes, got {self.classes}")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
 
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
+        """The inverse of to_dict; a dict written before conditional models existed is plain."""
         return cls(
-            latent_dim=int(d["latent_dim"]), hidden=tuple(d["hidden"]), beta=float(d["beta"])
+            latent_dim=int(d["latent_dim"]),
+            hidden=tuple(d["hidden"]),
+            beta=float(d["beta"]),
+            conditional=bool(d.get("conditional", False)),
+            classes=int(d.get("classes", cls.classes)),
         )
 
 
@@ -85,32 +101,69 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
 
 
 class VAE(nn.Module):
+    """The VAE, or with `config.conditional` the conditional VAE of Sohn et al. (2015).
+
+    A conditional model's first encoder layer reads [pixels, one-hot y] and its first decoder
+    layer [z, one-hot y]; its other layers are those of a plain model. Its methods then need
+    y, the class of each image or point as int64 indices (N,); a plain model's refuse one.
+    """
+
     def __init__(self, config: VAEConfig | None = None) -> None:
         super().__init__()
         self.config = config or VAEConfig()
-        widths = [PIXELS, *self.config.hidden]
-        self.encoder = _mlp(widths, activate_last=True)
-        self.to_mu = nn.Linear(widths[-1], self.config.latent_dim)
-        self.to_logvar = nn.Linear(widths[-1], self.config.latent_dim)
+        # Only the first layers' inputs widen, so a plain model keeps the parameter names and
+        # shapes of checkpoints written before conditional models existed.
+        label_width = self.config.classes if self.config.conditional else 0
+        hidden, latent_dim = self.config.hidden, self.config.latent_dim
+        self.encoder = _mlp([PIXELS + label_width, *hidden], activate_last=True)
+        self.to_mu = nn.Linear(hidden[-1], latent_dim)
+        self.to_logvar = nn.Linear(hidden[-1], latent_dim)
         self.decoder = _mlp(
-            [self.config.latent_dim, *reversed(self.config.hidden), PIXELS], activate_last=False
+            [latent_dim + label_width, *reversed(hidden), PIXELS], activate_last=False
         )
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Parameters of q(z|x) for pixels in [0, 1]; x is (N, 1, 28, 28) or (N, 784)."""
-        h = self.encoder(x.reshape(len(x), PIXELS))  # (N, 784) -> (N, H)
+    def check_labels_given(self, given: bool) -> None:
+        """Raise a ValueError that says what to do unless labels come exactly when they must."""
+        if given and not self.config.conditional:
+            raise ValueError(
+                "this VAE is not conditional: it takes no class labels. Leave the labels out, "
+                "or train a conditional one (VAEConfig(conditional=True))."
+            )
+        if not given and self.config.conditional:
+            raise ValueError(
+                "this VAE is conditional: it needs the class of every image or latent point "
+                f"(labels: class indices in 0..{self.config.classes - 1}, or one for all)."
+            )
+
+    def with_labels(self, inputs: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """What the first encoder or decoder layer reads: inputs (..., W) as they are for a plain
+        model, (..., W + classes) with the one-hot of y (...,) appended for a conditional one.
+        """
+        self.check_labels_given(y is not None)
+        if y is None:
+            return inputs
+        one_hot = F.one_hot(y.long(), self.config.classes).to(inputs.dtype)  # (...,) -> (..., C)
+        return torch.cat([inputs, one_hot], dim=-1)
+
+    def encode(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Parameters of q(z|x) (q(z|x, y) if conditional) for pixels in [0, 1]; x is
+        (N, 1, 28, 28) or (N, 784), y (N,) class indices for a conditional model."""
+        x = self.with_labels(x.reshape(len(x), PIXELS), y)  # (N, 784) -> (N, 784 [+ C])
+        h = self.encoder(x)  # -> (N, H)
         return self.to_mu(h), self.to_logvar(h)  # (N, H) -> (N, D) each
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """Bernoulli logits of p(x|z): (N, D) -> (N, 1, 28, 28)."""
-        return self.decoder(z).reshape(len(z), *IMAGE_SHAPE)
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Bernoulli logits of p(x|z) (p(x|z, y) if conditional): (N, D) -> (N, 1, 28, 28)."""
+        return self.decoder(self.with_labels(z, y)).reshape(len(z), *IMAGE_SHAPE)
 
-    def pixel_probs(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities of p(x|z), the Bernoulli means: (N, D) -> (N, 1, 28, 28).
+    def pixel_probs(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Pixel probabilities of p(x|z) (p(x|z, y)), the Bernoulli means: (N, D) -> (N, 1, 28, 28).
 
         A tensor in, a tensor out, gradients kept; `vae_core.decode` is the numpy front door.
         """
-        return torch.sigmoid(self.decode_logits(z))
+        return torch.sigmoid(self.decode_logits(z, y))
 
     @staticmethod
     def reparameterize(
@@ -120,19 +173,25 @@ class VAE(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
 
-    def loss_terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ELBOTerms:
+    def loss_terms(
+        self,
+        x: torch.Tensor,
+        generator: torch.Generator | None = None,
+        y: torch.Tensor | None = None,
+    ) -> ELBOTerms:
         """The training loss for one draw of z per image, and its two terms.
 
         A one-sample estimate of the negative ELBO (beta = 1) with gradients, what training
         minimizes; `vae_core.elbo_terms` averages many draws, without gradients, for reporting.
+        A conditional model needs the images' classes y (N,) and bounds log p(x|y).
         """
         x = x.reshape(len(x), PIXELS)
-        mu, logvar = self.encode(x)
+        mu, logvar = self.encode(x, y)
         z = self.reparameterize(mu, logvar, generator)
-        logits = self.decoder(z)  # (N, D) -> (N, 784)
+        logits = self.decoder(self.with_labels(z, y))  # (N, D [+ C]) -> (N, 784)
         reconstruction = -bernoulli_log_likelihood(logits, x)
         kl = gaussian_kl(mu, logvar)
         return ELBOTerms(reconstruction + self.config.beta * kl, reconstruction, kl)
 
-    def forward(self, x: torch.Tensor) -> ELBOTerms:
-        return self.loss_terms(x)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> ELBOTerms:
+        return self.loss_terms(x, y=y)

@@ -19,6 +19,9 @@ from .inference import encode, grid_axis, manifold
 
 REPLAY_GRID = 8  # decoded digits along each axis of the replay's manifold
 REPLAY_AXIS = grid_axis(REPLAY_GRID)  # normal quantiles: every cell holds the same prior mass
+# A conditional model's z holds the style and not the class, so one class's manifold shows
+# what the plane learnt; the frames keep one picture an epoch whatever the model.
+REPLAY_CLASS = 0
 
 
 @dataclass(frozen=True)
@@ -92,13 +95,15 @@ def replay_of(checkpoint: dict) -> Replay | None:
     )
 
 
-def record_frame(model, x, epoch: int, axis: np.ndarray = REPLAY_AXIS) -> ReplayFrame:
+def record_frame(model, x, epoch: int, axis: np.ndarray = REPLAY_AXIS, labels=None) -> ReplayFrame:
     """The frame of a model as it stands: codes of images `x` and the manifold at axis × axis.
 
-    Encodes means only (no draw of z) and decodes fixed points, so no random number is used.
+    A conditional model encodes the images with their `labels` and draws class REPLAY_CLASS's
+    manifold. Encodes means only (no draw of z) and decodes fixed points, so no random number
+    is used.
     """
-    mu, _ = encode(model, x)
-    grid = manifold(model, axis)
+    mu, _ = encode(model, x, labels)
+    grid = manifold(model, axis, REPLAY_CLASS if model.config.conditional else None)
     return ReplayFrame(
         epoch,
         mu.astype(np.float16),
