@@ -36,6 +36,10 @@ def models(wide_epochs: int, checkpoints: list[str]) -> dict[str, object]:
         print(f"No such 16-D model in the cache: `{command}` trains it; left out.\n")
     for path in checkpoints:
         model, checkpoint = load_checkpoint(path)
+        if checkpoint["config"].get("conditional"):
+            # Its encoder needs the label it is asked to predict: M1 has no use for it.
+            print(f"{path} is a conditional model, whose codes need the labels; left out.\n")
+            continue
         found[f"{checkpoint['config']['latent_dim']}-D codes ({path})"] = model
     return found
 
