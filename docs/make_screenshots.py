@@ -103,6 +103,8 @@ def main(theme: str = "light") -> None:
             page.wait_for_timeout(1500)
             page.screenshot(path=str(HERE / f"screenshot_outliers{suffix}.png"), full_page=True)
             page.get_by_role("tab", name="Latent plane").click()
+            lp.wait_until_ready(page)
+            page.wait_for_timeout(1000)
             page.locator(f"{lp.VIEW} .colour-by button[data-colour=elbo]").click()
             page.locator(f"{lp.VIEW}[data-colour-by=elbo]").wait_for(timeout=60_000)
             page.wait_for_timeout(1000)

@@ -10,6 +10,7 @@
 const REGISTRY_KEY = "__vaeLatentModels";
 const SCORES_KEY = "__vaeLatentScores";
 const MODEL_EVENT = "vae-latent-model";
+const SCORES_EVENT = "vae-latent-scores";
 const DRAWING_EVENT = "vae-drawing"; // the drawing pad's q(z|x), as it is drawn
 const DRAWING_KEY = "__vaeDrawing";
 const SYNC_EVENT = "vae-latent-z"; // z shown by a view of a sync group (models side by side)
@@ -70,7 +71,7 @@ function registerScores(bytes) {
   const scores = registry(SCORES_KEY);
   scores.set(header.model_id, { values, order, rgb, low: header.low, high: header.high });
   while (scores.size > 3) scores.delete(scores.keys().next().value);
-  window.dispatchEvent(new CustomEvent(MODEL_EVENT, { detail: header.model_id }));
+  window.dispatchEvent(new CustomEvent(SCORES_EVENT, { detail: header.model_id }));
 }
 
 // Viridis (matplotlib's), sampled at nine stops and interpolated: light to dark readable in
@@ -1023,7 +1024,13 @@ export default function (component) {
     schedule(view);
   };
   window.addEventListener(SYNC_EVENT, onSync);
+  // The scores' mount may run after this view has drawn: redraw the points once they arrive.
+  const onScores = (event) => {
+    if (view.model && event.detail === view.model.id) schedule(view, { sliders: false });
+  };
+  window.addEventListener(SCORES_EVENT, onScores);
   return () => {
+    window.removeEventListener(SCORES_EVENT, onScores);
     window.removeEventListener(SYNC_EVENT, onSync);
     observer.disconnect();
     window.removeEventListener("resize", onResize);
