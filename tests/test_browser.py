@@ -605,3 +605,19 @@ def test_two_models_side_by_side_decode_the_z_hovered_on_either(server, chromium
         assert digits[0] != digits[1]
     finally:
         page.context.close()
+
+
+def test_colouring_by_elbo_arrives_with_a_lens_marking_the_plane(server, chromium):
+    """With marks on the plane the scores' mount may run after the view has drawn."""
+    page = open_page(chromium, server)
+    try:
+        page.get_by_role("tab", name="Sample").click()
+        page.get_by_role("button", name="Mark their z on the plane").click()
+        page.get_by_text("Marked on the latent plane").wait_for(timeout=30_000)
+        page.get_by_role("tab", name="Latent plane").click()
+        lp.wait_until_ready(page)
+        page.locator(f"{lp.VIEW} .colour-by button[data-colour=elbo]").click()
+        page.locator(f"{lp.VIEW}[data-colour-by=elbo]").wait_for(timeout=120_000)
+        assert lp.attribute(page, "overlay").endswith(":16")
+    finally:
+        page.context.close()
