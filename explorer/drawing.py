@@ -15,13 +15,13 @@ import binascii
 import numpy as np
 import streamlit as st
 
-from vae_core import decode, elbo_terms, encode
+from vae_core import encode
 from vae_core.inference import encoder_layers
 
 from . import images, outliers, payload, posterior_lens, state
 from .components import script, source
 from .model_view import ModelView, test_set
-from .selection import SELECTION_SAMPLES
+from .selection import judge
 
 PIXELS = 28 * 28
 NEAREST = 6  # test digits shown nearest the drawing's mean in the plane
@@ -65,23 +65,14 @@ def result(_model, _view: ModelView, model_id: str, pixels: bytes, theme: str) -
     """What the model makes of a drawing: plain values and PNGs, cached per model and image."""
     x = np.frombuffer(pixels, np.uint8).reshape(1, 28, 28).copy()  # torch wants it writable
     mu, sigma = encode(_model, x)
-    reconstruction = decode(_model, mu)[0]  # at the posterior mean, as for a selected digit
-    terms = elbo_terms(_model, x, samples=SELECTION_SAMPLES, seed=0)
-    scores = outliers.neg_elbo(_model, model_id)
-    neg_elbo = float(terms["neg_elbo"][0])
+    judged = judge(_model, x, mu[0], 0, theme)  # as the selection panel judges a test digit
     rows = nearest_rows(_view.mu, mu[0])
     pictures = test_set()[0][rows] / 255.0
-    image = x[0] / 255.0
     return {
-        "input": images.png(images.themed(image, theme), scale=4),
-        "reconstruction": images.png(images.themed(reconstruction, theme), scale=4),
-        "difference": images.png(images.difference_rgb(image, reconstruction), scale=4),
+        **judged,
         "mu": mu[0].tolist(),
         "sigma": sigma[0].tolist(),
-        "reconstruction_nats": float(terms["reconstruction"][0]),
-        "kl": float(terms["kl"][0]),
-        "neg_elbo": neg_elbo,
-        "percentile": outliers.percentile(scores, neg_elbo),
+        "percentile": outliers.percentile(outliers.neg_elbo(_model, model_id), judged["neg_elbo"]),
         "nearest": [
             (r, int(_view.labels[r]), images.png(images.themed(p, theme), scale=2))
             for r, p in zip(rows, pictures, strict=True)
@@ -132,10 +123,10 @@ def panel(model, view: ModelView) -> None:
 def _result(model, view: ModelView, pixels: bytes) -> None:
     d = result(model, view, view.model_id, pixels, state.page_theme())
     with st.container(horizontal=True, gap="small"):
-        for name in ("input", "reconstruction", "difference"):
-            st.image(d[name], caption=name, width=RESULT_PX, output_format="PNG")
+        for name, picture in d["pictures"].items():
+            st.image(picture, caption=name, width=RESULT_PX, output_format="PNG")
     st.markdown(
-        f"reconstruction **{d['reconstruction_nats']:.1f}** + KL **{d['kl']:.2f}** = "
+        f"reconstruction **{d['reconstruction']:.1f}** + KL **{d['kl']:.2f}** = "
         f"−ELBO **{d['neg_elbo']:.1f}** nats: more unusual than **{d['percentile']:.0f} %** "
         "of test digits."
     )

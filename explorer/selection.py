@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from vae_core import decode, elbo_terms
@@ -14,13 +15,12 @@ SELECTION_SAMPLES = 64  # draws of z behind the reconstruction term
 PICTURE_PX = 112
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> dict:
-    """Pictures (PNG) and ELBO terms of test digit `row`; plain values, cached per model id."""
-    pixels = test_set()[0][row][None]  # (1, 28, 28) uint8
+def judge(model, pixels: np.ndarray, mu: np.ndarray, seed: int, theme: str) -> dict:
+    """One image (1, 28, 28) uint8 with its posterior mean (D,): its picture, reconstruction
+    (decoded at the mean) and their difference as PNGs, and its ELBO terms in nats."""
     image = pixels[0] / 255.0
-    reconstruction = decode(_model, _view.mu[row][None])[0]  # decoded at the posterior mean
-    terms = elbo_terms(_model, pixels, samples=SELECTION_SAMPLES, seed=row)
+    reconstruction = decode(model, mu[None])[0]
+    terms = elbo_terms(model, pixels, samples=SELECTION_SAMPLES, seed=seed)
     pictures = {
         "input": images.themed(image, theme),
         "reconstruction": images.themed(reconstruction, theme),
@@ -30,6 +30,12 @@ def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> di
         "pictures": {name: images.png(p, scale=4) for name, p in pictures.items()},
         **{name: float(value[0]) for name, value in terms.items()},
     }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> dict:
+    """Pictures (PNG) and ELBO terms of test digit `row`; plain values, cached per model id."""
+    return judge(_model, test_set()[0][row][None], _view.mu[row], row, theme)
 
 
 KEY = (
