@@ -17,15 +17,14 @@ Target: under 500 ms after the action.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.class_load import cpu_seconds
 from explorer import posterior_lens
 from tests import browser
 from tests import latent_page as lp
@@ -81,12 +80,6 @@ STROKES = [
     [(0.3, 0.4), (0.35, 0.7)],
     [(0.75, 0.6), (0.7, 0.8)],
 ]
-
-
-def cpu_seconds(pid: int) -> float:
-    """A process's user + system CPU time so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def draw_digits(page, pid: int) -> tuple[list[float], list[float]]:
