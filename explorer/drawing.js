@@ -5,8 +5,6 @@
 //
 // explorer/payload.js comes first in this module: parsePayload and makeEncoder are its.
 
-const DRAWING_EVENT = "vae-drawing";
-const DRAWING_KEY = "__vaeDrawing"; // the latest code, for a latent view drawn after it
 const PAD = 280; // the pad's own pixels a side, whatever its size on screen
 const BOX = 20; // MNIST's digits fit a 20x20 box...
 const SIDE = 28; // ...centred by their centre of mass in 28x28

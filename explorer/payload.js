@@ -1,6 +1,11 @@
 // What every component module of the page starts with (explorer/*.py prepend this file to
 // theirs): reading the payloads of explorer/payload.py, and running their MLPs.
 
+// The drawing pad tells the latent view its q(z|x) as it is drawn: the event, and the latest
+// code kept for a view drawn after it.
+const DRAWING_EVENT = "vae-drawing";
+const DRAWING_KEY = "__vaeDrawing";
+
 const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
 const MAGICS = ["VAEX", "VAES", "VAEE"]; // the decoder and codes, the scores, the encoder
 
