@@ -2,6 +2,7 @@
 
 from .checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 from .data import DataError, load_split
+from .datasets import Dataset, datasets_from, describe
 from .inference import decode, elbo_terms, encode, exact_log_px, grid_axis, iwae_log_px, manifold
 from .model import VAE, ELBOTerms, VAEConfig, gaussian_kl
 from .paths import cross_fade, latent_path
@@ -13,13 +14,16 @@ __all__ = [
     "VAE",
     "CheckpointError",
     "DataError",
+    "Dataset",
     "ELBOTerms",
     "Posterior",
     "Replay",
     "ReplayFrame",
     "VAEConfig",
     "cross_fade",
+    "datasets_from",
     "decode",
+    "describe",
     "elbo_terms",
     "encode",
     "exact_log_px",

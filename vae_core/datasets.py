@@ -1,0 +1,236 @@
+"""What a directory of MNIST-format files holds: its name, its classes, what one example is.
+
+`describe` validates a directory fully (both splits, through `vae_core.data.load_split`) and
+names it and its classes. MNIST, Fashion-MNIST and KMNIST are recognised by their labels'
+contents, whatever the directory is called; other data is named after its directory, its
+classes by their label numbers. A `classes.txt` beside the IDX files (UTF-8, one name per
+line, in label order) names the classes of any of them.
+
+MNIST and Fashion-MNIST are recognised by a sha256 of both splits' decompressed label arrays,
+so gzip-compressed or not. KMNIST's label files were not at hand to hash, so it is recognised
+only as distributed, gzip-compressed, by the MD5s of its two original label files (those its
+publishers and torchvision give); an uncompressed KMNIST is named only through a classes.txt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .data import BUNDLED_MNIST, SPLIT_PREFIX, DataError, _find, fingerprint, load_split
+
+MIN_CLASSES = 2
+MAX_CLASSES = 62  # EMNIST byclass: 10 digits, 26 upper-case and 26 lower-case letters
+MAX_NAME_LENGTH = 40
+CLASSES_FILE = "classes.txt"
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+KMNIST_CLASSES = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
+
+# sha256 of the label arrays (the bytes after the IDX header), (test, train): MNIST's from
+# assets/mnist, Fashion-MNIST's from Debian's dataset-fashion-mnist.
+KNOWN_LABELS = {
+    (
+        "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+        "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    ): ("MNIST", MNIST_CLASSES, "digit"),
+    (
+        "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+        "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+    ): ("Fashion-MNIST", FASHION_MNIST_CLASSES, "image"),
+}
+# MD5 of the distributed gzip files t10k-labels-idx1-ubyte.gz and train-labels-idx1-ubyte.gz.
+KMNIST_GZ_MD5 = ("7320c461ea6c1c855c0b718fb2a4b134", "e144d726b3acfaa3e44228e80efcd344")
+
+# Bidirectional formatting characters could reorder the text around a name on the page.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") | frozenset(
+    "\u2066\u2067\u2068\u2069"
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated directory of MNIST-format data, as the page and the CLI name it."""
+
+    name: str  # shown to people: "MNIST", "Fashion-MNIST", "KMNIST", else the directory's name
+    directory: Path | None  # None: the MNIST bundled in assets/mnist
+    classes: tuple[str, ...]  # one name per label, in label order
+    noun: str  # what one example is called on the page: "digit" for MNIST, else "image"
+
+    @cached_property
+    def key(self) -> str:
+        """A short, URL-safe identifier for links, the same for the same data on every start.
+
+        "mnist" for the bundled data, and for a directory holding the very same files (its
+        models are the bundled data's: the model cache keys them by the same fingerprint);
+        otherwise a slug of the name and 6 hex digits of the data's fingerprint.
+        """
+        if self.directory is None:
+            return "mnist"
+        digest = fingerprint(self.directory)
+        if self.name == "MNIST" and digest == _bundled_fingerprint():
+            return "mnist"
+        return f"{_slug(self.name)}-{digest[:6]}"
+
+
+def describe(directory: str | Path | None = None) -> Dataset:
+    """Validate a directory of MNIST-format files and say what it holds.
+
+    `directory` None is the bundled MNIST. Raises DataError, saying what is wrong, for a
+    directory that is missing, incomplete, not MNIST-format, or whose labels or classes.txt
+    do not make 2 to 62 classes each seen in training. Memoised by the directory and its
+    files' modification times, so a second call costs a few stat calls.
+    """
+    path = BUNDLED_MNIST if directory is None else Path(os.path.abspath(directory))
+    return _describe(None if directory is None else str(path), _stamps(path))
+
+
+def datasets_from(names: Sequence[str]) -> tuple[list[Dataset], list[str]]:
+    """The datasets for a server's start: the bundled MNIST first, then each good directory.
+
+    A directory whose data another one already gives (the same key) is dropped. A bad one is
+    left out with a message for the operator, never an exception.
+    """
+    datasets = [describe(None)]
+    problems = []
+    for name in names:
+        try:
+            dataset = describe(name)
+        except DataError as exc:
+            problems.append(
+                f"Data directory {name} left out: {exc} The page offers the other datasets "
+                "(the bundled MNIST always); fix the directory and restart the server to add it."
+            )
+            continue
+        if all(dataset.key != known.key for known in datasets):
+            datasets.append(dataset)
+    return datasets, problems
+
+
+def _stamps(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """The data files' names, times and sizes: a file changed on disk is described anew."""
+    try:
+        files = sorted(p for p in path.iterdir() if "-ubyte" in p.name or p.name == CLASSES_FILE)
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError:
+        # An unreadable directory: load_split, called next, says what is wrong with it.
+        return ()
+
+
+@lru_cache(maxsize=16)
+def _describe(directory: str | None, stamps: tuple[tuple[str, int, int], ...]) -> Dataset:
+    path = BUNDLED_MNIST if directory is None else Path(directory)
+    train, test = load_split(path, "train").labels, load_split(path, "test").labels
+    k = _class_count(path, train, test)
+    name, classes, noun = _recognise(path, train, test) or (
+        path.name or "data",
+        tuple(str(label) for label in range(k)),
+        "image",
+    )
+    if (path / CLASSES_FILE).exists():
+        classes = _read_classes(path / CLASSES_FILE, k)
+    return Dataset(
+        name=name, directory=None if directory is None else path, classes=classes, noun=noun
+    )
+
+
+def _class_count(path: Path, train: np.ndarray, test: np.ndarray) -> int:
+    k = int(max(train.max(), test.max())) + 1
+    if not MIN_CLASSES <= k <= MAX_CLASSES:
+        raise DataError(
+            f"{path}: the labels run from 0 to {k - 1}, so {k} class{'es' * (k != 1)}; "
+            f"a dataset needs {MIN_CLASSES} to {MAX_CLASSES} classes, labelled 0 to k-1."
+        )
+    missing = sorted(set(range(k)) - set(np.unique(train).tolist()))
+    if missing:
+        shown = ", ".join(str(label) for label in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise DataError(
+            f"{path}: the labels make {k} classes (0 to {k - 1}), but the training split has "
+            f"no example of label{'s' * (len(missing) > 1)} {shown}{more}; every class needs "
+            "training examples to be learned."
+        )
+    return k
+
+
+def _recognise(
+    path: Path, train: np.ndarray, test: np.ndarray
+) -> tuple[str, tuple[str, ...], str] | None:
+    """(name, classes, noun) of a known dataset, by its labels' contents; None if unknown."""
+    digests = (
+        hashlib.sha256(test.tobytes()).hexdigest(),
+        hashlib.sha256(train.tobytes()).hexdigest(),
+    )
+    if digests in KNOWN_LABELS:
+        return KNOWN_LABELS[digests]
+    label_files = [_find(path, f"{SPLIT_PREFIX[s]}-labels-idx1-ubyte") for s in ("test", "train")]
+    if all(f.suffix == ".gz" for f in label_files):
+        try:
+            md5s = tuple(hashlib.md5(f.read_bytes()).hexdigest() for f in label_files)
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read its label files again ({exc}).") from exc
+        if md5s == KMNIST_GZ_MD5:
+            return "KMNIST", KMNIST_CLASSES, "image"
+    return None
+
+
+def _read_classes(path: Path, k: int) -> tuple[str, ...]:
+    try:
+        # utf-8-sig: a byte order mark, as some Windows editors write, is not part of a name.
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read it as UTF-8 text ({exc}).") from exc
+    names = [line.strip() for line in text.split("\n")]
+    while names and not names[-1]:
+        names.pop()
+    if len(names) != k:
+        raise DataError(
+            f"{path} names {len(names)} class{'es' * (len(names) != 1)}, one a line, but the "
+            f"labels make {k} classes (0 to {k - 1}); give exactly one name a line, in label order."
+        )
+    for line, name in enumerate(names, start=1):
+        if not name:
+            raise DataError(f"{path}, line {line}: empty; every class needs a name.")
+        if len(name) > MAX_NAME_LENGTH:
+            raise DataError(
+                f"{path}, line {line}: the name is {len(name)} characters long; "
+                f"at most {MAX_NAME_LENGTH} are allowed."
+            )
+        bad = [c for c in name if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS]
+        if bad:
+            raise DataError(
+                f"{path}, line {line}: the name holds the control character "
+                f"U+{ord(bad[0]):04X}; names must be plain text."
+            )
+    return tuple(names)
+
+
+@lru_cache(maxsize=1)
+def _bundled_fingerprint() -> str:
+    return fingerprint(BUNDLED_MNIST)
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:32].rstrip("-")
+    return slug or "data"
