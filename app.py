@@ -7,6 +7,7 @@ lives in its own module of explorer/, over one cached view of the model shown.
 from __future__ import annotations
 
 import gc
+import html
 import sys
 
 import streamlit as st
@@ -26,7 +27,14 @@ from explorer import (
     state,
 )
 from explorer.figures import loss_curves
-from explorer.model_view import configure, load_model, model_id, model_view, note_shown
+from explorer.model_view import (
+    configure,
+    dataset_of,
+    load_model,
+    model_id,
+    model_view,
+    note_shown,
+)
 from training.cache import NotCached
 from vae_core import CheckpointError, DataError
 
@@ -52,6 +60,13 @@ ABOUT = """
 """
 
 
+CREDITS = {
+    "MNIST": "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges), CC BY-SA 3.0",
+    "Fashion-MNIST": "Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, 2017), MIT licence",
+    "KMNIST": "Kuzushiji-MNIST (T. Clanuwat et al., 2018), CC BY-SA 4.0",
+}
+
+
 def cannot_load(exc: Exception) -> None:
     st.error(
         f"Cannot load the model: {exc}\n\nRestore the file (for the shipped model: "
@@ -66,12 +81,7 @@ def main() -> None:
     first_run = state.init_state()
     ss = st.session_state
     st.html(PAGE_CSS)
-    st.markdown(
-        "#### VAE latent explorer "
-        "<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· 10,000 MNIST test "
-        "digits where the encoder puts them</span>",
-        unsafe_allow_html=True,
-    )
+    title = st.empty()
     for notice in ss.notices:
         st.warning(f"The link's {notice}", icon="🔗")
     ss.notices = []
@@ -97,8 +107,23 @@ def main() -> None:
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
     note_shown(state.session_id(), name)
-    view = model_view(model, name)
+    try:
+        view = model_view(model, name, ss.settings.data)
+    except DataError as exc:  # the data directory changed on disk since the server started
+        gone = dataset_of(ss.settings.data).name
+        ss.settings = state.DEFAULT_SETTINGS
+        ss.request_error = f"Cannot read the data of {gone}: {exc} The bundled MNIST is shown."
+        st.rerun()
+    title.markdown(
+        "#### VAE latent explorer "
+        "<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· "
+        f"{len(view.labels):,} {html.escape(dataset_of(view.data).name)} test {view.noun}s "
+        "where the encoder puts them</span>",
+        unsafe_allow_html=True,
+    )
     state.keep_in(view.window)
+    state.keep_row(len(view.labels))
+    state.keep_class(len(view.classes))
     sidebar.panel(checkpoint)
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
@@ -151,9 +176,12 @@ def main() -> None:
             st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
     with about:
         st.markdown(ABOUT, unsafe_allow_html=True)
+        name = dataset_of(view.data).name
         st.caption(
-            "Data: MNIST (Y. LeCun, C. Cortes, C. J. C. Burges), CC BY-SA 3.0. "
-            "Model: Kingma & Welling, Auto-Encoding Variational Bayes (2014)."
+            f"Data: {html.escape(CREDITS.get(name, name))}. "
+            "Model: Kingma & Welling, Auto-Encoding Variational Bayes (2014); the conditional "
+            "VAE: Sohn, Lee & Yan, Learning Structured Output Representation using Deep "
+            "Conditional Generative Models (2015)."
         )
 
 

@@ -38,6 +38,9 @@ function buildModel(bytes) {
     id: header.model_id,
     window: header.window,
     colours: header.colours,
+    classes: header.classes || header.colours.map((_, k) => String(k)),
+    noun: header.noun || "digit",
+    conditional: layers[0].nIn > 2,
     count: header.count,
     x: arrays.x,
     y: arrays.y,
@@ -203,6 +206,7 @@ function createView(parent) {
     sliders: [q(".st-key-z1 input"), q(".st-key-z2 input")],
     outputs: [q(".st-key-z1 output"), q(".st-key-z2 output")],
     tip: q(".tip"),
+    hint: q(".hint"),
   };
   const view = {
     el,
@@ -616,7 +620,8 @@ function drawDigit(view) {
   if (!model) return;
   const t0 = performance.now();
   const [z1, z2] = view.shown;
-  const p = model.decode(z1, z2);
+  const cls = model.conditional && view.data ? view.data.cls || 0 : 0;
+  const p = model.decode(z1, z2, cls);
   const t = view.theme || theme(el.lv);
   const [ir, ig, ib] = t.rgbText;
   const [pr, pg, pb] = t.rgbBackground;
@@ -638,6 +643,7 @@ function drawDigit(view) {
       ? "from the sliders"
       : "the current point";
   el.lv.dataset.z = `${z1},${z2}`;
+  el.lv.dataset.cls = model.conditional ? String(cls) : "";
   el.lv.dataset.ink = t.rgbText.join(",");
   el.lv.dataset.paper = t.rgbBackground.join(",");
   el.lv.dataset.decodeMs = ms.toFixed(3);
@@ -771,7 +777,7 @@ function wire(view) {
     view.previewing = true;
     view.shown = toLatent(view, px, py);
     view.hover = nearest(view, px, py);
-    const tip = view.hover >= 0 ? `test image #${view.hover}, a ${view.model.labels[view.hover]}` : "";
+    const tip = view.hover >= 0 ? hoverText(view.model, view.hover) : "";
     el.tip.textContent = tip;
     schedule(view);
     announce(view);
@@ -886,20 +892,47 @@ function showColouring(view, scores) {
   el.colourBar.querySelector(".high").textContent = `${scores.high.toFixed(0)}+`;
 }
 
+// "digit" for MNIST, whose classes are digits; "class" for other data.
+function classWord(model) {
+  return model.noun === "digit" ? "digit" : "class";
+}
+
+function hoverText(model, i) {
+  const name = model.classes[model.labels[i]];
+  return model.noun === "digit" ? `test image #${i}, a ${name}` : `test image #${i}: ${name}`;
+}
+
+// The view's words for this model's data: its noun in the hint and the colour switch.
+function nameThings(view) {
+  const { el, model } = view;
+  const noun = model.noun;
+  el.colourBy.querySelector('[data-colour="digit"]').textContent = classWord(model);
+  el.colourBy.querySelector('[data-colour="elbo"]').title =
+    `Colour each test ${noun} by its −ELBO: the model finds the bright ones unusual`;
+  el.legend.setAttribute("aria-label", `${classWord(model)} classes shown`);
+  el.digit.setAttribute("aria-label", `decoded ${noun}`);
+  el.hint.textContent =
+    `Hover the plane to decode any point. Click empty space or release a slider to set the ` +
+    `point; click a ${noun} to inspect it. Scroll to zoom, drag to pan.`;
+}
+
 function buildLegend(view) {
   const { el, model } = view;
   el.legend.replaceChildren();
   const title = document.createElement("span");
   title.className = "legend-title";
-  title.textContent = "digit";
+  title.textContent = classWord(model);
   el.legend.appendChild(title);
   model.colours.forEach((colour, label) => {
     const chip = document.createElement("button");
     chip.type = "button";
     chip.className = "chip";
     chip.dataset.label = String(label);
-    chip.title = "Click to hide or show; double-click to show this digit alone";
-    chip.innerHTML = `<i style="background:${colour}"></i>${label}`;
+    const name = model.classes[label];
+    chip.title = `${name}: click to hide or show; double-click to show this ${classWord(model)} alone`;
+    const swatch = document.createElement("i");
+    swatch.style.background = colour;
+    chip.append(swatch, name);
     chip.setAttribute("aria-pressed", String(!view.hidden.has(label)));
     let timer = 0;
     chip.addEventListener("click", () => {
@@ -946,6 +979,7 @@ function attachModel(view) {
     }
     view.rgbColours = model.colours.map(hexToRgb);
     buildLegend(view);
+    nameThings(view);
     view.el.lv.dataset.modelId = model.id;
     view.el.waiting.style.display = "none";
   }

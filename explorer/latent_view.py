@@ -36,11 +36,13 @@ def view_data(
     overlay: dict | None = None,
     colour_by: str = "digit",
     sync: str | None = None,
+    cls: int = 0,
 ) -> dict:
     """What the browser's view needs on every rerun: JSON-ready and small. `overlay` is a
     lens's marks: {"name", "points": [[z1, z2], ...], "path": bool}; `colour_by` is "digit"
-    or "elbo" (each test digit's −ELBO, from the scores mount); views with the same `sync`
-    (models side by side) show the z one of them previews."""
+    (by class) or "elbo" (each test image's −ELBO, from the scores mount); views with the same
+    `sync` (models side by side) show the z one of them previews; a conditional model's decoder
+    draws class `cls`."""
     selected = None
     if row is not None:
         selected = {
@@ -57,6 +59,7 @@ def view_data(
         "overlay": overlay,
         "colour_by": colour_by,
         **({"sync": sync} if sync else {}),
+        **({"cls": int(cls)} if view.conditional else {}),
     }
 
 
@@ -80,10 +83,10 @@ def on_select(view: ModelView, key: str = "latent_scatter") -> None:
 
 
 @st.cache_data(show_spinner="Scoring the 10,000 test digits…", max_entries=8)
-def scores_payload(_model, model_id: str) -> bytes:
+def scores_payload(_model, _view: ModelView, model_id: str) -> bytes:
     """The test digits' −ELBO for the plane's colouring; the scale spans the 1st to 99th
     percentile, so a few extreme digits do not wash out the rest."""
-    scores = outliers.neg_elbo(_model, model_id)
+    scores = outliers.neg_elbo(_model, _view, model_id)
     low, high = np.percentile(scores, [1, 99])
     return payload.pack_scores(model_id, scores, low, high)
 
@@ -98,9 +101,42 @@ def _on_theme() -> None:
     st.session_state.rerun_page = True
 
 
+def _on_class() -> None:
+    st.session_state.cls = int(st.session_state.class_choice)
+
+
+def class_chooser(view: ModelView) -> None:
+    """A conditional model draws the class chosen here: the plane, the sliders, the manifold
+    and the samples then vary the style within it."""
+    ss = st.session_state
+    ss.class_choice = ss.cls  # the widget follows the state (a link, a switch of data)
+    options = list(range(len(view.classes)))
+    chooser, why = st.columns([2, 3], vertical_alignment="center")
+    kwargs = dict(
+        label="Class the decoder draws",
+        options=options,
+        format_func=view.classes.__getitem__,
+        key="class_choice",
+        on_change=_on_class,
+    )
+    with chooser:
+        if len(options) <= 12:
+            st.radio(**kwargs, horizontal=True)
+        else:
+            st.selectbox(**kwargs)
+    why.caption(
+        f"A conditional VAE is given each {view.noun}'s class, so its codes q(z|x, y) no longer "
+        "cluster by class: the decoder is told the class, and z is left to hold what the class "
+        "does not say (slant, thickness, width). Hover or slide to change the style of a "
+        f"{view.classes[ss.cls]}."
+    )
+
+
 def section(model, view: ModelView) -> None:
-    """The plane (with the decoded digit and the sliders) and, beside it, the selection."""
+    """The plane (with the decoded image and the sliders) and, beside it, the selection."""
     component()(key="latent_data", data=view.payload, height=0)
+    if view.conditional:
+        class_chooser(view)
     plane, side = st.columns([3, 1], gap="small")
     with plane:
         _plane(model, view)
@@ -122,13 +158,21 @@ def _plane(model, view: ModelView) -> None:
     """A commit from the browser reruns this alone: one small element and the link."""
     ss = st.session_state
     if ss.colour_by == "elbo":  # 40 kB once per model, then by reference
-        component()(key="latent_scores", data=scores_payload(model, view.model_id), height=0)
+        component()(key="latent_scores", data=scores_payload(model, view, view.model_id), height=0)
     component()(
         key="latent_scatter",
         # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas (half
         # a second on a first visit) for nothing.
         data=json.dumps(
-            view_data(view, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, _overlay(view), ss.colour_by)
+            view_data(
+                view,
+                (ss.z1, ss.z2),
+                ss.z_rev,
+                ss.selected_row,
+                _overlay(view),
+                ss.colour_by,
+                cls=ss.cls,
+            )
         ).encode(),
         on_commit_change=lambda: on_commit(view),
         on_select_change=lambda: on_select(view),

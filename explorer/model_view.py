@@ -8,6 +8,7 @@ of the page's small DAG: model -> view -> sections.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -15,9 +16,9 @@ from streamlit.runtime import Runtime
 
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
 from training.cache import load_cached
-from training.limits import Limits, server_limits
+from training.limits import Limits, data_dirs, server_limits
 from training.queue import TrainingQueue
-from vae_core import encode, load_split
+from vae_core import Dataset, datasets_from, describe, encode, load_split
 from vae_core.inference import decoder_layers
 from vae_core.model import VAE, VAEConfig
 
@@ -41,47 +42,84 @@ class ModelSettings:
     width: int
     epochs: int
     seed: int
+    data: str = "mnist"  # the dataset's key, one of `datasets()`
+    conditional: bool = False  # a conditional VAE (Sohn et al. 2015), given the class
 
-    def configs(self) -> tuple[VAEConfig, TrainConfig]:
-        """The model and training configs; batch size and learning rate are the defaults'."""
-        model_config = VAEConfig(latent_dim=2, hidden=(self.width, self.width), beta=self.beta)
+    def configs(self) -> tuple[VAEConfig, TrainConfig, Path | None]:
+        """The model and training configs and the data directory (None: the bundled MNIST);
+        batch size and learning rate are the defaults'."""
+        dataset = dataset_of(self.data)
+        model_config = VAEConfig(
+            latent_dim=2,
+            hidden=(self.width, self.width),
+            beta=self.beta,
+            conditional=self.conditional,
+            **({"classes": len(dataset.classes)} if self.conditional else {}),
+        )
         train_config = TrainConfig(
             epochs=self.epochs,
             batch_size=DEFAULT_TRAIN_CONFIG.batch_size,
             lr=DEFAULT_TRAIN_CONFIG.lr,
             seed=self.seed,
         )
-        return model_config, train_config
+        return model_config, train_config, dataset.directory
 
 
-def model_id(model_config: VAEConfig, train_config: TrainConfig) -> str:
+def model_id(model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> str:
     """The model's name across the page, the cache and the browser: its cache key."""
-    return cache_key(model_config, train_config)
+    return cache_key(model_config, train_config, data_dir)
+
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)
 class ModelView:
     model_id: str
-    mu: np.ndarray  # (N, 2) posterior means of the test digits
+    mu: np.ndarray  # (N, 2) posterior means of the test images (a conditional model's q(z|x, y))
     sigma: np.ndarray  # (N, 2) posterior standard deviations
     labels: np.ndarray  # (N,) uint8 test labels
     window: tuple[float, float]  # the square [lo, hi] shown on both latent axes
     payload: bytes  # what the browser draws and decodes with (explorer.payload)
+    images: np.ndarray | None = None  # (N, 28, 28) uint8 test images the codes are of
+    classes: tuple[str, ...] = MNIST_CLASSES  # each label's name, in label order
+    noun: str = "digit"  # what one image is called on the page: "digit" (MNIST) or "image"
+    conditional: bool = False  # a conditional VAE: encoding and decoding take the class
+    data: str = "mnist"  # the dataset's key (explorer.model_view.dataset_of)
 
 
-def build_view(model: VAE, images: np.ndarray, labels: np.ndarray, name: str) -> ModelView:
-    mu, sigma = encode(model, images)
+def build_view(
+    model: VAE, images: np.ndarray, labels: np.ndarray, name: str, dataset: Dataset | None = None
+) -> ModelView:
+    """The view of `model` over these test images of `dataset` (None: the bundled MNIST)."""
+    dataset = dataset or describe(None)
+    conditional = model.config.conditional
+    mu, sigma = encode(model, images, labels if conditional else None)
     window = plane_window(mu)
-    data = payload.pack(name, decoder_layers(model), mu, labels, window)
-    return ModelView(name, mu, sigma, labels, window, data)
+    classes = dataset.classes
+    packed = payload.pack(name, decoder_layers(model), mu, labels, window, classes, dataset.noun)
+    return ModelView(
+        name,
+        mu,
+        sigma,
+        labels,
+        window,
+        packed,
+        images=images,
+        classes=classes,
+        noun=dataset.noun,
+        conditional=conditional,
+        data=dataset.key,
+    )
 
 
 # ---------------------------------------------------------------- cached roots, shared by sessions
 
 
 @st.cache_resource(show_spinner=False)
-def test_set() -> tuple[np.ndarray, np.ndarray]:
-    split = load_split(None, "test")
+def test_set(data: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
+    """The test images and labels of the dataset with key `data`."""
+    split = load_split(dataset_of(data).directory, "test")
     return split.images, split.labels
 
 
@@ -91,20 +129,50 @@ def load_model(name: str, _configs: tuple[VAEConfig, TrainConfig]) -> tuple[VAE,
     return load_cached(*_configs)
 
 
-@st.cache_resource(show_spinner="Encoding the 10,000 test digits…", max_entries=8)
-def model_view(_model: VAE, name: str) -> ModelView:
-    return build_view(_model, *test_set(), name)
+@st.cache_resource(show_spinner="Encoding the test images…", max_entries=8)
+def model_view(_model: VAE, name: str, data: str = "mnist") -> ModelView:
+    return build_view(_model, *test_set(data), name, dataset_of(data))
 
 
 # ---------------------------------------------------------------- the server's training line
 
 _configured: Limits | None = None
+_datasets: tuple[list[Dataset], list[str]] | None = None
 
 
 def configure(argv: list[str]) -> None:
-    """At server start: the operator's limits from what follows `streamlit run app.py --`."""
-    global _configured
+    """At server start: the operator's limits and data directories from what follows
+    `streamlit run app.py --` and the environment."""
+    global _configured, _datasets
     _configured = server_limits(argv)
+    _datasets = datasets_from(data_dirs(argv))
+
+
+def datasets() -> list[Dataset]:
+    """The datasets this server offers: the bundled MNIST, then the directories the operator
+    named (as configured at server start, else from the environment)."""
+    global _datasets
+    if _datasets is None:
+        _datasets = datasets_from(data_dirs())
+    return _datasets[0]
+
+
+def data_problems() -> list[str]:
+    """Why a directory the operator named is not offered: one message per directory."""
+    datasets()
+    return _datasets[1]
+
+
+def dataset_of(key: str) -> Dataset:
+    """The offered dataset with this key; the bundled MNIST for a key no longer offered."""
+    offered = datasets()
+    return next((d for d in offered if d.key == key), offered[0])
+
+
+def default_data() -> str:
+    """The dataset a new page starts on: the first directory the operator named, else MNIST."""
+    offered = datasets()
+    return offered[1].key if len(offered) > 1 else offered[0].key
 
 
 def limits() -> Limits:

@@ -62,14 +62,18 @@ export function makeMlp(layers, last) {
   };
 }
 
-// The decoder: z -> pixel probabilities (784).
+// The decoder: z -> pixel probabilities (784). A conditional decoder's first layer also reads
+// the one-hot class after z (vae_core.inference.decoder_layers): `cls` picks it.
 export function makeDecoder(layers) {
   const run = makeMlp(layers, "sigmoid");
-  const z = new Float64Array(2);
-  return function decode(z1, z2) {
-    z[0] = z1;
-    z[1] = z2;
-    return run(z);
+  const input = new Float64Array(layers[0].nIn);
+  const classes = layers[0].nIn - 2;
+  return function decode(z1, z2, cls = 0) {
+    input.fill(0);
+    input[0] = z1;
+    input[1] = z2;
+    if (classes > 0) input[2 + Math.min(Math.max(cls | 0, 0), classes - 1)] = 1;
+    return run(input);
   };
 }
 

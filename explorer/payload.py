@@ -14,8 +14,10 @@ an active input contiguously and skips inputs that a ReLU zeroed.
 
 from __future__ import annotations
 
+import colorsys
 import json
 import struct
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -66,14 +68,31 @@ def _layers(layers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[dict], di
     return spec, arrays
 
 
+def class_colours(count: int) -> list[str]:
+    """One colour per class: category10 up to ten classes; beyond, hues spread round the
+    circle, neighbours alternating in lightness and saturation so that adjacent hues differ."""
+    if count <= len(CLASS_COLOURS):
+        return CLASS_COLOURS[:count]
+    colours = []
+    for k in range(count):
+        light, sat = (0.42, 0.75) if k % 2 == 0 else (0.62, 0.6)
+        r, g, b = colorsys.hls_to_rgb(k / count, light, sat)
+        colours.append(f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}")
+    return colours
+
+
 def pack(
     name: str,
     layers: list[tuple[np.ndarray, np.ndarray]],
     mu: np.ndarray,
     labels: np.ndarray,
     window: tuple[float, float],
+    classes: Sequence[str] = tuple(str(d) for d in range(10)),
+    noun: str = "digit",
 ) -> bytes:
-    """The decoder's (weight (out, in), bias) layers, the codes (N, 2) and labels (N,) as bytes."""
+    """The decoder's (weight (out, in), bias) layers, the codes (N, 2) and labels (N,) as bytes,
+    with the classes' names and colours. A conditional decoder's first layer reads
+    [z, one-hot class]: the browser gives it the class chosen."""
     spec, arrays = _layers(layers)
     mu = np.asarray(mu, np.float32)
     arrays["x"] = mu[:, 0]
@@ -84,7 +103,9 @@ def pack(
     header = {
         "model_id": name,
         "window": [float(window[0]), float(window[1])],
-        "colours": CLASS_COLOURS,
+        "colours": class_colours(len(classes)),
+        "classes": list(classes),
+        "noun": noun,
         "layers": spec,
         "count": int(len(mu)),
     }

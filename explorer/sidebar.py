@@ -8,13 +8,26 @@ from training import is_cached
 from training.queue import LimitError
 
 from . import figures, state
-from .model_view import ModelSettings, limits, model_id, training_queue
+from .model_view import (
+    ModelSettings,
+    data_problems,
+    dataset_of,
+    datasets,
+    limits,
+    model_id,
+    training_queue,
+)
 
 
 def _form_settings() -> ModelSettings:
     ss = st.session_state
     return ModelSettings(
-        beta=float(ss.beta), width=int(ss.width), epochs=int(ss.epochs), seed=int(ss.seed)
+        beta=float(ss.beta),
+        width=int(ss.width),
+        epochs=int(ss.epochs),
+        seed=int(ss.seed),
+        data=str(ss.data),
+        conditional=bool(ss.conditional),
     )
 
 
@@ -32,7 +45,7 @@ def request(settings: ModelSettings) -> None:
         switch_to(settings)
         return
     try:
-        training_queue().submit(*configs, state.session_id())
+        training_queue().submit(*configs, waiter=state.session_id())
     except LimitError as exc:
         ss.request_error = str(exc)
         return
@@ -64,7 +77,11 @@ def _delta(now: float, before: dict | None, field: str) -> str | None:
 
 
 def _describe(s: ModelSettings) -> str:
-    return f"hidden [{s.width}, {s.width}], β = {s.beta:g}, {s.epochs} epochs, seed {s.seed}"
+    kind = "conditional VAE" if s.conditional else "VAE"
+    return (
+        f"{dataset_of(s.data).name} {kind}, hidden [{s.width}, {s.width}], β = {s.beta:g}, "
+        f"{s.epochs} epochs, seed {s.seed}"
+    )
 
 
 def panel(checkpoint: dict) -> None:
@@ -74,6 +91,21 @@ def panel(checkpoint: dict) -> None:
     with st.sidebar:
         st.header("Model")
         with st.form("model_settings", border=False):
+            offered = {d.key: d.name for d in datasets()}
+            st.selectbox(
+                "Data",
+                list(offered),
+                format_func=offered.__getitem__,
+                key="data",
+                help="The bundled MNIST, or a directory of MNIST-format files named by whoever "
+                "runs the server. Each dataset has models of its own.",
+            )
+            st.toggle(
+                "Conditional VAE",
+                key="conditional",
+                help="Sohn et al. 2015: the encoder and the decoder are also given the class, "
+                "so the latent plane holds the style and you choose the class to draw.",
+            )
             st.select_slider(
                 "β (KL weight)", state.BETAS, key="beta", help="1 trains the true ELBO."
             )
@@ -95,6 +127,8 @@ def panel(checkpoint: dict) -> None:
             st.form_submit_button(
                 "Load or train", on_click=_on_submit, type="primary", width="stretch"
             )
+        for problem in data_problems():
+            st.error(problem, icon="📁")
         if ss.request_error:
             st.error(ss.request_error, icon="🚫")
         if ss.requests:

@@ -1,8 +1,8 @@
 """The session's state: one latent point, the selected digit, the model, and the shareable link.
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
-write it. A link's query string (beta, width, epochs, seed, z1, z2, digit) seeds the state on
-a session's first run and follows it afterwards. Whatever a browser sends is untrusted: values
+write it. A link's query string (data, cvae, beta, width, epochs, seed, z1, z2, digit, class)
+seeds the state on a session's first run and follows it afterwards. Whatever a browser sends is untrusted: values
 are parsed, checked against what the sidebar offers, and replaced by defaults with a notice.
 """
 
@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 
-from .model_view import ModelSettings
+from .model_view import ModelSettings, datasets, default_data
 
 BETAS = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 WIDTHS = [64, 128, 256, 512]
@@ -58,7 +58,10 @@ def _check(name: str, value, allowed) -> tuple[object, str | None]:
     return (value, None) if ok else (None, f"`{name}` must be {say}")
 
 
+MAX_CLASSES = 62  # the most classes a dataset may have (vae_core.datasets)
+
 RULES = {
+    "cvae": (_integer, [0, 1]),
     "beta": (_number, BETAS),
     "width": (_integer, WIDTHS),
     "epochs": (_integer, (1, MAX_EPOCHS)),
@@ -66,7 +69,13 @@ RULES = {
     "z1": (_number, (-Z_LIMIT, Z_LIMIT)),
     "z2": (_number, (-Z_LIMIT, Z_LIMIT)),
     "digit": (_integer, (0, TEST_SIZE - 1)),
+    "class": (_integer, (0, MAX_CLASSES - 1)),
 }
+
+
+def _rules() -> dict:
+    """RULES, and the datasets this server offers (known only once it runs)."""
+    return {"data": (str, [d.key for d in datasets()]), **RULES}
 
 
 def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
@@ -75,7 +84,7 @@ def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
     Unknown keys are ignored; a bad value is left out (the caller keeps its default).
     """
     values, notices = {}, []
-    for name, (parse, allowed) in RULES.items():
+    for name, (parse, allowed) in _rules().items():
         if name not in params:
             continue
         text = str(params[name])[:40]
@@ -90,9 +99,12 @@ def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
     return values, notices
 
 
-def link_of(settings: ModelSettings, z: tuple[float, float], digit: int | None) -> dict[str, str]:
-    """The query string that reopens this view."""
+def link_of(
+    settings: ModelSettings, z: tuple[float, float], digit: int | None, cls: int = 0
+) -> dict[str, str]:
+    """The query string that reopens this view; `cls` is a conditional model's class."""
     link = {
+        "data": settings.data,
         "beta": f"{settings.beta:g}",
         "width": str(settings.width),
         "epochs": str(settings.epochs),
@@ -102,6 +114,9 @@ def link_of(settings: ModelSettings, z: tuple[float, float], digit: int | None) 
     }
     if digit is not None:
         link["digit"] = str(digit)
+    if settings.conditional:
+        link["cvae"] = "1"
+        link["class"] = str(cls)
     return link
 
 
@@ -134,6 +149,8 @@ def init_state() -> bool:
         width=int(values.get("width", DEFAULT_SETTINGS.width)),
         epochs=int(values.get("epochs", DEFAULT_SETTINGS.epochs)),
         seed=int(values.get("seed", DEFAULT_SETTINGS.seed)),
+        data=str(values.get("data", default_data())),
+        conditional=bool(values.get("cvae", 0)),
     )
     ss.settings = DEFAULT_SETTINGS  # the model shown; switched once `settings` is ready
     ss.link_settings = settings  # the link's model, asked for once the page is up
@@ -143,6 +160,7 @@ def init_state() -> bool:
     ss.z2 = float(values.get("z2", 0.0))
     ss.z_rev = 0  # bumped whenever the server moves z, so the browser adopts it
     ss.selected_row = int(values.get("digit", 0))
+    ss.cls = int(values.get("class", 0))  # the class a conditional model draws; see keep_class
     ss.notices = notices
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
@@ -155,6 +173,7 @@ def init_state() -> bool:
         settings.epochs,
         settings.seed,
     )
+    ss.data, ss.conditional = settings.data, settings.conditional
     return True
 
 
@@ -198,10 +217,24 @@ def keep_in(window: tuple[float, float]) -> None:
         move_to(ss.z1, ss.z2, window)
 
 
+def keep_class(count: int) -> None:
+    """After a model switch: the chosen class is kept if the new data have it, else 0."""
+    ss = st.session_state
+    if not 0 <= ss.cls < count:
+        ss.cls = 0
+
+
+def keep_row(count: int) -> None:
+    """After a switch of data: the selected row is kept if the new test set has it, else 0."""
+    ss = st.session_state
+    if not 0 <= ss.selected_row < count:
+        ss.selected_row = 0
+
+
 def sync_link() -> None:
     """Write the state to the query string, touching only what changed."""
     ss = st.session_state
-    link = link_of(ss.settings, (ss.z1, ss.z2), ss.selected_row)
+    link = link_of(ss.settings, (ss.z1, ss.z2), ss.selected_row, ss.cls)
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)

@@ -58,6 +58,7 @@ def test_page_renders_the_default_model_without_training():
     header, arrays = payload.unpack(at.get_by_key("latent_data").proto.bytes)
     assert header["model_id"] == data["model_id"] and len(arrays["x"]) == 10_000
     assert dict(at.query_params) == {
+        "data": "mnist",
         "beta": "1",
         "width": "512",
         "epochs": "60",
@@ -174,7 +175,7 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
     metrics = {m.label: m for m in first.sidebar.metric}
     assert float(metrics["test −ELBO"].value) > 137  # a 2-epoch, 64-wide model
     assert metrics["test −ELBO"].proto.delta.startswith("+")
-    assert "Changes against the previous model (hidden [512, 512]" in showing(first)
+    assert "Changes against the previous model (MNIST VAE, hidden [512, 512]" in showing(first)
     # The settings are cached now: a link to them switches at once, without training.
     third = run_app({"width": "64", "epochs": "2"})
     assert "hidden [64, 64]" in showing(third) and len(starts) == 1

@@ -180,6 +180,7 @@ def test_a_link_round_trips_the_state():
     settings = ModelSettings(beta=4.0, width=128, epochs=12, seed=3)
     link = state.link_of(settings, (1.25, -0.5), 42)
     assert link == {
+        "data": "mnist",
         "beta": "4",
         "width": "128",
         "epochs": "12",
@@ -194,6 +195,22 @@ def test_a_link_round_trips_the_state():
         settings
     )
     assert (values["z1"], values["z2"], values["digit"]) == (1.25, -0.5, 42)
+
+
+def test_a_conditional_models_link_names_it_and_its_class():
+    settings = ModelSettings(beta=1.0, width=64, epochs=2, seed=0, conditional=True)
+    link = state.link_of(settings, (0.0, 0.0), 3, cls=7)
+    assert (link["cvae"], link["class"]) == ("1", "7")
+    values, notices = state.parse_link(link)
+    assert not notices and (values["cvae"], values["class"]) == (1, 7)
+
+
+def test_a_link_naming_data_the_server_does_not_offer_is_refused():
+    values, notices = state.parse_link({"data": "/etc", "cvae": "2", "class": "99"})
+    assert values == {}
+    assert any("`data` must be one of mnist" in n for n in notices)
+    assert any("`cvae` must be one of 0, 1" in n for n in notices)
+    assert any("`class` must be between 0 and 61" in n for n in notices)
 
 
 @pytest.mark.parametrize(

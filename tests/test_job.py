@@ -99,11 +99,9 @@ def test_progress_and_the_time_left_come_from_the_workers_steps(monkeypatch):
 
 
 def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist, tmp_path):
-    queue = TrainingQueue(
-        Limits(max_trainings=1, max_epochs=LONG.epochs), data_dir=tiny_mnist, cache_dir=tmp_path
-    )
-    doomed = queue.submit(SMALL, LONG, waiter="a")
-    nxt = queue.submit(SMALL, FAST, waiter="b")
+    queue = TrainingQueue(Limits(max_trainings=1, max_epochs=LONG.epochs), cache_dir=tmp_path)
+    doomed = queue.submit(SMALL, LONG, tiny_mnist, waiter="a")
+    nxt = queue.submit(SMALL, FAST, tiny_mnist, waiter="b")
     assert queue.place(nxt.key) == 1
     wait_for_steps(doomed)
     os.kill(doomed.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer does

@@ -21,14 +21,16 @@ const source = fs.readFileSync(process.argv[1], "utf8");
 const url = "data:text/javascript;base64," + Buffer.from(source).toString("base64");
 const input = fs.readFileSync(0);
 const zs = JSON.parse(process.argv[2]);
+const cls = Number(process.argv[3] || 0);
 import(url).then(({ parsePayload, makeDecoder }) => {
   const shifted = new Uint8Array(input.length + 1);
   shifted.set(input, 1);
   const { header, arrays, layers } = parsePayload(shifted.subarray(1));
   const decode = makeDecoder(layers);
-  const out = zs.map(([a, b]) => Array.from(decode(a, b)));
+  const out = zs.map(([a, b]) => Array.from(decode(a, b, cls)));
   process.stdout.write(JSON.stringify({
     decoded: out, model_id: header.model_id, x: Array.from(arrays.x), order: Array.from(arrays.order),
+    classes: header.classes, colours: header.colours, noun: header.noun,
   }));
 });
 """
@@ -62,3 +64,39 @@ def test_js_decoder_reads_the_payload_and_matches_torch(hidden, tmp_path):
     assert out["model_id"] == "m1"
     np.testing.assert_array_equal(np.float32(out["x"]), mu[:, 0])
     assert sorted(out["order"]) == list(range(50))
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+@pytest.mark.parametrize("cls", [0, 2])
+def test_js_decoder_of_a_conditional_model_draws_the_class_asked_for(cls, tmp_path):
+    torch.manual_seed(1)
+    model = VAE(VAEConfig(hidden=(64, 64), conditional=True, classes=3)).eval()
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.mul_(3)
+    zs = np.array([[0.0, 0.0], [1.5, -2.0]], dtype=np.float32)
+    names = ("T-shirt/top", "Trouser", "Pullover")
+    mu = np.zeros((6, 2), np.float32)
+    data = payload.pack("c", decoder_layers(model), mu, np.arange(6) % 3, (-4, 4), names, "image")
+    source = tmp_path / "latent_view.mjs"
+    source.write_text(components.script("latent_view.js"))
+    result = subprocess.run(
+        [NODE, "-e", SCRIPT, str(source), json.dumps(zs.tolist()), str(cls)],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    out = json.loads(result.stdout)
+    js = np.array(out["decoded"]).reshape(len(zs), 28, 28)
+    np.testing.assert_allclose(js, decode(model, zs, cls), atol=2e-6)
+    assert np.abs(decode(model, zs, cls) - decode(model, zs, (cls + 1) % 3)).max() > 0.01
+    assert out["classes"] == list(names) and out["noun"] == "image"
+    assert len(out["colours"]) == 3
+
+
+def test_every_class_has_its_own_colour_up_to_62():
+    for count in (2, 10, 11, 47, 62):
+        colours = payload.class_colours(count)
+        assert len(colours) == count == len(set(colours))
+        assert all(len(c) == 7 and c.startswith("#") for c in colours)
+    assert payload.class_colours(10) == payload.CLASS_COLOURS

@@ -1,12 +1,13 @@
 """The operator's limits (training.limits): environment, options after `--`, bad values."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from training.limits import Limits, server_limits
+from training.limits import Limits, data_dirs, server_limits
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,3 +73,11 @@ def test_a_server_started_with_a_bad_limit_says_so_and_stops():
     )
     assert result.returncode != 0
     assert "max_trainings must be at least 1" in result.stderr
+
+
+def test_data_directories_come_from_the_environment_then_the_options():
+    argv = ["--data-dir", "/data/a", "--max-trainings", "2", "--data-dir", "/data/b"]
+    environ = {"VAE_EXPLORER_DATA": f"/env/x{os.pathsep}/env/y"}
+    assert data_dirs(argv, environ) == ["/env/x", "/env/y", "/data/a", "/data/b"]
+    assert data_dirs([], {}) == []
+    assert server_limits(argv, {}).max_trainings == 2  # the limits' parser knows --data-dir

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import write_dataset
+from tests.conftest import write_dataset, write_idx
 from training import TrainConfig, cache_key, get_or_train, is_cached, train, train_and_save
 from training import cache as cache_module
 from training.cli import main
 from vae_core import encode, load_split, replay_of
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
+from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 from vae_core.model import VAE, VAEConfig
 
 SMALL = VAEConfig(hidden=(32,))
@@ -270,6 +271,34 @@ def test_cli_without_output_uses_the_cache(tiny_mnist, isolated_cache, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "epoch" not in out and "cache entry" in out
+
+
+def test_cli_trains_a_conditional_model_with_as_many_classes_as_the_data(tmp_path, capsys):
+    three = tmp_path / "three"
+    three.mkdir()
+    for prefix, split in (("train", "train"), ("t10k", "test")):
+        data = load_split(None, split)
+        keep = np.flatnonzero(data.labels < 3)[: 600 if split == "train" else 100]
+        write_idx(three / f"{prefix}-images-idx3-ubyte", data.images[keep], IMAGES_MAGIC)
+        write_idx(three / f"{prefix}-labels-idx1-ubyte", data.labels[keep], LABELS_MAGIC)
+    out = tmp_path / "cvae.pt"
+    argv = ["--hidden", "32", "--epochs", "1", "--batch-size", "100", "--conditional"]
+    assert main([*argv, "--data-dir", str(three), "--output", str(out)]) == 0
+    model, _ = load_checkpoint(out)
+    assert model.config.conditional and model.config.classes == 3
+
+
+def test_cli_refuses_data_with_too_many_classes(tmp_path, capsys):
+    many = tmp_path / "many"
+    many.mkdir()
+    labels = np.arange(100, dtype=np.uint8) % 70
+    images = np.zeros((100, 28, 28), np.uint8)
+    for prefix in ("train", "t10k"):
+        write_idx(many / f"{prefix}-images-idx3-ubyte", images, IMAGES_MAGIC)
+        write_idx(many / f"{prefix}-labels-idx1-ubyte", labels, LABELS_MAGIC)
+    assert main(["--epochs", "1", "--data-dir", str(many), "--output", str(tmp_path / "m.pt")]) == 2
+    assert "70 classes" in capsys.readouterr().err
+    assert not (tmp_path / "m.pt").exists()
 
 
 @pytest.mark.parametrize(

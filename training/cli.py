@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vae_core.checkpoint import CheckpointError
 from vae_core.data import DataError
+from vae_core.datasets import describe
 from vae_core.model import VAEConfig
 
 from .cache import (
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         "--conditional",
         action="store_true",
         help="a conditional VAE (Sohn et al. 2015): the encoder and the decoder are also given "
-        "the digit's class, one-hot (default: a plain VAE)",
+        "the image's class, one-hot, out of as many classes as the data have (default: a plain "
+        "VAE)",
     )
     p.add_argument(
         "--epochs",
@@ -113,11 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     try:
+        dataset = describe(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         model_config = VAEConfig(
             latent_dim=args.latent_dim,
             hidden=tuple(args.hidden),
             beta=args.beta,
             conditional=args.conditional,
+            **({"classes": len(dataset.classes)} if args.conditional else {}),
         )
         train_config = TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed

@@ -1,4 +1,5 @@
-"""What the operator of a server allows the pages to ask of it: trainings, epochs, disk.
+"""What the operator of a server allows the pages to ask of it: trainings, epochs, disk, and
+which data directories it offers.
 
 Set by whoever starts the server, never by a page: environment variables
 (`VAE_EXPLORER_MAX_TRAININGS=1 streamlit run app.py`) or options after `--`
@@ -65,6 +66,31 @@ def where_set(name: str) -> str:
     return f"{ENV[name]} or `streamlit run app.py -- {OPTION[name]} N`"
 
 
+DATA_ENV = "VAE_EXPLORER_DATA"
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        action="append",
+        default=[],
+        dest="data_dirs",
+        help="a directory of MNIST-format files the page offers beside the bundled MNIST, "
+        f"shown first; repeat for several (env {DATA_ENV}, directories separated by "
+        f"{os.pathsep!r})",
+    )
+
+
+def data_dirs(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
+    """The data directories the operator names: $VAE_EXPLORER_DATA's, then `--data-dir`'s."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    _add_data_dir(parser)
+    named, _ = parser.parse_known_args(list(argv))
+    from_env = [d for d in environ.get(DATA_ENV, "").split(os.pathsep) if d.strip()]
+    return [*from_env, *named.data_dirs]
+
+
 def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> Limits:
     """The limits from the environment and then from `argv` (what follows `--`).
 
@@ -78,6 +104,7 @@ def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = 
         description="Limits of a VAE explorer server; each also reads its environment variable.",
         allow_abbrev=False,
     )
+    _add_data_dir(parser)
     values = {}
     for f in fields(Limits):
         kind = float if f.name == "cache_mb" else int
@@ -93,8 +120,9 @@ def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = 
             default=values[f.name],
             help=f"{HELP[f.name]} (env {ENV[f.name]}; default: %(default)s)",
         )
-    args = parser.parse_args(list(argv))
+    args = vars(parser.parse_args(list(argv)))
+    del args["data_dirs"]
     try:
-        return Limits(**vars(args))
+        return Limits(**args)
     except ValueError as exc:
         parser.error(str(exc))

@@ -62,7 +62,6 @@ class TrainingQueue:
         self,
         limits: Limits,
         *,
-        data_dir=None,
         cache_dir=None,
         alive: Callable[[str], bool] = lambda waiter: True,
         in_use: Callable[[], set[str]] = frozenset,
@@ -76,7 +75,6 @@ class TrainingQueue:
         `tick_every` seconds a thread forgets waiters that have gone (None: only when the
         queue is used)."""
         self.limits = limits
-        self.data_dir = data_dir
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self._alive = alive
         self._in_use = in_use
@@ -95,19 +93,20 @@ class TrainingQueue:
     # ------------------------------------------------------------ what a session does
 
     def submit(
-        self, model_config: VAEConfig, train_config: TrainConfig, waiter: str
+        self, model_config: VAEConfig, train_config: TrainConfig, data_dir=None, *, waiter: str
     ) -> TrainingJob:
-        """The job for this model, joined by `waiter`; a new one goes to the end of the line.
+        """The job for this model of the data in `data_dir` (None: the bundled MNIST), joined
+        by `waiter`; a new one goes to the end of the line.
 
         Raises LimitError if the request is over the operator's limits.
         """
-        key = cache_key(model_config, train_config, self.data_dir)
+        key = cache_key(model_config, train_config, data_dir)
         with self._lock:
             self._forget_gone()
             job = self._jobs.get(key)
             joining = job is not None and (
                 job.state in (WAITING, RUNNING)
-                or (job.state == DONE and self._cached(model_config, train_config))
+                or (job.state == DONE and self._cached(model_config, train_config, data_dir))
             )
             if waiter not in self._waiters.get(key, ()) and (not joining or job.state != DONE):
                 self._check_pending(waiter)
@@ -116,7 +115,7 @@ class TrainingQueue:
                 job = self._new_job(
                     model_config,
                     train_config,
-                    self.data_dir,
+                    data_dir,
                     self.cache_dir,
                     self.limits.threads(),
                 )
@@ -275,8 +274,8 @@ class TrainingQueue:
                 log.warning("could not prune the model cache %s: %s", self.cache_dir, exc)
                 return []
 
-    def _cached(self, model_config: VAEConfig, train_config: TrainConfig) -> bool:
-        return cached_path(model_config, train_config, self.data_dir, self.cache_dir).is_file()
+    def _cached(self, model_config: VAEConfig, train_config: TrainConfig, data_dir) -> bool:
+        return cached_path(model_config, train_config, data_dir, self.cache_dir).is_file()
 
     # ------------------------------------------------------------ estimates
 
