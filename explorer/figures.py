@@ -261,3 +261,40 @@ def bound_bars(log_px: float, iwae: float, elbo: float) -> go.Figure:
         showlegend=False,
     )
     return fig
+
+
+def labelled_grid_figure(
+    picture_png: bytes,
+    columns: list[str],
+    rows: list[str],
+    cell_px: int,
+    pitch: int = 30,
+    side: int = 28,
+) -> go.Figure:
+    """A tiled picture (images.tile: `side` px cells every `pitch` px) with each column and row
+    named on the axes, drawn at `cell_px` a cell."""
+    ticks = dict(showgrid=False, zeroline=False, fixedrange=True, ticks="")
+    centre = side / 2
+    fig = go.Figure(
+        go.Image(
+            source="data:image/png;base64," + base64.b64encode(picture_png).decode(),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(
+            side="top",
+            tickvals=[j * pitch + centre for j in range(len(columns))],
+            ticktext=columns,
+            **ticks,
+        ),
+        yaxis=dict(
+            tickvals=[i * pitch + centre for i in range(len(rows))],
+            ticktext=rows,
+            **ticks,
+        ),
+        width=len(columns) * cell_px + 160,
+        height=len(rows) * cell_px + 70,
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return fig

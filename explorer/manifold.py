@@ -1,15 +1,22 @@
-"""The manifold section: the decoder's output over a grid of latent points."""
+"""The manifold section: the decoder's output over a grid of latent points.
+
+A conditional model draws the grid as the class chosen on the page, and shows one z decoded
+as every class: the "same style, every class" grid.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from vae_core import grid_axis, manifold
+from vae_core import decode, grid_axis, manifold
 
 from . import figures, images
 from .model_view import ModelView
 from .state import page_theme
+
+STYLE_CELL_PX = 56  # a cell of the style grid, while the classes fit the page's width
+STYLE_ROW_WIDTH_PX = 1100  # past this, the cells shrink so that one row still fits
 
 
 def themed_png(picture: np.ndarray, theme_name: str) -> bytes:
@@ -28,10 +35,12 @@ def pictures(
     extent: float,
     window: tuple[float, float] | None,
     theme_name: str,
+    cls: int | None = None,
 ) -> tuple[bytes, bytes]:
-    """(the grid as a PNG to download, the picture to show: the grid, or laid on `window`)."""
+    """(the grid as a PNG to download, the picture to show: the grid, or laid on `window`);
+    `cls` is the class a conditional model draws, None for a plain one."""
     axis = grid_axis(n, spacing, extent)
-    grid = manifold(_model, axis)
+    grid = manifold(_model, axis, cls)
     grid_png = themed_png(grid, theme_name)
     if window is None:
         return grid_png, grid_png
@@ -39,16 +48,58 @@ def pictures(
     return grid_png, themed_png(plane, theme_name)
 
 
+def style_grid(model, zs: np.ndarray) -> np.ndarray:
+    """A conditional model's points z drawn as every class: (rows, D) -> (rows, k, 28, 28).
+
+    Row r, column c is decode(z_r, class c): the style z_r holds, in each of the k classes."""
+    k = model.config.classes
+    zs = np.asarray(zs, dtype=np.float32).reshape(-1, model.config.latent_dim)
+    pixels = decode(model, np.repeat(zs, k, axis=0), np.tile(np.arange(k), len(zs)))
+    return pixels.reshape(len(zs), k, 28, 28)
+
+
+def _style_section(model, view: ModelView) -> None:
+    ss = st.session_state
+    row = ss.selected_row
+    label = view.classes[int(view.labels[row])]
+    zs = np.array([[ss.z1, ss.z2], view.mu[row]], dtype=np.float32)
+    grid = style_grid(model, zs)
+    k = len(view.classes)
+    picture = images.png(images.themed(images.tile(grid.reshape(-1, 28, 28), cols=k), page_theme()))
+    st.subheader("Same style, every class")
+    st.caption(
+        f"Each row is one point z decoded as each of the {k} classes. The class is given to the "
+        "decoder, so z is free to hold what the class does not say (slant, thickness, width): "
+        f"one z draws the same style in every class. Top: the latent point; bottom: the code "
+        f"of the selected test {view.noun}, #{row} (a {label}), encoded with its own class."
+    )
+    rows = [f"z = ({ss.z1:.2f}, {ss.z2:.2f})", f"test #{row}'s style"]
+    cell = max(16, min(STYLE_CELL_PX, STYLE_ROW_WIDTH_PX // k))
+    st.plotly_chart(
+        figures.labelled_grid_figure(picture, list(view.classes), rows, cell),
+        key="style_grid",
+        width="content",
+        config={"displayModeBar": False},
+    )
+
+
 @st.fragment
 def section(model, view: ModelView) -> None:
+    ss = st.session_state
+    cls = ss.cls if view.conditional else None
     plot, controls = st.columns([6.2, 3.8], gap="medium")
     with controls:
         st.subheader("Manifold")
         st.caption(
-            "Each digit is the decoder's output at the centre of its cell. Inverse-normal "
+            f"Each {view.noun} is the decoder's output at the centre of its cell. Inverse-normal "
             "spacing gives every cell the same prior mass (Kingma & Welling 2014, fig. 4); "
             "linear spacing covers a range evenly."
         )
+        if view.conditional:
+            st.caption(
+                "A conditional model: the decoder is given the class chosen on the page, so "
+                f"the style varies over the plane; the class stays {view.classes[cls]}."
+            )
         n = st.slider("Grid size n", 5, 40, 20, key="manifold_n")
         spacing = st.radio(
             "Spacing",
@@ -69,8 +120,8 @@ def section(model, view: ModelView) -> None:
         on_plane = st.toggle(
             "Draw at latent scale",
             key="manifold_on_plane",
-            help="Off: equal cells, the classic figure. On: each digit over its own cell of "
-            "the plane, on the latent view's window, so normal spacing shows its wide outer "
+            help=f"Off: equal cells, the classic figure. On: each {view.noun} over its own cell "
+            "of the plane, on the latent view's window, so normal spacing shows its wide outer "
             "cells.",
         )
         grid_png, shown_png = pictures(
@@ -81,11 +132,12 @@ def section(model, view: ModelView) -> None:
             extent,
             view.window if on_plane else None,
             page_theme(),
+            cls,
         )
         st.download_button(
             f"Download the {n}×{n} grid (PNG)",
             grid_png,
-            file_name=f"manifold_{n}x{n}.png",
+            file_name=f"manifold_{n}x{n}{'' if cls is None else f'_class{cls}'}.png",
             mime="image/png",
             key="manifold_png",
             on_click="ignore",
@@ -96,3 +148,5 @@ def section(model, view: ModelView) -> None:
         else:
             figure = figures.manifold_grid_figure(shown_png, grid_axis(n, spacing, extent))
         st.plotly_chart(figure, key="manifold_plot")
+    if view.conditional:
+        _style_section(model, view)
