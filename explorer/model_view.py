@@ -7,6 +7,7 @@ of the page's small DAG: model -> view -> sections.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from vae_core.inference import decoder_layers
 from vae_core.model import VAE, VAEConfig
 
 from . import payload
+
+log = logging.getLogger(__name__)
 
 
 def plane_window(
@@ -146,6 +149,8 @@ def configure(argv: list[str]) -> None:
     global _configured, _datasets
     _configured = server_limits(argv)
     _datasets = datasets_from(data_dirs(argv))
+    for problem in _datasets[1]:
+        log.warning(problem)
 
 
 def datasets() -> list[Dataset]:

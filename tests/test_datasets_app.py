@@ -1,0 +1,121 @@
+"""Other data and conditional models through the page (AppTest): the sidebar's offer, the
+words and names the page uses, the class chooser, and a bad directory's message."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import model_view, payload
+from explorer.model_view import ModelSettings
+from tests.conftest import write_idx
+from training import get_or_train
+from training.queue import LimitError
+from vae_core import encode, load_split
+from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+NAMES = ("zero", "one", "two")
+
+
+@pytest.fixture(scope="module")
+def three_classes(tmp_path_factory) -> Path:
+    """MNIST's 0s, 1s and 2s under names of their own, in a directory of the operator's."""
+    directory = tmp_path_factory.mktemp("three")
+    for prefix, split, n in (("train", "train", 900), ("t10k", "test", 300)):
+        data = load_split(None, split)
+        keep = np.flatnonzero(data.labels < 3)[:n]
+        write_idx(directory / f"{prefix}-images-idx3-ubyte", data.images[keep], IMAGES_MAGIC)
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte", data.labels[keep], LABELS_MAGIC)
+    (directory / "classes.txt").write_text("\n".join(NAMES) + "\n")
+    return directory
+
+
+@pytest.fixture
+def offered(three_classes, tmp_path, monkeypatch):
+    """The server offers the three-class directory and a directory that does not exist."""
+    monkeypatch.setenv("VAE_EXPLORER_DATA", f"{three_classes}:{tmp_path / 'nowhere'}")
+    monkeypatch.setattr(model_view, "_datasets", None)
+    yield model_view.datasets()
+    model_view._datasets = None
+
+
+def run_app(link: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in link.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def view_data(at: AppTest) -> dict:
+    return json.loads(at.get_by_key("latent_scatter").proto.bytes)
+
+
+def trained(settings: ModelSettings, cache: Path) -> ModelSettings:
+    get_or_train(*settings.configs(), cache_dir=cache)
+    return settings
+
+
+def test_the_page_shows_another_dataset_with_its_class_names(offered, isolated_cache):
+    mnist, three = offered
+    assert (mnist.key, three.classes, three.noun) == ("mnist", NAMES, "image")
+    settings = trained(
+        ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=three.key), isolated_cache
+    )
+    at = run_app({"data": three.key, "width": "64", "epochs": "1"})
+    assert "300 three" in at.markdown[0].value.lower() and "test images" in at.markdown[0].value
+    assert at.sidebar.selectbox(key="data").value == three.key
+    assert at.sidebar.selectbox(key="data").options == [mnist.name, three.name]
+    # The directory that is missing is named, with what to do, and the rest is offered.
+    errors = [e.value for e in at.sidebar.error]
+    assert any("nowhere" in e and "does not exist" in e for e in errors)
+    header, arrays = payload.unpack(at.get_by_key("latent_data").proto.bytes)
+    assert header["classes"] == list(NAMES) and header["noun"] == "image"
+    assert len(arrays["labels"]) == 300 and set(arrays["labels"]) == {0, 1, 2}
+    assert at.query_params["data"] == three.key
+    assert model_view.model_id(*settings.configs()) == header["model_id"]
+
+
+def test_a_link_to_data_without_a_model_asks_for_one_to_be_trained(offered, monkeypatch):
+    submitted = []
+
+    class Queue:
+        def submit(self, model_config, train_config, data_dir=None, *, waiter):
+            submitted.append(data_dir)
+            raise LimitError("the test's queue trains nothing")
+
+    monkeypatch.setattr("explorer.sidebar.training_queue", lambda: Queue())
+    at = run_app({"data": offered[1].key, "epochs": "3"})
+    assert submitted == [offered[1].directory]
+    assert "MNIST" in at.markdown[0].value  # meanwhile the page shows what it has
+
+
+def test_a_conditional_model_draws_the_class_chosen(isolated_cache):
+    settings = trained(
+        ModelSettings(beta=1.0, width=64, epochs=1, seed=0, conditional=True), isolated_cache
+    )
+    at = run_app({"cvae": "1", "width": "64", "epochs": "1", "class": "3"})
+    assert at.sidebar.toggle(key="conditional").value is True
+    assert view_data(at)["cls"] == 3
+    chooser = at.radio(key="class_choice")
+    assert chooser.value == 3 and chooser.options == [str(d) for d in range(10)]
+    assert any("no longer cluster by class" in c.value for c in at.caption)
+    chooser.set_value(5).run()
+    assert view_data(at)["cls"] == 5 and at.query_params["class"] == "5"
+    # The codes are q(z|x, y): the view's own, encoded with each image's label.
+    model, _ = model_view.load_model(model_view.model_id(*settings.configs()), settings.configs())
+    header, arrays = payload.unpack(at.get_by_key("latent_data").proto.bytes)
+    assert header["layers"][0]["in"] == 2 + 10  # z, then the one-hot class
+    test = load_split(None, "test")
+    mu, _ = encode(model, test.images, test.labels)
+    np.testing.assert_allclose(arrays["x"], mu[:, 0], atol=1e-5)
+
+
+def test_a_plain_models_view_has_no_class_and_no_chooser():
+    at = run_app({})
+    assert "cls" not in view_data(at)
+    assert not [r for r in at.radio if r.key == "class_choice"]
