@@ -1,8 +1,10 @@
 """Two models side by side: their planes, metrics and manifolds, and one z decoded by both.
 
-A teacher compares settings (β = 1 beside β = 4): the shown model against any other model in
-the server's cache. Both planes are the latent view's component, in one sync group: the z one
-of them previews or commits, the other decodes at once, in the browser.
+A teacher compares settings (β = 1 beside β = 4, a plain VAE beside a conditional one): the
+shown model against any other model of the same dataset in the server's cache. Both planes are
+the latent view's component, in one sync group: the z one of them previews or commits, the
+other decodes at once, in the browser, each with its own decoder (a conditional one drawing
+the class chosen on the page).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from training import DEFAULT_TRAIN_CONFIG, default_cache_dir
@@ -18,73 +21,88 @@ from training.cache import ENTRY, NotCached
 from vae_core import CheckpointError, VAEConfig, load_checkpoint
 
 from . import latent_view, manifold, state
-from .model_view import ModelSettings, ModelView, load_model, model_id, model_view
+from .model_view import ModelSettings, ModelView, dataset_of, load_model, model_id, model_view
 
 SYNC = "compare"
 MANIFOLD_N = 12
 
 
-def settings_of(checkpoint: dict) -> ModelSettings | None:
-    """The sidebar's settings that name this checkpoint's model, if the sidebar can name it."""
+def settings_of(checkpoint: dict, data: str = "mnist") -> ModelSettings | None:
+    """The sidebar's settings that name this checkpoint's model, if the sidebar can name it as
+    a model of dataset `data`: they must also give the cache key it was stored under, which
+    holds the data's fingerprint."""
     config = VAEConfig.from_dict(checkpoint["config"])
     train = checkpoint["extra"].get("train_config") or {}
     if (
         config.latent_dim != 2
-        or getattr(config, "conditional", False)
         or len(config.hidden) != 2
         or config.hidden[0] != config.hidden[1]
-        or checkpoint["extra"].get("data", "bundled MNIST") != "bundled MNIST"
         or train.get("batch_size") != DEFAULT_TRAIN_CONFIG.batch_size
         or train.get("lr") != DEFAULT_TRAIN_CONFIG.lr
     ):
         return None
-    return ModelSettings(config.beta, config.hidden[0], int(train["epochs"]), int(train["seed"]))
+    settings = ModelSettings(
+        config.beta,
+        config.hidden[0],
+        int(train["epochs"]),
+        int(train["seed"]),
+        data,
+        config.conditional,
+    )
+    if model_id(*settings.configs()) != checkpoint["extra"].get("cache_key"):
+        return None
+    return settings
 
 
 @lru_cache(maxsize=256)
-def _settings_in(path: Path, mtime: float) -> ModelSettings | None:
-    """`mtime` keys the memo: each entry is read once per server, again if rewritten."""
+def _settings_in(path: Path, mtime: float, data: str) -> ModelSettings | None:
+    """`mtime` keys the memo: each entry is read once per server and dataset, again if
+    rewritten."""
     try:
-        return settings_of(load_checkpoint(path)[1])
+        return settings_of(load_checkpoint(path)[1], data)
     except (CheckpointError, OSError, KeyError, ValueError):
         return None
 
 
-def cached_settings(cache_dir: Path) -> list[ModelSettings]:
-    """The settings of every model in the cache the sidebar can name, and the default's."""
-    found = {state.DEFAULT_SETTINGS}
+def cached_settings(cache_dir: Path, data: str = "mnist") -> list[ModelSettings]:
+    """The settings of every model of dataset `data` in the cache that the sidebar can name,
+    and the shipped default's if it is of that dataset."""
+    found = {state.DEFAULT_SETTINGS} if state.DEFAULT_SETTINGS.data == data else set()
     if cache_dir.is_dir():
         for path in cache_dir.iterdir():
             if ENTRY.fullmatch(path.name) and path.suffix == ".pt":
                 try:
-                    settings = _settings_in(path, path.stat().st_mtime)
+                    settings = _settings_in(path, path.stat().st_mtime, data)
                 except OSError:  # pruned meanwhile
                     continue
                 if settings is not None:
                     found.add(settings)
-    return sorted(found, key=lambda s: (s.beta, s.width, s.epochs, s.seed))
+    return sorted(found, key=lambda s: (s.conditional, s.beta, s.width, s.epochs, s.seed))
 
 
 def describe(s: ModelSettings) -> str:
-    return f"β = {s.beta:g}, width {s.width}, {s.epochs} epochs, seed {s.seed}"
+    kind = ", conditional" if s.conditional else ""
+    return f"β = {s.beta:g}, width {s.width}, {s.epochs} epochs, seed {s.seed}{kind}"
 
 
-def _metrics(checkpoint: dict) -> None:
+def _metrics(checkpoint: dict, noun: str) -> None:
     m = checkpoint["metrics"]
     a, b, c = st.columns(3)
-    a.metric("test −ELBO", f"{m['test_neg_elbo']:.1f}")
-    b.metric("reconstruction", f"{m['test_reconstruction']:.1f}")
-    c.metric("KL", f"{m['test_kl']:.2f}")
+    a.metric("test −ELBO", f"{m['test_neg_elbo']:.1f}", help=f"nats per test {noun}")
+    b.metric("reconstruction", f"{m['test_reconstruction']:.1f}", help=f"nats per test {noun}")
+    c.metric("KL", f"{m['test_kl']:.2f}", help=f"nats per test {noun}")
 
 
 def section(model, view: ModelView, checkpoint: dict) -> None:
     ss = st.session_state
     st.subheader("Two models side by side")
-    others = [s for s in cached_settings(default_cache_dir()) if s != ss.settings]
+    dataset = dataset_of(view.data)
+    others = [s for s in cached_settings(default_cache_dir(), view.data) if s != ss.settings]
     if not others:
         st.info(
-            "No other model is in this server's cache yet. Train one from the sidebar (for "
-            "instance β = 4 beside the default β = 1), then come back to compare them."
+            f"No other model of {dataset.name} is in this server's cache yet. Train one from the "
+            "sidebar (for instance β = 4, or a conditional VAE, beside the shown one), then come "
+            "back to compare them."
         )
         return
     other = st.selectbox(
@@ -92,7 +110,8 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
         others,
         format_func=describe,
         key="compare_with",
-        help="Any model in the server's cache. One z is decoded by both as it moves.",
+        help=f"Any model of {dataset.name} in the server's cache. One z is decoded by both as it "
+        "moves.",
     )
     other_name = model_id(*other.configs())
     try:
@@ -100,12 +119,20 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
     except (NotCached, CheckpointError) as exc:
         st.warning(f"That model cannot be loaded any more ({exc}); pick another.")
         return
-    other_view = model_view(other_model, other_name)
+    other_view = model_view(other_model, other_name, other.data)
     latent_view.component()(key="compare_data", data=other_view.payload, height=0)
     st.caption(
         "Hover either plane: the same z is decoded by both models, each from its own weights. "
         "A click sets the page's latent point; the planes keep their own scales."
     )
+    if view.conditional != other_view.conditional:
+        k = len(view.classes)
+        st.caption(
+            "A conditional model is given the class, so it draws the class chosen on the page "
+            "and its figures bound −log p(x|y), not −log p(x): knowing the class is worth at most "
+            f"log {k} = {np.log(k):.1f} nats per {view.noun} (classes equally common), so a "
+            "larger gap comes from the models themselves."
+        )
     _planes(view, other_view)
     theme = state.page_theme()
     for column, (m, v, c, name) in zip(
@@ -116,11 +143,15 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
         ],
         strict=True,
     ):
+        cls = ss.cls if v.conditional else None
         with column:
             st.markdown(f"**{name}**")
-            _metrics(c)
-            _, picture = manifold.pictures(m, v.model_id, MANIFOLD_N, "normal", 3.0, None, theme)
-            st.image(picture, caption=f"{MANIFOLD_N}×{MANIFOLD_N} manifold", width=360)
+            _metrics(c, v.noun)
+            _, picture = manifold.pictures(
+                m, v.model_id, MANIFOLD_N, "normal", 3.0, None, theme, cls
+            )
+            shows = "" if cls is None else f", class {v.classes[cls]}"
+            st.image(picture, caption=f"{MANIFOLD_N}×{MANIFOLD_N} manifold{shows}", width=360)
 
 
 @st.fragment
@@ -130,7 +161,9 @@ def _planes(view: ModelView, other_view: ModelView) -> None:
     for column, (v, key) in zip(
         st.columns(2, gap="medium"), [(view, "compare_a"), (other_view, "compare_b")], strict=True
     ):
-        data = latent_view.view_data(v, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, sync=SYNC)
+        data = latent_view.view_data(
+            v, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, sync=SYNC, cls=ss.cls
+        )
         with column:
             latent_view.component()(
                 key=key,

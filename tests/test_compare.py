@@ -4,10 +4,12 @@ import json
 
 import pytest
 
-from explorer.compare import cached_settings, settings_of
+from explorer.compare import cached_settings, describe, settings_of
 from explorer.model_view import ModelSettings
 from explorer.state import DEFAULT_SETTINGS
+from tests.test_manifold_classes import offered, store_model, three_classes  # noqa: F401
 from training import get_or_train
+from training.cache import cached_path
 from vae_core import VAEConfig, load_checkpoint
 from vae_core.checkpoint import DEFAULT_CHECKPOINT
 
@@ -69,4 +71,53 @@ def test_the_compare_tab_says_how_to_get_a_second_model():
     at.session_state["tab"] = "Compare"
     at.run()
     assert not at.exception, at.exception
-    assert "No other model is in this server's cache yet" in at.main.info[0].value
+    assert "No other model of MNIST is in this server's cache yet" in at.main.info[0].value
+
+
+def test_settings_of_names_the_data_and_the_conditional_flag(offered, isolated_cache):  # noqa: F811
+    settings = ModelSettings(2.0, 64, 3, 7, data=offered.key, conditional=True)
+    store_model(settings)
+    checkpoint = load_checkpoint(cached_path(*settings.configs()))[1]
+    assert checkpoint["config"]["conditional"] is True
+    assert settings_of(checkpoint, offered.key) == settings
+    # Of other data than these: its cache key, which holds the data's fingerprint, differs.
+    assert settings_of(checkpoint, "mnist") is None
+    assert describe(settings) == "β = 2, width 64, 3 epochs, seed 7, conditional"
+
+
+def test_only_models_of_the_shown_data_are_offered(offered, isolated_cache):  # noqa: F811
+    mnist = [
+        ModelSettings(4.0, 64, 1, 3),
+        ModelSettings(1.0, 64, 1, 3, conditional=True),
+    ]
+    others = [
+        ModelSettings(4.0, 64, 1, 3, data=offered.key),
+        ModelSettings(1.0, 64, 1, 3, data=offered.key, conditional=True),
+    ]
+    for settings in mnist + others:
+        store_model(settings)
+    # Plain models first, then the conditional ones; the shipped model is MNIST's.
+    assert cached_settings(isolated_cache, "mnist") == [DEFAULT_SETTINGS, *mnist]
+    assert cached_settings(isolated_cache, offered.key) == others
+
+
+def test_a_conditional_model_sits_beside_a_plain_one_drawing_the_chosen_class():
+    from tests.test_app import run_app, view_data
+
+    cvae = ModelSettings(1.0, 64, 1, 3, conditional=True)
+    store_model(cvae)
+    at = run_app({"class": "6"})
+    at.session_state["tab"] = "Compare"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="compare_with").value == cvae
+    a = json.loads(at.get_by_key("compare_a").proto.bytes)
+    b = json.loads(at.get_by_key("compare_b").proto.bytes)
+    assert a["model_id"] == view_data(at)["model_id"] and "cls" not in a
+    assert b["cls"] == at.session_state["cls"] == 6
+    assert any(
+        "β = 1, width 64, 1 epochs, seed 3, conditional" in m.value for m in at.main.markdown
+    )
+    manifolds = [i.caption for e in at.main.get("image") for i in e.proto.imgs]
+    assert "12×12 manifold" in manifolds and "12×12 manifold, class 6" in manifolds
+    assert any("−log p(x|y)" in c.value for c in at.main.caption)
