@@ -1,13 +1,15 @@
 """The training replay: the latent plane and a small manifold after every epoch, on a slider.
 
 The frames come from the shown model's checkpoint (vae_core.replay), or, for a model this
-session is training, from its worker as each epoch ends, growing live. The 10k codes are drawn
-into a PNG here, once per model, epoch, window and theme: a plotly figure of 10k points would
-cost ~150 ms of server CPU on every step of the slider.
+session is training, from its worker as each epoch ends, growing live. The test set's codes are
+drawn into a PNG here, once per model, epoch, window and theme: a plotly figure of 10k points
+would cost ~150 ms of server CPU on every step of the slider.
 """
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,18 @@ import streamlit as st
 from training.cache import cached_path
 from training.job import RUNNING, TrainingJob
 from vae_core import Replay, replay_of
+from vae_core.replay import REPLAY_CLASS
 
 from . import images, payload
-from .model_view import ModelSettings, model_id, plane_window, training_queue
+from .model_view import (
+    ModelSettings,
+    ModelView,
+    dataset_of,
+    model_id,
+    plane_window,
+    test_set,
+    training_queue,
+)
 from .state import page_theme
 
 SCATTER_PX = 520
@@ -27,7 +38,32 @@ GIF_PX = 360  # the plane in the animation, beside the manifold at 224 px
 LIVE_EVERY = 2.0  # seconds between two looks at a training's new frames
 REPO = Path(__file__).resolve().parent.parent
 PLAY_MS, HOLD_MS = 150, 1500  # the animation's frames, and its last one before it loops
-COLOURS = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in payload.CLASS_COLOURS])
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay's pictures and words need of the model replayed, besides its frames."""
+
+    labels: np.ndarray  # (N,) the test labels, in the frames' order of codes
+    classes: tuple[str, ...]  # each label's name
+    noun: str  # "digit" or "image"
+    conditional: bool  # its manifold is then class REPLAY_CLASS's
+
+    @property
+    def colours(self) -> np.ndarray:
+        """(classes, 3) uint8: the latent view's colour of each class."""
+        hexes = payload.class_colours(len(self.classes))
+        return np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in hexes], np.uint8)
+
+
+def _shown(view: ModelView) -> Replayed:
+    return Replayed(view.labels, view.classes, view.noun, view.conditional)
+
+
+def _training(settings: ModelSettings) -> Replayed:
+    """A model being trained may be of other data than the one shown."""
+    dataset = dataset_of(settings.data)
+    return Replayed(test_set(settings.data)[1], dataset.classes, dataset.noun, settings.conditional)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -42,10 +78,11 @@ def _draw_order(count: int) -> np.ndarray:
 
 
 def _scatter(
-    codes: np.ndarray, labels: np.ndarray, bounds, theme: str, size: int = SCATTER_PX
+    codes: np.ndarray, replayed: Replayed, bounds, theme: str, size: int = SCATTER_PX
 ) -> np.ndarray:
     order = _draw_order(len(codes))
-    return images.scatter(codes[order], COLOURS[labels[order]], bounds, size, theme)
+    colours = replayed.colours[replayed.labels[order]]
+    return images.scatter(codes[order], colours, bounds, size, theme)
 
 
 def _manifold(pixels: np.ndarray, theme: str) -> np.ndarray:
@@ -56,7 +93,7 @@ def _manifold(pixels: np.ndarray, theme: str) -> np.ndarray:
 def frame_pictures(
     _codes: np.ndarray,
     _manifold_pixels: np.ndarray,
-    _labels: np.ndarray,
+    _replayed: Replayed,
     name: str,
     epoch: int,
     bounds: tuple[float, float],
@@ -64,14 +101,14 @@ def frame_pictures(
 ) -> tuple[bytes, bytes]:
     """(the plane, the manifold) of one epoch as PNGs."""
     return (
-        images.png(_scatter(_codes, _labels, bounds, theme)),
+        images.png(_scatter(_codes, _replayed, bounds, theme)),
         images.png(_manifold(_manifold_pixels, theme), scale=MANIFOLD_SCALE),
     )
 
 
 @st.cache_data(show_spinner="Drawing every epoch…", max_entries=8)
 def animation(
-    _replay: Replay, _labels: np.ndarray, name: str, frames: int, bounds, theme: str
+    _replay: Replay, _replayed: Replayed, name: str, frames: int, bounds, theme: str
 ) -> bytes:
     """Every epoch's plane beside its manifold, as one looping GIF (smaller than the stills:
     60 frames at their size would make ~5 MB)."""
@@ -80,7 +117,7 @@ def animation(
     for codes, pixels in zip(_replay.codes, _replay.manifold, strict=True):
         manifold = _manifold(pixels, theme)
         strip = np.full((side, side + 8 + manifold.shape[1], 3), images.PAPER[theme], np.uint8)
-        strip[:, :side] = _scatter(codes, _labels, bounds, theme, side)
+        strip[:, :side] = _scatter(codes, _replayed, bounds, theme, side)
         top = (side - manifold.shape[0]) // 2
         strip[top : top + manifold.shape[0], side + 8 :] = manifold
         pictures.append(strip)
@@ -97,7 +134,7 @@ def _training_now() -> tuple[ModelSettings, TrainingJob] | None:
     return None
 
 
-def section(checkpoint: dict, labels: np.ndarray) -> None:
+def section(checkpoint: dict, view: ModelView) -> None:
     ss = st.session_state
     st.subheader("Training replay")
     live = _training_now()
@@ -110,27 +147,40 @@ def section(checkpoint: dict, labels: np.ndarray) -> None:
             key="replay_source",
             format_func={
                 "shown": "the model shown",
-                "training": f"the model training now (hidden [{settings.width}, "
-                f"{settings.width}], β = {settings.beta:g}, {settings.epochs} epochs)",
+                "training": f"the model training now ({_describe(settings)})",
             }.get,
         )
         if source == "training":
-            _live(job.key, labels)
+            _live(job.key, _training(settings))
             return
     replay = replay_of(checkpoint)
     if replay is None:
         st.info(_no_replay(ss.settings), icon="🎞️")
         return
-    _stored(replay, checkpoint["metrics"]["history"], labels, model_id(*ss.settings.configs()))
+    history = checkpoint["metrics"]["history"]
+    _stored(replay, history, _shown(view), model_id(*ss.settings.configs()))
+
+
+def _describe(settings: ModelSettings) -> str:
+    kind = "conditional VAE" if settings.conditional else "VAE"
+    return (
+        f"{dataset_of(settings.data).name} {kind}, hidden [{settings.width}, {settings.width}], "
+        f"β = {settings.beta:g}, {settings.epochs} epochs"
+    )
 
 
 def _no_replay(settings: ModelSettings) -> str:
-    path = cached_path(*settings.configs())
+    model_config, train_config, data_dir = settings.configs()
+    path = cached_path(model_config, train_config, data_dir)
     if path.is_relative_to(REPO):
         path = path.relative_to(REPO)  # the shipped model: run from the repository
+    options = " --conditional" if settings.conditional else ""
+    if data_dir is not None:
+        options += f" --data-dir {data_dir}"
     command = (
         f"python -m training --hidden {settings.width} {settings.width} --beta "
-        f"{settings.beta:g} --epochs {settings.epochs} --seed {settings.seed} --output {path}"
+        f"{settings.beta:g}{options} --epochs {settings.epochs} --seed {settings.seed} "
+        f"--output {path}"
     )
     return (
         "This model was trained before training replays were recorded, so it has none: its "
@@ -141,12 +191,12 @@ def _no_replay(settings: ModelSettings) -> str:
 
 
 @st.fragment
-def _stored(replay: Replay, history: list[dict], labels: np.ndarray, name: str) -> None:
-    _player(replay, history, labels, name, "replay_epoch", follow=False)
+def _stored(replay: Replay, history: list[dict], replayed: Replayed, name: str) -> None:
+    _player(replay, history, replayed, name, "replay_epoch", follow=False)
 
 
 @st.fragment(run_every=LIVE_EVERY)
-def _live(key: str, labels: np.ndarray) -> None:
+def _live(key: str, replayed: Replayed) -> None:
     job = training_queue().job(key)
     frames = [] if job is None else job.replay_frames
     if not frames:
@@ -154,7 +204,7 @@ def _live(key: str, labels: np.ndarray) -> None:
         return
     replay = _live_replay(key, len(frames), frames)
     history = [r.to_dict() for r in job.history]
-    _player(replay, history, labels, key, "replay_live_epoch", follow=True)
+    _player(replay, history, replayed, key, "replay_live_epoch", follow=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -164,7 +214,7 @@ def _live_replay(key: str, count: int, _frames) -> Replay:
 
 
 def _player(
-    replay: Replay, history: list[dict], labels: np.ndarray, name: str, key: str, follow: bool
+    replay: Replay, history: list[dict], replayed: Replayed, name: str, key: str, follow: bool
 ) -> None:
     """The slider over epochs, and the chosen epoch's plane, manifold and test metrics.
 
@@ -191,29 +241,36 @@ def _player(
     bounds = window(replay.codes, name, count)
     theme = page_theme()
     plane_png, manifold_png = frame_pictures(
-        replay.codes[i], replay.manifold[i], labels, name, epoch, bounds, theme
+        replay.codes[i], replay.manifold[i], replayed, name, epoch, bounds, theme
     )
     plane, side = st.columns([SCATTER_PX, 460], gap="medium")
     with plane, st.container(key="replay_plane"):
         st.image(plane_png, width=SCATTER_PX)
         st.caption(
-            f"The 10,000 test digits at their encoded means after epoch {epoch}, on the same "
-            "axes for every epoch; the circles are the prior's 1σ and 2σ. With a large β the "
-            "KL term pulls every code towards the centre: the classes overlap as the plane "
-            "collapses towards the prior."
+            f"The {len(replayed.labels):,} test {replayed.noun}s at their encoded means after "
+            f"epoch {epoch}, on the same axes for every epoch; the circles are the prior's 1σ "
+            "and 2σ. With a large β the KL term pulls every code towards the centre: the classes "
+            "overlap as the plane collapses towards the prior."
+            + (
+                " A conditional model is given each class, so its codes need not separate the "
+                "classes at all."
+                if replayed.conditional
+                else ""
+            )
         )
-        st.html(_legend())
+        st.html(_legend(replayed.classes))
     with side:
         with st.container(key="replay_manifold"):
             st.image(manifold_png, width=28 * len(replay.axis) * MANIFOLD_SCALE)
         lo, hi = float(replay.axis[0]), float(replay.axis[-1])
+        drawn = f", drawing class {replayed.classes[REPLAY_CLASS]}" if replayed.conditional else ""
         st.caption(
             f"The decoder at the same {len(replay.axis)}×{len(replay.axis)} points z every "
-            f"epoch, from {lo:.2f} to {hi:.2f} on each axis (the prior's quantiles)."
+            f"epoch{drawn}, from {lo:.2f} to {hi:.2f} on each axis (the prior's quantiles)."
         )
         _metrics(history, epoch)
         if count > 1 and st.toggle("Play every epoch", key=f"{key}_play"):
-            gif = animation(replay, labels, name, count, bounds, theme)
+            gif = animation(replay, replayed, name, count, bounds, theme)
             st.image(gif, width=420)
             st.download_button(
                 "Download the replay (GIF)",
@@ -251,9 +308,10 @@ def _metrics(history: list[dict], epoch: int) -> None:
     )
 
 
-def _legend() -> str:
+def _legend(classes: tuple[str, ...]) -> str:
     chips = "".join(
-        f"<span style='margin-right:0.7em'><span style='color:{c}'>●</span> {digit}</span>"
-        for digit, c in enumerate(payload.CLASS_COLOURS)
+        f"<span style='margin-right:0.7em'><span style='color:{c}'>●</span> "
+        f"{html.escape(name)}</span>"
+        for name, c in zip(classes, payload.class_colours(len(classes)), strict=True)
     )
     return f"<div style='font-size:0.85rem'>{chips}</div>"

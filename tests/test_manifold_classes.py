@@ -19,7 +19,17 @@ from explorer.manifold import pictures, style_grid, themed_png
 from explorer.model_view import ModelSettings, model_id
 from tests.conftest import write_idx
 from training.cache import cached_path
-from vae_core import VAE, VAEConfig, decode, grid_axis, load_split, manifold, save_checkpoint
+from vae_core import (
+    VAE,
+    Replay,
+    VAEConfig,
+    decode,
+    grid_axis,
+    load_split,
+    manifold,
+    record_frame,
+    save_checkpoint,
+)
 from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 
 CLASSES = ("zero", "one", "two")
@@ -30,11 +40,15 @@ def random_cvae(classes: int = 10, seed: int = 0) -> VAE:
     return VAE(VAEConfig(hidden=(32, 32), conditional=True, classes=classes)).eval()
 
 
-def store_model(settings: ModelSettings, seed: int = 0) -> VAE:
-    """A model with random weights in the test's cache, where the page looks for `settings`."""
+def store_model(settings: ModelSettings, seed: int = 0, epochs: int = 0) -> VAE:
+    """A model with random weights in the test's cache, where the page looks for `settings`,
+    with a replay of `epochs` frames (all of these weights) if asked."""
     model_config, train_config, data_dir = settings.configs()
     torch.manual_seed(seed)
     model = VAE(model_config).eval()
+    test = load_split(data_dir, "test")
+    labels = test.labels if settings.conditional else None
+    frames = [record_frame(model, test.images, e, labels=labels) for e in range(1, epochs + 1)]
     history = {
         "epoch": 1,
         "train_loss": 200.0,
@@ -57,7 +71,7 @@ def store_model(settings: ModelSettings, seed: int = 0) -> VAE:
     }
     path = cached_path(model_config, train_config, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(model, path, metrics, extra)
+    save_checkpoint(model, path, metrics, extra, Replay.from_frames(frames) if frames else None)
     return model
 
 

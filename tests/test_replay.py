@@ -5,11 +5,20 @@ import numpy as np
 import pytest
 import torch
 
+from explorer import images, payload, replay
+from explorer.model_view import ModelSettings
 from tests.test_app import run_app, submit_settings
+from tests.test_manifold_classes import (  # noqa: F401
+    CLASSES,
+    offered,
+    open_tab,
+    store_model,
+    three_classes,
+)
 from training import cache as training_cache
 from training.job import RUNNING, TrainingJob
 from training.loop import EpochReport
-from vae_core import load_checkpoint, replay_of
+from vae_core import load_checkpoint, load_split, replay_of
 from vae_core.checkpoint import _digest
 from vae_core.replay import ReplayFrame
 
@@ -128,8 +137,6 @@ def test_a_model_this_session_trains_is_replayed_as_its_epochs_end(monkeypatch):
 
 
 def test_the_plane_is_drawn_with_each_point_where_its_z_is_and_the_priors_circles():
-    from explorer import images
-
     points = np.array([[0.0, 0.0], [1.5, -2.0], [9.0, 9.0]])  # the last outside the window
     colours = np.array([[255, 0, 0], [0, 0, 255], [0, 255, 0]], np.uint8)
     picture = images.scatter(points, colours, (-4.0, 4.0), 400, "dark")
@@ -142,3 +149,38 @@ def test_the_plane_is_drawn_with_each_point_where_its_z_is_and_the_priors_circle
     paper = np.array(images.PAPER["dark"])
     assert (picture[128:132, 269:273] != paper).any(axis=-1).any()
     assert (picture[160:170, 220:230] == paper).all()
+
+
+def test_each_class_is_drawn_and_named_in_the_latent_views_colour():
+    for count in (3, 10, 12):
+        replayed = replay.Replayed(np.zeros(1, np.uint8), tuple(map(str, range(count))), "", False)
+        drawn = [images.hex_colour(tuple(rgb)) for rgb in replayed.colours.tolist()]
+        assert drawn == payload.class_colours(count)
+    legend = replay._legend(("T-shirt/top", "<b>", "Bag"))
+    names = ["T-shirt/top", "&lt;b&gt;", "Bag"]
+    for name, colour in zip(names, payload.class_colours(3), strict=True):
+        assert f"<span style='color:{colour}'>●</span> {name}</span>" in legend
+
+
+def test_a_conditional_model_of_other_data_is_replayed_in_its_words(offered):  # noqa: F811
+    settings = ModelSettings(1.0, 64, 2, 3, data=offered.key, conditional=True)
+    store_model(settings, epochs=2)
+    at = open_tab(settings, "Training")
+    assert at.slider(key="replay_epoch").max == 2
+    captions = " ".join(c.value for c in at.main.caption)
+    count = len(load_split(offered.directory, "test").labels)
+    assert f"The {count:,} test images at their encoded means after epoch 1" in captions
+    assert "its codes need not separate the classes" in captions
+    assert f"every epoch, drawing class {CLASSES[0]}," in captions
+    legend = " ".join(h.proto.body for h in at.main.get("html"))
+    assert all(f"</span> {name}</span>" in legend for name in CLASSES)
+
+
+def test_the_command_that_replays_an_old_model_names_its_data_and_kind(offered):  # noqa: F811
+    settings = ModelSettings(2.0, 64, 3, 7, data=offered.key, conditional=True)
+    text = replay._no_replay(settings)
+    assert (
+        f"--beta 2 --conditional --data-dir {offered.directory} --epochs 3 --seed 7 --output "
+        in text
+    )
+    assert "--conditional" not in replay._no_replay(ModelSettings(2.0, 64, 3, 7))
