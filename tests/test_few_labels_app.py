@@ -5,8 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from explorer.few_labels import ERRORS_A_ROW, MOST_MARKS, errors_by_class
+from explorer.few_labels import ERRORS_A_ROW, MOST_MARKS, errors_by_class, usable_ks
+from explorer.model_view import ModelSettings
 from tests.test_app import run_app, view_data
+from tests.test_manifold_classes import (  # noqa: F401
+    CLASSES,
+    offered,
+    open_tab,
+    store_model,
+    three_classes,
+)
 from vae_core import encode, load_model, load_split
 from vae_core.few_labels import KS, labelled_subset
 
@@ -78,9 +86,9 @@ def test_the_misread_digits_show_their_reading_on_hover_and_are_marked(page):
     hover = spec["data"][1]["hovertext"]
     assert len(hover) == 10 * ERRORS_A_ROW  # every class has that many misread digits
     labels = load_split(None, "test").labels
-    for text in hover:  # "test #123: a 4, read as 9"
+    for text in hover:  # "test #123: 4, read as 9"
         row = int(text.split("#")[1].split(":")[0])
-        true, read = text.split(": a ")[1].split(", read as ")
+        true, read = text.split(": ")[1].split(", read as ")
         assert int(true) == labels[row] != int(read)
     at.button(key="mark_misread").click().run()
     overlay = view_data(at)["overlay"]
@@ -92,5 +100,42 @@ def test_the_misread_digits_show_their_reading_on_hover_and_are_marked(page):
 def test_errors_by_class_takes_each_classs_first_misread_rows():
     labels = np.array([0, 1, 0, 1, 0, 2, 2])
     predicted = np.array([1, 1, 2, 0, 0, 2, 0])
-    assert errors_by_class(labels, predicted, 1)[:3] == [[0], [3], [6]]
-    assert errors_by_class(labels, predicted, 5)[0] == [0, 2]
+    assert errors_by_class(labels, predicted, 1, 3) == [[0], [3], [6]]
+    assert errors_by_class(labels, predicted, 5, 3)[0] == [0, 2]
+    assert errors_by_class(labels, predicted, 5, 4)[3] == []  # a class with no test image
+
+
+def test_only_the_ks_every_class_can_give_are_offered():
+    assert usable_ks(np.repeat([0, 1, 2], [100, 250, 120])) == KS
+    assert usable_ks(np.repeat([0, 1, 2], [99, 250, 120])) == (1, 5, 10)
+    assert usable_ks(np.repeat([0, 1], [3, 9])) == (1,)
+
+
+def test_a_conditional_model_is_refused_with_the_reason_and_what_to_do():
+    cvae = ModelSettings(1.0, 64, 1, 3, conditional=True)
+    store_model(cvae)
+    at = open_tab(cvae, "Few labels")
+    [info] = at.main.info
+    assert "conditional VAE" in info.value and "Pick a plain model in the sidebar" in info.value
+    with pytest.raises(KeyError):
+        at.get_by_key("few_labels_chart")
+
+
+def test_other_data_are_read_class_by_class_in_their_own_words(offered):  # noqa: F811
+    settings = ModelSettings(1.0, 64, 1, 3, data=offered.key)
+    store_model(settings)
+    at = open_tab(settings, "Few labels")
+    train = load_split(offered.directory, "train")
+    # Fewer than 100 training images of some class: k stops where every class can give it.
+    assert np.bincount(train.labels).min() < 100
+    assert list(table_rows(at)) == list(usable_ks(train.labels)) == [1, 5, 10]
+    assert any(c.value.endswith("Chance is 33.3 %.") for c in at.main.caption)
+    heading = next(m.value for m in at.main.markdown if "gets wrong" in m.value)
+    assert heading.startswith("**The test images the codes' kNN gets wrong")
+    spec = json.loads(at.get_by_key("few_labels_errors").proto.spec)
+    assert spec["layout"]["yaxis"]["ticktext"] == list(CLASSES)
+    test = load_split(offered.directory, "test")
+    for text in spec["data"][1]["hovertext"]:  # "test #12: two, read as zero"
+        row = int(text.split("#")[1].split(":")[0])
+        true, read = text.split(": ")[1].split(", read as ")
+        assert true == CLASSES[test.labels[row]] != read and read in CLASSES
