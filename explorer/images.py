@@ -1,5 +1,5 @@
-"""Digit pictures as PNG bytes, the manifold grid resampled onto the latent plane, and latent
-points drawn as a picture."""
+"""Pictures of the data (28x28, white ink on black) as PNG bytes, the manifold grid resampled
+onto the latent plane, latent points drawn as a picture, and how a caption names a class."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def png(image: np.ndarray, scale: int = 1) -> bytes:
     return buffer.getvalue()
 
 
-# Ink and paper of digit pictures in each theme, so pictures follow the page like its text.
+# Ink and paper of the pictures in each theme, so pictures follow the page like its text.
 PAPER = {"light": (255, 255, 255), "dark": (23, 22, 20)}
 INK = {"light": (38, 39, 48), "dark": (250, 250, 250)}
 NEUTRAL = (128, 128, 128)
@@ -58,6 +58,19 @@ def difference_rgb(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarr
     return np.rint(grey + a * (colour - grey)).astype(np.uint8)
 
 
+def a(noun: str) -> str:
+    """A noun with its indefinite article: "a digit", "an image"."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+def called(view, label: int) -> str:
+    """How a caption names an image of class `label` of a view (anything with `classes` and
+    `noun`, such as a ModelView): "a 7" for MNIST's digits, else the class's name ("Sneaker"),
+    which an article would not always fit."""
+    name = view.classes[int(label)]
+    return f"a {name}" if view.noun == "digit" else name
+
+
 def hex_colour(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -76,8 +89,8 @@ def manifold_on_plane(
 ) -> np.ndarray:
     """Lay the decoded grid over the square [lo, hi]^2 of the latent plane, as a picture.
 
-    `grid` is the (28n, 28n) picture of decoded digits whose centres are `axis` (ascending) along
-    z1 and z2, row 0 at the largest z2. Each digit fills its cell (midway to its neighbours), so
+    `grid` is the (28n, 28n) picture of decoded images whose centres are `axis` (ascending) along
+    z1 and z2, row 0 at the largest z2. Each image fills its cell (midway to its neighbours), so
     with the normal-quantile spacing the outer cells are wider, as they are in z. Returns a
     (size, size) float image, row 0 at z2 = hi; NaN where no cell lies.
     """
@@ -95,7 +108,7 @@ def manifold_on_plane(
 
     cols, col_ok = lookup(coords)
     rows_up, row_ok = lookup(coords[::-1])  # top row of the output is the largest z2
-    # In `grid`, row 0 is the top: digit row r holds axis[n - 1 - r], and pixels run downwards.
+    # In `grid`, row 0 is the top: picture row r holds axis[n - 1 - r], and pixels run downwards.
     cell, sub = rows_up // 28, rows_up % 28
     rows = (n - 1 - cell) * 28 + (27 - sub)
     out = grid[np.ix_(rows, cols)].astype(np.float32)

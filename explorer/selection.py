@@ -1,4 +1,8 @@
-"""The selection panel: one test digit, its reconstruction, and its share of the ELBO."""
+"""The selection panel: one test image, its reconstruction, and its share of the ELBO.
+
+A conditional VAE (Sohn et al. 2015) judges an image given its class y: the reconstruction is
+decoded from z and y, and the terms bound −log p(x|y).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,23 @@ from vae_core import decode, elbo_terms
 
 from . import images, state
 from .interpolation import set_endpoint
-from .model_view import ModelView, test_set
+from .model_view import ModelView
 
 SELECTION_SAMPLES = 64  # draws of z behind the reconstruction term
 PICTURE_PX = 112
 
 
-def judge(model, pixels: np.ndarray, mu: np.ndarray, seed: int, theme: str) -> dict:
+def judge(
+    model, pixels: np.ndarray, mu: np.ndarray, seed: int, theme: str, label: int | None = None
+) -> dict:
     """One image (1, 28, 28) uint8 with its posterior mean (D,): its picture, reconstruction
-    (decoded at the mean) and their difference as PNGs, and its ELBO terms in nats."""
+    (decoded at the mean) and their difference as PNGs, and its ELBO terms in nats.
+
+    `label` is the class a conditional model is given (None for a plain model): both the
+    reconstruction and the terms are then given it."""
     image = pixels[0] / 255.0
-    reconstruction = decode(model, mu[None])[0]
-    terms = elbo_terms(model, pixels, samples=SELECTION_SAMPLES, seed=seed)
+    reconstruction = decode(model, mu[None], label)[0]
+    terms = elbo_terms(model, pixels, label, samples=SELECTION_SAMPLES, seed=seed)
     pictures = {
         "input": images.themed(image, theme),
         "reconstruction": images.themed(reconstruction, theme),
@@ -34,8 +43,10 @@ def judge(model, pixels: np.ndarray, mu: np.ndarray, seed: int, theme: str) -> d
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> dict:
-    """Pictures (PNG) and ELBO terms of test digit `row`; plain values, cached per model id."""
-    return judge(_model, test_set()[0][row][None], _view.mu[row], row, theme)
+    """Pictures (PNG) and ELBO terms of test image `row` (a conditional model's given its own
+    class); plain values, cached per model id."""
+    label = int(_view.labels[row]) if _view.conditional else None
+    return judge(_model, _view.images[row][None], _view.mu[row], row, theme, label)
 
 
 KEY = (
@@ -48,11 +59,14 @@ KEY = (
 def panel(model, view: ModelView) -> None:
     row = st.session_state.selected_row
     if row is None:
-        st.markdown("**Click a digit** on the plane to see it, its reconstruction and its ELBO.")
+        st.markdown(
+            f"**Click {images.a(view.noun)}** on the plane to see it, its reconstruction and "
+            "its ELBO."
+        )
         return
     d = details(model, view, view.model_id, row, state.page_theme())
     mu, sigma = view.mu[row], view.sigma[row]
-    st.markdown(f"**Test image #{row}: a {int(view.labels[row])}**")
+    st.markdown(f"**Test image #{row}: {images.called(view, view.labels[row])}**")
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
             st.image(picture, caption=name, width=PICTURE_PX, output_format="PNG")
@@ -63,10 +77,19 @@ def panel(model, view: ModelView) -> None:
         f"reconstruction **{d['reconstruction']:.1f}** + KL **{d['kl']:.2f}** "
         f"= −ELBO **{d['neg_elbo']:.1f}** nats"
     )
+    if view.conditional:
+        given = (
+            f"−log p(x|y), natural log, given the image's own class y = "
+            f"{view.classes[int(view.labels[row])]}: a conditional VAE encodes and decodes "
+            "with the class. "
+        )
+        q = "q(z|x, y)"
+    else:
+        given, q = "−log p(x), natural log. ", "q(z|x)"
     st.caption(
-        "A nat is a unit of information: −ELBO is an upper bound on −log p(x), natural log. "
-        "Lower means the model finds the digit more likely. The inset on the plane zooms on "
-        "this digit's q(z|x)."
+        f"A nat is a unit of information: −ELBO is an upper bound on {given}Lower means the "
+        f"model finds the {view.noun} more likely. The inset on the plane zooms on this "
+        f"{view.noun}'s {q}."
     )
     st.button(
         "Move the latent point here",
