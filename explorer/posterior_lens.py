@@ -5,9 +5,10 @@ the learner sees where the Gaussian guess misses, and how much that costs: the E
 log p(x) - ELBO = KL(q(z|x) || p(z|x)) (Kingma & Welling 2014, eq. 1). IWAE (Burda et al.
 2016) closes part of it with 100 importance samples.
 
-`lens` (a test digit, by row) and `lens_of_image` (any 28x28 image, such as a drawn one) compute
+`lens` (a test image, by row) and `lens_of_image` (any 28x28 image, such as a drawn one) compute
 the same plain values; `show` draws them, wide for the Posterior tab or compact for a side
-column.
+column. A conditional VAE (Sohn et al. 2015) is given a class y throughout: p(z|x, y) beside
+q(z|x, y), and log p(x|y); a test image's own class, or for a drawing the class chosen.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import streamlit as st
 from vae_core import encode, exact_posterior, iwae_log_px
 from vae_core.posterior import DecodedPlane, Posterior, decode_plane
 
-from . import figures, selection
-from .model_view import ModelView, test_set
+from . import figures, images, selection
+from .model_view import ModelView
 from .state import page_theme
 
 GRID = 96  # cells a side of the picture's grid
@@ -32,6 +33,11 @@ VIEW_NATS = 12.0  # the picture holds p(z|x) down to e^-12 of its peak (the log 
 LEGEND = (
     "Colour: p(z|x), computed exactly on a grid. White: the encoder's guess q(z|x), its mean "
     "and 1σ / 2σ ellipses."
+)
+GIVEN = (
+    "Colour: p(z|x, y), computed exactly on a grid. White: the encoder's guess q(z|x, y), its "
+    "mean and 1σ / 2σ ellipses. A conditional VAE reads the class y = {name} in both encoder "
+    "and decoder, so everything here is given it: log p(x|y), and its bounds."
 )
 EXPLAINED = """
 - **Exact log p(x)**: how likely the model finds this image, from p(x|z) p(z) summed over the
@@ -64,25 +70,29 @@ def view_window(
     return c1 - half, c1 + half, c2 - half, c2 + half
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def decoded_plane(_model, model_id: str) -> DecodedPlane:
-    """The decoder over the whole plane, shared by every image's lens (~30 MB a model)."""
-    return decode_plane(_model)
+# A conditional model has a plane per class (0.4 s and ~30 MB each at width 512): room for
+# a few models' planes, or most of one conditional model's classes.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def decoded_plane(_model, model_id: str, label: int | None) -> DecodedPlane:
+    """The decoder over the whole plane, for class `label` of a conditional model (None for a
+    plain one), shared by every image's lens."""
+    return decode_plane(_model, label)
 
 
-def compute(model, plane: DecodedPlane, image: np.ndarray) -> dict:
+def compute(model, plane: DecodedPlane, image: np.ndarray, label: int | None = None) -> dict:
     """The lens of one 28x28 uint8 image: p(z|x) on the picture's grid, log p(x), IWAE, and
-    q(z|x)'s mean and standard deviations, as plain values."""
-    mu, sigma = (a[0] for a in encode(model, image[None]))
+    q(z|x)'s mean and standard deviations, as plain values. A conditional model's are given
+    class `label` (and `plane` decoded for it): p(z|x, y), log p(x|y), q(z|x, y)."""
+    mu, sigma = (a[0] for a in encode(model, image[None], label))
     # A cheap pass over the posterior's mass places the picture; log p(x) then comes from the
     # picture's finer grid, with the plane's coarse cells for the little mass outside it.
-    search = exact_posterior(model, image, n=SEARCH_GRID, plane=plane)
+    search = exact_posterior(model, image, label, n=SEARCH_GRID, plane=plane)
     window = view_window(search, mu, sigma)
-    post = exact_posterior(model, image, n=GRID, window=window, plane=plane)
+    post = exact_posterior(model, image, label, n=GRID, window=window, plane=plane)
     # One IWAE estimate scatters by ~0.2 nats, sometimes above log p(x): show the mean of
     # several, and their spread.
     estimates = iwae_log_px(
-        model, np.repeat(image[None], IWAE_REPEATS, 0), k=IWAE_K, seed=IWAE_SEED
+        model, np.repeat(image[None], IWAE_REPEATS, 0), label, k=IWAE_K, seed=IWAE_SEED
     )
     return {
         "z1": post.z1,
@@ -97,34 +107,41 @@ def compute(model, plane: DecodedPlane, image: np.ndarray) -> dict:
 
 
 @st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
-def lens(_model, model_id: str, row: int) -> dict:
-    """The lens of test digit `row` (see compute)."""
-    return compute(_model, decoded_plane(_model, model_id), test_set()[0][row])
+def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
+    """The lens of test image `row`, a conditional model's given the image's own class (see
+    compute)."""
+    label = int(_view.labels[row]) if _view.conditional else None
+    return compute(_model, decoded_plane(_model, model_id, label), _view.images[row], label)
 
 
 @st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
-def lens_of_image(_model, model_id: str, pixels: bytes) -> dict:
-    """The lens of any image given as 784 uint8 bytes, row-major 28x28 (see compute)."""
+def lens_of_image(_model, model_id: str, pixels: bytes, label: int | None = None) -> dict:
+    """The lens of any image given as 784 uint8 bytes, row-major 28x28, given class `label`
+    for a conditional model (see compute)."""
     if len(pixels) != 28 * 28:
         raise ValueError(f"a lens takes 784 pixel bytes (28x28), got {len(pixels)}")
     # A copy: frombuffer's array is read-only, which torch warns of when it wraps it.
     image = np.frombuffer(pixels, dtype=np.uint8).reshape(28, 28).copy()
-    return compute(_model, decoded_plane(_model, model_id), image)
+    return compute(_model, decoded_plane(_model, model_id, label), image, label)
 
 
-def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
+def show(
+    data: dict, elbo: float, key: str, compact: bool = False, given: str | None = None
+) -> None:
     """Draw a lens (from `lens` or `lens_of_image`) with the image's ELBO: the heatmap under
     q(z|x)'s ellipses, log p(x), IWAE, ELBO and gap, and the bound bars.
 
     `compact` fits a side column about 300 px wide: one column, a shorter figure, no
-    explanation. Element keys are `key` + "_lens", "_bounds" and "_scale"."""
+    explanation. `given` is the name of the class a conditional model's lens was given (None
+    for a plain model). Element keys are `key` + "_lens", "_bounds" and "_scale"."""
+    px, posterior = ("p(x)", "p(z|x)") if given is None else ("p(x|y)", "p(z|x, y)")
     if compact:
         head, plot, numbers = st.container(), st.container(), st.container()
     else:
         plot, numbers = st.columns([6, 4], gap="medium")
         head = numbers
     with head:
-        st.caption(LEGEND)
+        st.caption(LEGEND if given is None else GIVEN.format(name=given))
         scale = st.radio(
             "Colour scale",
             ["linear", "log"],
@@ -135,7 +152,7 @@ def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
     with numbers:
         # Two by two where there is room; stacked in a narrow column.
         cells = [st.container()] * 4 if compact else st.columns(2) * 2
-        cells[0].metric("exact log p(x)", f"{data['log_px']:.2f}")
+        cells[0].metric(f"exact log {px}", f"{data['log_px']:.2f}")
         cells[1].metric(
             "IWAE, k = 100",
             f"{data['iwae']:.2f}",
@@ -143,7 +160,7 @@ def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
             f"standard error ± {data['iwae_spread']:.2f} nats.",
         )
         cells[2].metric("ELBO", f"{elbo:.2f}")
-        cells[3].metric("gap = KL(q ‖ p(z|x))", f"{data['log_px'] - elbo:.2f}")
+        cells[3].metric(f"gap = KL(q ‖ {posterior})", f"{data['log_px'] - elbo:.2f}")
         st.plotly_chart(figures.bound_bars(data["log_px"], data["iwae"], elbo), key=f"{key}_bounds")
         if not compact:
             st.markdown(EXPLAINED)
@@ -165,11 +182,13 @@ def show(data: dict, elbo: float, key: str, compact: bool = False) -> None:
 
 
 def section(model, view: ModelView, row: int) -> None:
-    # The selection panel's ELBO of this digit (cached there): the same figure on both.
+    # The selection panel's ELBO of this image (cached there): the same figure on both.
     elbo = -selection.details(model, view, view.model_id, row, page_theme())["neg_elbo"]
-    st.subheader(f"The true posterior of test image #{row}: a {int(view.labels[row])}")
+    label = int(view.labels[row])
+    st.subheader(f"The true posterior of test image #{row}: {images.called(view, label)}")
     st.caption(
         f"The ELBO is the selection panel's, over {selection.SELECTION_SAMPLES} draws of z. "
-        "Click another digit on the latent plane to see its posterior."
+        f"Click another {view.noun} on the latent plane to see its posterior."
     )
-    show(lens(model, view.model_id, row), elbo, key="posterior")
+    given = view.classes[label] if view.conditional else None
+    show(lens(model, view, view.model_id, row), elbo, key="posterior", given=given)

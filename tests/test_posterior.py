@@ -9,6 +9,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from explorer import posterior_lens
+from explorer.model_view import build_view
 from vae_core import encode, exact_log_px, exact_posterior, gaussian_kl, load_model, load_split
 from vae_core.model import VAE, VAEConfig, bernoulli_log_likelihood
 from vae_core.posterior import decode_plane
@@ -102,7 +103,9 @@ def test_a_window_given_is_used_and_bad_input_is_refused(model, digits):
 
 @pytest.fixture(scope="module")
 def digit_lens(model):
-    return posterior_lens.lens(model, "shipped", ROWS[0])
+    test = load_split(None, "test")
+    view = build_view(model, test.images[:10], test.labels[:10], "shipped")
+    return posterior_lens.lens(model, view, "shipped", ROWS[0])
 
 
 def test_the_lens_of_a_test_digit_is_its_exact_posterior_and_bounds(model, digits, digit_lens):
