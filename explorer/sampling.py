@@ -1,8 +1,10 @@
-"""The sampling lens: new digits from the prior, and the reparameterization trick.
+"""The sampling lens: new images from the prior, and the reparameterization trick.
 
 Both mark their z on the latent plane (the session's overlay), so the learner sees where
-generated digits come from: prior draws scatter over the whole plane where p(z) has mass,
-draws from q(z|x) stay inside the selected digit's ellipses.
+generated images come from: prior draws scatter over the whole plane where p(z) has mass,
+draws from q(z|x) stay inside the selected image's ellipses. A conditional VAE (Sohn et al.
+2015) decodes the prior's draws with the class chosen on the page, and the draws from
+q(z|x, y) with the selected image's own class.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ PICTURE_PX = 84
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def prior_samples(_model, model_id: str, k: int, seed: int, theme: str) -> dict:
+def prior_samples(_model, model_id: str, k: int, seed: int, theme: str, label: int | None) -> dict:
+    """k draws of z from the prior, decoded (as class `label` by a conditional model)."""
     z = sample_prior(k, seed=seed)
-    pictures = decode(_model, z)
+    pictures = decode(_model, z, label)
     return {
         "z": z.tolist(),
         "png": images.png(images.themed(images.tile(pictures), theme), scale=3),
@@ -33,8 +36,10 @@ def prior_samples(_model, model_id: str, k: int, seed: int, theme: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def trick(_model, _view: ModelView, model_id: str, row: int, seed: int, theme: str) -> dict:
+    """DRAWS draws from test image `row`'s q(z|x), decoded (a conditional model's given the
+    image's own class, as its q(z|x, y) was)."""
     eps, z = reparameterized_draws(_view.mu[row], _view.sigma[row], DRAWS, seed=seed)
-    pictures = decode(_model, z)
+    pictures = decode(_model, z, int(_view.labels[row]) if _view.conditional else None)
     return {
         "eps": eps.tolist(),
         "z": z.tolist(),
@@ -57,16 +62,24 @@ def section(model, view: ModelView, row: int) -> None:
     ss = st.session_state
     theme = page_theme()
     prior, reparam = st.columns(2, gap="large")
+    label = int(ss.cls) if view.conditional else None
     with prior:
-        st.subheader("New digits from the prior")
-        st.caption(
-            "A VAE generates by drawing z from the prior p(z) = N(0, I) and decoding it. "
-            "Each cell below is one draw."
-        )
+        st.subheader(f"New {view.noun}s from the prior")
+        if label is None:
+            st.caption(
+                "A VAE generates by drawing z from the prior p(z) = N(0, I) and decoding it. "
+                "Each cell below is one draw."
+            )
+        else:
+            st.caption(
+                "A conditional VAE generates by drawing z from the prior p(z) = N(0, I) and "
+                f"decoding it with a class: here **{view.classes[label]}**, the class chosen. "
+                "Each cell below is one draw: z sets the style, the class stays the same."
+            )
         a, b = st.columns(2)
         k = a.select_slider("How many", SAMPLE_COUNTS, value=16, key="sample_count")
         seed = b.number_input("Seed", 0, 1_000_000, key="sample_seed")
-        samples = prior_samples(model, view.model_id, k, int(seed), theme)
+        samples = prior_samples(model, view.model_id, k, int(seed), theme, label)
         with st.container(key="prior_samples"):
             st.image(samples["png"], width=min(440, 90 * int(np.ceil(np.sqrt(k)))))
         c, d = st.columns(2)
@@ -79,14 +92,16 @@ def section(model, view: ModelView, row: int) -> None:
             args=(f"{k} prior samples", samples["z"], None),
         )
     with reparam:
-        label = int(view.labels[row])
-        st.subheader(f"The reparameterization trick: test image #{row} (a {label})")
+        called = images.called(view, view.labels[row])
+        st.subheader(f"The reparameterization trick: test image #{row} ({called})")
         mu, sigma = view.mu[row], view.sigma[row]
+        q = "q(z|x, y)" if view.conditional else "q(z|x)"
         st.caption(
-            f"q(z|x) = N(μ, σ²) with μ = ({mu[0]:.3f}, {mu[1]:.3f}), σ = ({sigma[0]:.3f}, "
+            f"{q} = N(μ, σ²) with μ = ({mu[0]:.3f}, {mu[1]:.3f}), σ = ({sigma[0]:.3f}, "
             f"{sigma[1]:.3f}). A draw is written z = μ + σ·ε with ε ~ N(0, I) drawn apart, so "
             "the randomness sits in ε and z is a smooth function of μ and σ: gradients reach "
             "the encoder through it (Kingma & Welling 2014, §2.4)."
+            + (" Each draw is decoded with the image's own class." if view.conditional else "")
         )
         draw_seed = st.number_input("Seed of ε", 0, 1_000_000, key="trick_seed")
         draws = trick(model, view, view.model_id, row, int(draw_seed), theme)
@@ -99,7 +114,7 @@ def section(model, view: ModelView, row: int) -> None:
             "Mark these z on the plane",
             key="mark_draws",
             on_click=_mark,
-            args=(f"draws from q(z|x) of #{row}", draws["z"], view.model_id),
+            args=(f"draws from {q} of #{row}", draws["z"], view.model_id),
         )
     if ss.get("overlay"):
         st.caption(f"Marked on the latent plane: {ss.overlay['name']}.")
