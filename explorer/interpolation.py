@@ -1,9 +1,10 @@
 """The interpolation lens: a straight path in the latent plane between two endpoints, decoded
 step by step, beside the pixel cross-fade of the same two images.
 
-An endpoint is a test digit (its image and its posterior mean μ) or a point of the plane (its
-decoded image and z). The selection panel sets digits as A or B; this tab can also take the
-current latent point.
+An endpoint is a test image (the image and its posterior mean μ) or a point of the plane (its
+decoded image and z). The selection panel sets test images as A or B; this tab can also take
+the current latent point. A conditional VAE (Sohn et al. 2015) decodes the whole path with the
+class chosen on the page: its plane holds the style, so the style morphs and the class stays.
 """
 
 from __future__ import annotations
@@ -13,31 +14,41 @@ import streamlit as st
 from vae_core import cross_fade, decode, latent_path
 
 from . import images
-from .model_view import ModelView, test_set
+from .model_view import ModelView
 from .state import page_theme
 
-DEFAULT_ENDPOINTS = ({"row": 0}, {"row": 1})  # a 7 and a 2
+DEFAULT_ENDPOINTS = ({"row": 0}, {"row": 1})  # the first two test images (MNIST's: a 7, a 2)
 
 
 def endpoint_of(view: ModelView, end: dict) -> tuple[list[float], str]:
     """(z, how it is named) for a stored endpoint: {"row": r} or {"z": [z1, z2]}."""
     if "row" in end:
         row = end["row"]
-        return view.mu[row].tolist(), f"test image #{row} (a {int(view.labels[row])})"
+        called = images.called(view, view.labels[row])
+        return view.mu[row].tolist(), f"test image #{row} ({called})"
     return list(end["z"]), f"the point ({end['z'][0]:.2f}, {end['z'][1]:.2f})"
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def path_pictures(
-    _model, _view: ModelView, model_id: str, a: tuple, b: tuple, n: int, theme: str
+    _model,
+    _view: ModelView,
+    model_id: str,
+    a: tuple,
+    b: tuple,
+    n: int,
+    theme: str,
+    label: int | None,
 ) -> dict:
-    """The decoded steps and the cross-fade, as PNG strips, and the path's GIF."""
+    """The decoded steps and the cross-fade, as PNG strips, and the path's GIF; a conditional
+    model decodes the path, and a point's image, as class `label`."""
     ends = [dict(a), dict(b)]
     (za, _), (zb, _) = (endpoint_of(_view, e) for e in ends)
     z = latent_path(za, zb, n)
-    steps = decode(_model, z)
+    steps = decode(_model, z, label)
     pixels = [
-        test_set()[0][e["row"]] / 255.0 if "row" in e else decode(_model, [e["z"]])[0] for e in ends
+        _view.images[e["row"]] / 255.0 if "row" in e else decode(_model, [e["z"]], label)[0]
+        for e in ends
     ]
     blend = cross_fade(pixels[0], pixels[1], n)
 
@@ -68,8 +79,8 @@ def section(model, view: ModelView) -> None:
     name_a, name_b = endpoint_of(view, a)[1], endpoint_of(view, b)[1]
     st.subheader(f"From {name_a} to {name_b}")
     st.caption(
-        "Set A and B from the selection panel beside the plane (a digit), or take the current "
-        "latent point here."
+        f"Set A and B from the selection panel beside the plane ({images.a(view.noun)}), or "
+        "take the current latent point here."
     )
     c1, c2, c3 = st.columns([1, 1, 2])
     current = {"z": [float(ss.z1), float(ss.z2)]}
@@ -80,19 +91,26 @@ def section(model, view: ModelView) -> None:
         "B = the current point", key="path_b_here", on_click=set_endpoint, args=("b", current)
     )
     n = c3.slider("Steps", 5, 15, 9, key="path_steps")
+    label = int(ss.cls) if view.conditional else None
     data = path_pictures(
-        model, view, view.model_id, tuple(a.items()), tuple(b.items()), n, page_theme()
+        model, view, view.model_id, tuple(a.items()), tuple(b.items()), n, page_theme(), label
     )
     with st.container(key="path_latent"):
         st.markdown("**Through the latent plane**: the decoder's output at each step")
+        if label is not None:
+            name = view.classes[label]
+            st.caption(
+                f"Decoded as class **{name}**, the class chosen: a conditional VAE's plane "
+                f"holds the style, so along the path the style morphs, the class stays {name}."
+            )
         st.image(data["latent"])
     with st.container(key="path_pixels"):
         st.markdown("**Through pixel space**: the two images blended")
         st.image(data["pixels"])
     st.caption(
-        "Every step on the latent path decodes to something the model draws as a digit; a "
-        "pixel blend halfway is two faint digits on top of each other. The VAE's plane is "
-        "where images change smoothly."
+        f"Every step on the latent path decodes to something the model draws as "
+        f"{images.a(view.noun)}; a pixel blend halfway is two faint {view.noun}s on top of each "
+        "other. The VAE's plane is where images change smoothly."
     )
     d1, d2 = st.columns(2)
     d1.download_button(
