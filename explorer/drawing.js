@@ -1,14 +1,59 @@
-// The drawing pad: draw a digit with a mouse, pen or finger; it is prepared as MNIST's digits
+// The drawing pad: draw an image with a mouse, pen or finger; it is prepared as MNIST's digits
 // were and encoded in the browser as it is drawn, so its q(z|x) moves on the latent plane with
 // every stroke (the latent view listens for DRAWING_EVENT). On each release the prepared
 // 28x28 goes to the server, which answers with what the model makes of it.
 //
-// explorer/payload.js comes first in this module: parsePayload and makeEncoder are its.
+// The same module serves two mounts. Given the encoder's payload (bytes, "VAEE"), it files the
+// encoder by model id in a registry shared by the page; given a small JSON object (as UTF-8
+// bytes: the model's id, the class a conditional model reads the drawing with, and what one
+// image is called), it is the pad, which encodes with that model's encoder once it is filed.
+// A new class then costs a few bytes, and the weights cross the wire once per model.
+//
+// explorer/payload.js comes first in this module: parsePayload, magicOf and makeEncoder are its.
 
 const PAD = 280; // the pad's own pixels a side, whatever its size on screen
 const BOX = 20; // MNIST's digits fit a 20x20 box...
 const SIDE = 28; // ...centred by their centre of mass in 28x28
-const INK_FLOOR = 8; // fainter pad pixels are not ink, when finding the digit's box
+const INK_FLOOR = 8; // fainter pad pixels are not ink, when finding the drawing's box
+const PIXELS = SIDE * SIDE;
+const ENCODERS_KEY = "__vaeDrawingEncoders";
+const ENCODER_EVENT = "vae-drawing-encoder"; // an encoder was filed: its model id
+
+// ---------------------------------------------------------------- the encoder
+
+// The pad's encoder: pixels in [0, 1] (784) and a class -> q(z|x)'s mean and standard
+// deviation, or null for a class the model does not have. A conditional encoder's first layer
+// reads [pixels, one-hot class] (vae_core.inference.encoder_layers): nIn = 784 + classes; a
+// plain one reads the pixels alone and ignores the class.
+export function makeDrawingEncoder(layers) {
+  const encode = makeEncoder(layers);
+  const classes = layers[0].nIn - PIXELS;
+  const input = new Float64Array(layers[0].nIn);
+  return function encodeDrawing(pixels, cls) {
+    if (classes > 0 && !(Number.isInteger(cls) && cls >= 0 && cls < classes)) return null;
+    input.set(pixels);
+    if (classes > 0) {
+      input.fill(0, PIXELS);
+      input[PIXELS + cls] = 1;
+    }
+    return encode(input);
+  };
+}
+
+function encoders() {
+  if (!globalThis[ENCODERS_KEY]) globalThis[ENCODERS_KEY] = new Map();
+  return globalThis[ENCODERS_KEY];
+}
+
+function registerEncoder(bytes) {
+  const { header, layers } = parsePayload(bytes);
+  const known = encoders();
+  if (!known.has(header.model_id)) {
+    known.set(header.model_id, makeDrawingEncoder(layers));
+    while (known.size > 3) known.delete(known.keys().next().value);
+  }
+  window.dispatchEvent(new CustomEvent(ENCODER_EVENT, { detail: header.model_id }));
+}
 
 // ---------------------------------------------------------------- MNIST's preparation
 
@@ -97,8 +142,7 @@ export function prepare(ink, size) {
 
 const HTML = `
 <div class="pad" data-strokes="0" data-sent="0">
-  <canvas class="ink" width="${PAD}" height="${PAD}"
-    aria-label="drawing pad: draw a digit with the mouse, a pen or a finger"></canvas>
+  <canvas class="ink" width="${PAD}" height="${PAD}"></canvas>
   <div class="tools">
     <label>brush <input class="brush" type="range" min="10" max="40" step="1" value="24"></label>
     <button type="button" data-act="undo" title="Take back the last stroke">undo</button>
@@ -106,7 +150,7 @@ const HTML = `
   </div>
   <div class="seen">
     <canvas class="mnist" width="${SIDE}" height="${SIDE}" aria-label="the drawing as the encoder sees it"></canvas>
-    <div class="live">Draw a digit in the box: its q(z|x) appears on the plane as you draw.</div>
+    <div class="live"></div>
   </div>
 </div>`;
 
@@ -119,14 +163,16 @@ function createPad(parent) {
     el: { pad: q(".pad"), ink: q("canvas.ink"), mnist: q("canvas.mnist"), live: q(".live"), brush: q(".brush") },
     strokes: [], // each {width, points: [[x, y], ...]} in the pad's own pixels
     current: null,
-    encoder: null, // {id, encode}
+    modelId: null, // the model whose encoder the pad uses
+    cls: null, // the class a conditional model reads the drawing with; null for a plain one
+    noun: null, // what one image is called
+    encoder: null, // the model's encodeDrawing, once filed
     pixels: null, // the prepared 28x28 (0-255), or null with no ink
     code: null, // {mu, sigma} of the pixels under the current encoder
     frame: 0,
     send: null,
   };
   wire(pad);
-  paint(pad);
   return pad;
 }
 
@@ -167,10 +213,15 @@ function showPrepared(pad) {
   pad.el.mnist.getContext("2d").putImageData(image, 0, 0);
 }
 
+// "a digit", "an image".
+function withArticle(noun) {
+  return `${"aeiou".includes(noun[0]) ? "an" : "a"} ${noun}`;
+}
+
 function encode(pad) {
   pad.code = null;
   if (pad.pixels && pad.encoder) {
-    pad.code = pad.encoder.encode(Float64Array.from(pad.pixels, (v) => v / 255));
+    pad.code = pad.encoder(Float64Array.from(pad.pixels, (v) => v / 255), pad.cls);
   }
   const { el, code } = pad;
   el.pad.dataset.strokes = String(pad.strokes.length);
@@ -179,10 +230,11 @@ function encode(pad) {
     el.live.textContent = `μ = (${f(code.mu[0])}, ${f(code.mu[1])}), σ = (${code.sigma[0].toFixed(3)}, ${code.sigma[1].toFixed(3)})`;
     el.pad.dataset.mu = code.mu.join(",");
   } else {
-    el.live.textContent = pad.pixels ? "Loading the encoder…" : "Draw a digit in the box: its q(z|x) appears on the plane as you draw.";
+    const q = pad.cls === null ? "q(z|x)" : "q(z|x, y)";
+    el.live.textContent = pad.pixels ? "Loading the encoder…" : `Draw ${withArticle(pad.noun)} in the box: its ${q} appears on the plane as you draw.`;
     delete el.pad.dataset.mu;
   }
-  const detail = code && { model_id: pad.encoder.id, mu: code.mu, sigma: code.sigma };
+  const detail = code && { model_id: pad.modelId, mu: code.mu, sigma: code.sigma };
   globalThis[DRAWING_KEY] = detail;
   window.dispatchEvent(new CustomEvent(DRAWING_EVENT, { detail }));
 }
@@ -243,24 +295,43 @@ function wire(pad) {
   });
 }
 
+// The pad's encoder, if its model's is filed yet; the pad says which model it encodes with
+// only then.
+function attachEncoder(pad) {
+  pad.encoder = encoders().get(pad.modelId) || null;
+  if (pad.encoder) pad.el.pad.dataset.modelId = pad.modelId;
+  else delete pad.el.pad.dataset.modelId;
+  return pad.encoder !== null;
+}
+
 export default function (component) {
   const { parentElement, setStateValue } = component;
   let { data } = component;
   if (data instanceof ArrayBuffer) data = new Uint8Array(data);
   if (!parentElement || !(data instanceof Uint8Array)) return undefined;
+  if (magicOf(data) === "VAEE") {
+    registerEncoder(data);
+    return undefined;
+  }
+  const { model_id: modelId, cls, noun } = JSON.parse(new TextDecoder().decode(data));
   let pad = parentElement.__drawPad;
   if (!pad || !parentElement.contains(pad.el.pad)) {
     pad = parentElement.__drawPad = createPad(parentElement);
   }
   pad.send = (text) => setStateValue("image", text);
-  const { header, layers } = parsePayload(data);
-  if (!pad.encoder || pad.encoder.id !== header.model_id) {
-    // Another model: the same drawing, encoded by the new encoder.
-    pad.encoder = { id: header.model_id, encode: makeEncoder(layers) };
-    pad.el.pad.dataset.modelId = header.model_id;
-  }
-  encode(pad); // tells the latent view again, after the cleanup below took it back
+  // Another model or class: the same drawing, encoded anew.
+  Object.assign(pad, { modelId, cls, noun });
+  if (cls === null) delete pad.el.pad.dataset.cls;
+  else pad.el.pad.dataset.cls = String(cls);
+  pad.el.ink.setAttribute("aria-label", `drawing pad: draw ${withArticle(noun)} with the mouse, a pen or a finger`);
+  attachEncoder(pad);
+  const onEncoder = (event) => {
+    if (event.detail === pad.modelId && !pad.encoder && attachEncoder(pad)) encode(pad);
+  };
+  window.addEventListener(ENCODER_EVENT, onEncoder);
+  paint(pad); // encodes, and tells the latent view again after the cleanup below took it back
   return () => {
+    window.removeEventListener(ENCODER_EVENT, onEncoder);
     globalThis[DRAWING_KEY] = null;
     window.dispatchEvent(new CustomEvent(DRAWING_EVENT, { detail: null }));
   };

@@ -1,16 +1,20 @@
-"""Draw your own digit: a pad that encodes in the browser, and what the model makes of it.
+"""Draw your own image: a pad that encodes in the browser, and what the model makes of it.
 
 The pad (drawing.js) prepares the drawing as MNIST's digits were and encodes it with the
 model's own encoder weights while it is drawn, so its q(z|x) moves on the latent plane with
 every stroke. On each release the prepared 28x28 comes here: its reconstruction, its −ELBO
-and where that stands among the test digits (a VAE as an anomaly detector), the test digits
+and where that stands among the test images (a VAE as an anomaly detector), the test images
 nearest in the plane, and its exact posterior beside q(z|x).
+
+A conditional VAE (Sohn et al. 2015) reads the drawing with the class chosen on the page, in
+the browser and here alike: the pad's data carry that class beside the model's id.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 import numpy as np
 import streamlit as st
@@ -20,11 +24,11 @@ from vae_core.inference import encoder_layers
 
 from . import images, outliers, payload, posterior_lens, state
 from .components import script, source
-from .model_view import ModelView, test_set
+from .model_view import ModelView
 from .selection import judge
 
 PIXELS = 28 * 28
-NEAREST = 6  # test digits shown nearest the drawing's mean in the plane
+NEAREST = 6  # test images shown nearest the drawing's mean in the plane
 NEAREST_PX = 56
 RESULT_PX = 72  # three pictures side by side in the page's narrow side column
 
@@ -42,6 +46,19 @@ def encoder_payload(_model, model_id: str) -> bytes:
     return payload.pack_encoder(model_id, encoder_layers(_model))
 
 
+def pad_data(view: ModelView, label: int | None) -> bytes:
+    """What the pad's own mount reads, JSON as bytes: the model whose encoder it uses (from the
+    encoder's mount), the class a conditional model reads the drawing with (None for a plain
+    model) and what one image is called."""
+    return json.dumps({"model_id": view.model_id, "cls": label, "noun": view.noun}).encode()
+
+
+def chosen_class(view: ModelView) -> int | None:
+    """The class chosen on the page, which a conditional model reads a drawing with; None for
+    a plain model."""
+    return int(st.session_state.cls) if view.conditional else None
+
+
 def parse_image(value) -> bytes | None:
     """The pad's base64 28x28 as 784 bytes; None for anything else (the browser is untrusted)."""
     if not isinstance(value, str) or len(value) > 2 * PIXELS:
@@ -54,27 +71,31 @@ def parse_image(value) -> bytes | None:
 
 
 def nearest_rows(mu_all: np.ndarray, mu: np.ndarray, k: int = NEAREST) -> list[int]:
-    """The k test digits whose posterior means lie nearest `mu` in the plane, nearest first."""
+    """The k test images whose posterior means lie nearest `mu` in the plane, nearest first."""
     d = ((mu_all - np.asarray(mu)[None]) ** 2).sum(axis=1)
     rows = np.argpartition(d, k)[:k]
     return [int(r) for r in rows[np.argsort(d[rows])]]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def result(_model, _view: ModelView, model_id: str, pixels: bytes, theme: str) -> dict:
-    """What the model makes of a drawing: plain values and PNGs, cached per model and image."""
+def result(
+    _model, _view: ModelView, model_id: str, pixels: bytes, label: int | None, theme: str
+) -> dict:
+    """What the model makes of a drawing, read as class `label` by a conditional model: plain
+    values and PNGs, cached per model, image and class."""
     x = np.frombuffer(pixels, np.uint8).reshape(1, 28, 28).copy()  # torch wants it writable
-    mu, sigma = encode(_model, x)
-    judged = judge(_model, x, mu[0], 0, theme)  # as the selection panel judges a test digit
+    mu, sigma = encode(_model, x, label)
+    judged = judge(_model, x, mu[0], 0, theme, label)  # as the selection panel judges a test image
     rows = nearest_rows(_view.mu, mu[0])
-    pictures = test_set()[0][rows] / 255.0
+    pictures = _view.images[rows] / 255.0
+    scores = outliers.neg_elbo(_model, _view, model_id)
     return {
         **judged,
         "mu": mu[0].tolist(),
         "sigma": sigma[0].tolist(),
-        "percentile": outliers.percentile(outliers.neg_elbo(_model, model_id), judged["neg_elbo"]),
+        "percentile": outliers.percentile(scores, judged["neg_elbo"]),
         "nearest": [
-            (r, int(_view.labels[r]), images.png(images.themed(p, theme), scale=2))
+            (r, _view.classes[_view.labels[r]], images.png(images.themed(p, theme), scale=2))
             for r, p in zip(rows, pictures, strict=True)
         ],
     }
@@ -85,7 +106,7 @@ def current(model, view: ModelView) -> dict | None:
     pixels = st.session_state.drawn
     if pixels is None:
         return None
-    return result(model, view, view.model_id, pixels, state.page_theme())
+    return result(model, view, view.model_id, pixels, chosen_class(view), state.page_theme())
 
 
 def _on_image() -> None:
@@ -102,42 +123,54 @@ def forget() -> None:
 def panel(model, view: ModelView) -> None:
     """The pad and, once something is drawn, the result: a release reruns this alone."""
     ss = st.session_state
-    # Scored now, while the pad is empty: the first release then has no 10k digits to score.
-    outliers.neg_elbo(model, view.model_id)
+    # Scored now, while the pad is empty: the first release then has no test set to score.
+    outliers.neg_elbo(model, view, view.model_id)
+    label = chosen_class(view)
+    # The weights in a mount of their own, out of sight: a new class changes only the pad's
+    # few bytes, and the 2.6 MB cross the wire once per model.
+    component()(key="draw_encoder", data=encoder_payload(model, view.model_id), height=0)
     component()(
         key="draw",
-        data=encoder_payload(model, view.model_id),
+        data=pad_data(view, label),
         default={"image": None},
         on_image_change=_on_image,
     )
     with st.container(key="draw_result"):
         if ss.drawn is None:
             st.caption(
-                "Draw a digit above. On each release the server shows its reconstruction, "
-                "how unusual the model finds it, its nearest test digits and its true posterior."
+                f"Draw {images.a(view.noun)} above. On each release the server shows its "
+                "reconstruction, how unusual the model finds it, its nearest test "
+                f"{view.noun}s and its true posterior."
             )
             return
-        _result(model, view, ss.drawn)
+        _result(model, view, ss.drawn, label)
 
 
-def _result(model, view: ModelView, pixels: bytes) -> None:
-    d = result(model, view, view.model_id, pixels, state.page_theme())
+def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
+    d = result(model, view, view.model_id, pixels, label, state.page_theme())
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
             st.image(picture, caption=name, width=RESULT_PX, output_format="PNG")
     st.markdown(
         f"reconstruction **{d['reconstruction']:.1f}** + KL **{d['kl']:.2f}** = "
         f"−ELBO **{d['neg_elbo']:.1f}** nats: more unusual than **{d['percentile']:.0f} %** "
-        "of test digits."
+        f"of test {view.noun}s."
     )
+    given = None if label is None else view.classes[label]
+    if given is not None:
+        st.caption(
+            f"Read as class **{given}**, the class chosen: a conditional VAE encodes and "
+            "decodes with the class, so these terms bound −log p(x|y), and the test images' "
+            "are each given their own class."
+        )
     st.caption(
         f"μ = ({d['mu'][0]:.2f}, {d['mu'][1]:.2f}), σ = ({d['sigma'][0]:.3f}, "
         f"{d['sigma'][1]:.3f}): the diamond and ellipses on the plane."
     )
-    st.markdown("**Nearest test digits in the plane**")
+    st.markdown(f"**Nearest test {view.noun}s in the plane**")
     with st.container(horizontal=True, gap="small"):
-        for row, label, picture in d["nearest"]:
-            st.image(picture, caption=f"#{row}: {label}", width=NEAREST_PX, output_format="PNG")
+        for row, name, picture in d["nearest"]:
+            st.image(picture, caption=f"#{row}: {name}", width=NEAREST_PX, output_format="PNG")
     st.markdown("**Its true posterior**")
-    data = posterior_lens.lens_of_image(model, view.model_id, pixels)
-    posterior_lens.show(data, -d["neg_elbo"], key="draw_posterior", compact=True)
+    data = posterior_lens.lens_of_image(model, view.model_id, pixels, label)
+    posterior_lens.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)

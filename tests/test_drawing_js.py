@@ -1,4 +1,5 @@
-"""The drawing pad's JavaScript, run in Node.js: its encoder against torch, and MNIST's preparation."""
+"""The drawing pad's JavaScript, run in Node.js: its encoder against torch (plain, and
+conditional on a class), and MNIST's preparation."""
 
 import json
 import shutil
@@ -18,22 +19,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 # argv: the module's file, then a JSON job; stdin: the encoder's payload (read at an odd
-# offset, as protobuf may hand it over) or, to prepare, JSON [[size, ink], ...].
+# offset, as protobuf may hand it over) or, to prepare, JSON [[size, ink], ...]. The pad's
+# encoder takes each image's class (job.classes, null for a plain model).
 SCRIPT = """
 const fs = require("fs");
 const source = fs.readFileSync(process.argv[1], "utf8");
 const url = "data:text/javascript;base64," + Buffer.from(source).toString("base64");
 const job = JSON.parse(process.argv[2]);
-import(url).then(({ parsePayload, makeEncoder, prepare }) => {
+import(url).then(({ parsePayload, makeDrawingEncoder, prepare }) => {
   const out = {};
   if (job.images) {
     const input = fs.readFileSync(0);
     const shifted = new Uint8Array(input.length + 1);
     shifted.set(input, 1);
     const { header, layers } = parsePayload(shifted.subarray(1));
-    const encode = makeEncoder(layers);
+    const encode = makeDrawingEncoder(layers);
     out.model_id = header.model_id;
-    out.codes = job.images.map((x) => encode(Float64Array.from(x)));
+    out.codes = job.images.map((x, i) => encode(Float64Array.from(x), job.classes[i]));
   }
   if (job.prepare) out.prepared = JSON.parse(fs.readFileSync(0, "utf8")).map(([size, ink]) => {
     const p = prepare(Float64Array.from(ink), size);
@@ -67,12 +69,37 @@ def test_js_encoder_reads_its_payload_and_matches_torch(tmp_path, hidden):
     x = rng.integers(0, 256, size=(4, 28, 28)).astype(np.uint8)
     x[0] = 0  # an empty image: the biases alone
     data = payload.pack_encoder("enc-1", encoder_layers(model))
-    out = run_js(tmp_path, {"images": (x.reshape(4, -1) / 255.0).tolist()}, data)
+    job = {"images": (x.reshape(4, -1) / 255.0).tolist(), "classes": [None] * 4}
+    out = run_js(tmp_path, job, data)
     mu, sigma = encode(model, x)
     assert out["model_id"] == "enc-1"
     assert np.abs(sigma - 1).max() > 0.1  # the test would notice a wrong exp(logvar / 2)
     np.testing.assert_allclose([c["mu"] for c in out["codes"]], mu, atol=1e-4, rtol=0)
     np.testing.assert_allclose([c["sigma"] for c in out["codes"]], sigma, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("classes", [10, 3])
+def test_a_conditional_encoder_in_js_reads_the_class_as_torch_does(tmp_path, classes):
+    torch.manual_seed(1)
+    model = VAE(VAEConfig(hidden=(64, 32), conditional=True, classes=classes)).eval()
+    with torch.no_grad():
+        for p in [*model.encoder.parameters(), *model.to_logvar.parameters()]:
+            p.mul_(2)
+        model.encoder[0].weight[:, 784:].mul_(30)  # so that a wrong one-hot shows
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, size=(4, 28, 28)).astype(np.uint8)
+    x[-1] = x[0]  # the same pixels read as another class
+    labels = [0, 1, classes - 1, classes - 1]
+    data = payload.pack_encoder("cvae-1", encoder_layers(model))
+    job = {"images": (x.reshape(len(x), -1) / 255.0).tolist(), "classes": labels}
+    out = run_js(tmp_path, job, data)
+    mu, sigma = encode(model, x, labels)
+    assert np.abs(mu[0] - mu[-1]).max() > 0.03  # the class moves the code, far beyond 1e-4
+    np.testing.assert_allclose([c["mu"] for c in out["codes"]], mu, atol=1e-4, rtol=0)
+    np.testing.assert_allclose([c["sigma"] for c in out["codes"]], sigma, atol=1e-4, rtol=1e-4)
+    # A class the model does not have, or none, encodes nothing rather than something wrong.
+    bad = {"images": job["images"][:3], "classes": [classes, None, 1.5]}
+    assert run_js(tmp_path, bad, data)["codes"] == [None, None, None]
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
