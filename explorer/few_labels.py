@@ -142,12 +142,7 @@ def errors_by_class(
 
 
 def error_mosaic(
-    rows_by_class: list[list[int]],
-    labels,
-    predicted,
-    test_images: np.ndarray,
-    classes: tuple[str, ...],
-    theme: str,
+    rows_by_class: list[list[int]], labels, predicted, view: ModelView, theme: str
 ) -> go.Figure:
     """The misclassified images, a row for each true class, each with its reading on hover.
 
@@ -158,12 +153,11 @@ def error_mosaic(
     xs, ys, text = [], [], []
     for c, rows in enumerate(rows_by_class):
         for j, r in enumerate(rows):
-            cells[c * cols + j] = test_images[r] / 255.0
+            cells[c * cols + j] = view.images[r] / 255.0
             xs.append(j * 30 + 14)
             ys.append(c * 30 + 14)
-            text.append(
-                f"test #{r}: {classes[int(labels[r])]}, read as {classes[int(predicted[r])]}"
-            )
+            read = view.classes[int(predicted[r])]
+            text.append(f"test #{r}: {images.called(view, labels[r])}, read as {read}")
     picture = images.png(images.themed(images.tile(cells, cols=cols), theme), scale=2)
     fig = go.Figure(
         go.Image(
@@ -190,14 +184,14 @@ def error_mosaic(
             fixedrange=True,
             title="true class",
             tickvals=[c * 30 + 14 for c in range(count)],
-            ticktext=list(classes),
+            ticktext=list(view.classes),
             showgrid=False,
             zeroline=False,
             automargin=True,
         ),
         height=count * 40 + 20,
         # Room for the longest class name beside the rows (about 7 px a character).
-        width=cols * 40 + 60 + 7 * max(len(name) for name in classes),
+        width=cols * 40 + 60 + 7 * max(len(name) for name in view.classes),
         margin=dict(l=10, r=10, t=10, b=10),
         hoverdistance=30,
     )
@@ -268,9 +262,7 @@ def section(model, view: ModelView) -> None:
     with mosaic:
         rows_by_class = errors_by_class(view.labels, predicted, ERRORS_A_ROW, len(view.classes))
         st.plotly_chart(
-            error_mosaic(
-                rows_by_class, view.labels, predicted, view.images, view.classes, page_theme()
-            ),
+            error_mosaic(rows_by_class, view.labels, predicted, view, page_theme()),
             key="few_labels_errors",
             width="content",
             config={"displayModeBar": False},
@@ -283,8 +275,8 @@ def section(model, view: ModelView) -> None:
         )
         st.caption(
             f"Each row is a true class, with its first {ERRORS_A_ROW} misread {noun}s in "
-            f"test-set order; hover a {noun} for what the classifier read. Marked on the plane, "
-            "they show where the classes overlap."
+            f"test-set order; hover {images.a(noun)} for what the classifier read. Marked on "
+            "the plane, they show where the classes overlap."
         )
         marked = wrong[:MOST_MARKS]
         what = f"misread by {classifier}, k = {k}"

@@ -61,7 +61,6 @@ def style_grid(model, zs: np.ndarray) -> np.ndarray:
 def _style_section(model, view: ModelView) -> None:
     ss = st.session_state
     row = ss.selected_row
-    label = view.classes[int(view.labels[row])]
     zs = np.array([[ss.z1, ss.z2], view.mu[row]], dtype=np.float32)
     grid = style_grid(model, zs)
     k = len(view.classes)
@@ -71,7 +70,8 @@ def _style_section(model, view: ModelView) -> None:
         f"Each row is one point z decoded as each of the {k} classes. The class is given to the "
         "decoder, so z is free to hold what the class does not say (slant, thickness, width): "
         f"one z draws the same style in every class. Top: the latent point; bottom: the code "
-        f"of the selected test {view.noun}, #{row} (a {label}), encoded with its own class."
+        f"of the selected test {view.noun}, #{row} ({images.called(view, view.labels[row])}), "
+        "encoded with its own class."
     )
     rows = [f"z = ({ss.z1:.2f}, {ss.z2:.2f})", f"test #{row}'s style"]
     cell = max(16, min(STYLE_CELL_PX, STYLE_ROW_WIDTH_PX // k))

@@ -86,9 +86,9 @@ def test_the_misread_digits_show_their_reading_on_hover_and_are_marked(page):
     hover = spec["data"][1]["hovertext"]
     assert len(hover) == 10 * ERRORS_A_ROW  # every class has that many misread digits
     labels = load_split(None, "test").labels
-    for text in hover:  # "test #123: 4, read as 9"
+    for text in hover:  # "test #123: a 4, read as 9"
         row = int(text.split("#")[1].split(":")[0])
-        true, read = text.split(": ")[1].split(", read as ")
+        true, read = text.split(": a ")[1].split(", read as ")
         assert int(true) == labels[row] != int(read)
     at.button(key="mark_misread").click().run()
     overlay = view_data(at)["overlay"]

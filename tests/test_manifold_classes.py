@@ -208,6 +208,6 @@ def test_other_data_are_named_by_their_noun_and_classes(offered):
     captions = " ".join(c.value for c in at.main.caption)
     assert "Each image is the decoder's output" in captions
     assert "the class stays two" in captions
-    assert "the selected test image, #0 (a two)" in captions
+    assert "the selected test image, #0 (two)" in captions
     spec = json.loads(at.get_by_key("style_grid").proto.spec)
     assert spec["layout"]["xaxis"]["ticktext"] == list(CLASSES)
