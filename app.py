@@ -171,7 +171,7 @@ def main() -> None:
             compare.section(model, view, checkpoint)
     if curves.open:
         with curves:
-            replay.section(checkpoint, view.labels)
+            replay.section(checkpoint, view)
             st.subheader("Training curves of this model")
             st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
     with about:
