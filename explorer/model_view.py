@@ -67,6 +67,14 @@ class ModelSettings:
         )
         return model_config, train_config, dataset.directory
 
+    def describe(self) -> str:
+        """The settings in words, for the sidebar and the Training tab."""
+        kind = "conditional VAE" if self.conditional else "VAE"
+        return (
+            f"{dataset_of(self.data).name} {kind}, hidden [{self.width}, {self.width}], "
+            f"β = {self.beta:g}, {self.epochs} epochs, seed {self.seed}"
+        )
+
 
 def model_id(model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> str:
     """The model's name across the page, the cache and the browser: its cache key."""

@@ -147,7 +147,7 @@ def section(checkpoint: dict, view: ModelView) -> None:
             key="replay_source",
             format_func={
                 "shown": "the model shown",
-                "training": f"the model training now ({_describe(settings)})",
+                "training": f"the model training now ({settings.describe()})",
             }.get,
         )
         if source == "training":
@@ -159,14 +159,6 @@ def section(checkpoint: dict, view: ModelView) -> None:
         return
     history = checkpoint["metrics"]["history"]
     _stored(replay, history, _shown(view), model_id(*ss.settings.configs()))
-
-
-def _describe(settings: ModelSettings) -> str:
-    kind = "conditional VAE" if settings.conditional else "VAE"
-    return (
-        f"{dataset_of(settings.data).name} {kind}, hidden [{settings.width}, {settings.width}], "
-        f"β = {settings.beta:g}, {settings.epochs} epochs"
-    )
 
 
 def _no_replay(settings: ModelSettings) -> str:

@@ -11,7 +11,6 @@ from . import figures, state
 from .model_view import (
     ModelSettings,
     data_problems,
-    dataset_of,
     datasets,
     limits,
     model_id,
@@ -76,14 +75,6 @@ def _delta(now: float, before: dict | None, field: str) -> str | None:
     return None if before is None else f"{now - before[field]:+.2f}"
 
 
-def _describe(s: ModelSettings) -> str:
-    kind = "conditional VAE" if s.conditional else "VAE"
-    return (
-        f"{dataset_of(s.data).name} {kind}, hidden [{s.width}, {s.width}], β = {s.beta:g}, "
-        f"{s.epochs} epochs, seed {s.seed}"
-    )
-
-
 def panel(checkpoint: dict) -> None:
     ss = st.session_state
     m = checkpoint["metrics"]
@@ -134,7 +125,7 @@ def panel(checkpoint: dict) -> None:
         if ss.requests:
             progress()
         s = ss.settings
-        st.caption(f"Showing: 2-D latent, {_describe(s)}.")
+        st.caption(f"Showing: 2-D latent, {s.describe()}.")
         before = ss.previous_metrics
         a, b = st.columns(2)
         a.metric(
@@ -156,7 +147,7 @@ def panel(checkpoint: dict) -> None:
         )
         if before is not None:
             st.caption(
-                f"Changes against the previous model ({_describe(before['settings'])}): "
+                f"Changes against the previous model ({before['settings'].describe()}): "
                 f"test −ELBO {before['test_neg_elbo']:.1f}, KL {before['test_kl']:.2f}."
             )
 
@@ -192,7 +183,7 @@ def progress() -> None:
         queue.rejoin(key, state.session_id())
         if job.done:
             switch_to(settings)
-            st.toast(f"Now showing the new model: {_describe(settings)}.", icon="✅")
+            st.toast(f"Now showing the new model: {settings.describe()}.", icon="✅")
             st.rerun()
         with st.container(border=True, key=f"request_{key}"):
             _request_status(settings, job, queue.place(key), queue.estimate(key))
@@ -200,7 +191,7 @@ def progress() -> None:
 
 def _request_status(settings: ModelSettings, job, place: int | None, estimate) -> None:
     ss = st.session_state
-    name = _describe(settings)
+    name = settings.describe()
     if job.error:
         st.error(f"Training {name} failed: {job.error}. The page still shows the previous model.")
         if st.button("Dismiss", key=f"dismiss_{job.key}"):
