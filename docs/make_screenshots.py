@@ -3,10 +3,15 @@
 Opens the app at 1400x1000 in the light or dark theme, selects a test digit, hovers the plane
 so the decoded digit shows the point under the pointer, and saves the latent view, each lens
 (the plane coloured by −ELBO and a drawn digit among them) and the manifold as PNGs in docs/.
+
+`python -m docs.make_screenshots data` takes those of a conditional VAE and of Fashion-MNIST
+(Debian's dataset-fashion-mnist package), training their models into the app's own cache
+first if they are not there (about half an hour on 2 cores), so that a rerun reuses them.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -15,11 +20,45 @@ from playwright.sync_api import sync_playwright
 from explorer.model_view import ModelSettings
 from tests import browser
 from tests import latent_page as lp
-from training import get_or_train
+from training import default_cache_dir, get_or_train
 from vae_core import encode, load_model, load_split
+from vae_core.datasets import describe
 
 HERE = Path(__file__).resolve().parent
 COMPARED = ModelSettings(beta=4.0, width=256, epochs=10, seed=0)
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+CONDITIONAL = ModelSettings(beta=1.0, width=512, epochs=10, seed=0, conditional=True)
+
+
+def other_data() -> None:
+    """A conditional VAE's plane with its class chooser and its "same style, every class"
+    grid; the plane of a Fashion-MNIST model."""
+    os.environ["VAE_EXPLORER_DATA"] = str(FASHION)  # as the server below is told
+    fashion = describe(FASHION)
+    on_fashion = ModelSettings(beta=1.0, width=512, epochs=20, seed=0, data=fashion.key)
+    cache = default_cache_dir()
+    for settings in (CONDITIONAL, on_fashion):
+        get_or_train(*settings.configs(), cache)
+    env = {"VAE_EXPLORER_CACHE": str(cache)}
+    with browser.streamlit_server(env) as (url, _), sync_playwright() as pw:
+        chromium = browser.launch(pw)
+        page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{url}/?data=mnist&cvae=1&epochs=10&class=4&z1=-0.6&z2=0.8&digit=21")
+        lp.wait_until_ready(page)
+        page.mouse.move(*lp.pixel(page, 1.2, -0.7))
+        page.wait_for_timeout(1200)
+        page.screenshot(path=str(HERE / "screenshot_cvae.png"))
+        page.get_by_role("tab", name="Manifold").click()
+        page.locator(".st-key-manifold .js-plotly-plot").wait_for(timeout=60_000)
+        page.get_by_text("Same style, every class").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(HERE / "screenshot_cvae_styles.png"), full_page=True)
+        page.goto(f"{url}/?data={fashion.key}&epochs=20&z1=0.5&z2=-0.4&digit=12")
+        lp.wait_until_ready(page)
+        page.mouse.move(*lp.pixel(page, -1.0, 0.6))
+        page.wait_for_timeout(1200)
+        page.screenshot(path=str(HERE / "screenshot_fashion.png"))
+        chromium.close()
 
 
 def few_labels(page, suffix: str) -> None:
@@ -125,4 +164,7 @@ def main(theme: str = "light") -> None:
 if __name__ == "__main__":
     import sys
 
-    main(sys.argv[1] if len(sys.argv) > 1 else "light")
+    if sys.argv[1:] == ["data"]:
+        other_data()
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "light")

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import streamlit as st
 
-from . import drawing, outliers, payload, selection, state
+from . import drawing, images, outliers, payload, selection, state
 from .components import script, source
 from .model_view import ModelView
 
@@ -82,10 +82,10 @@ def on_select(view: ModelView, key: str = "latent_scatter") -> None:
         st.session_state.rerun_page = True
 
 
-@st.cache_data(show_spinner="Scoring the 10,000 test digits…", max_entries=8)
+@st.cache_data(show_spinner="Scoring the test images…", max_entries=8)
 def scores_payload(_model, _view: ModelView, model_id: str) -> bytes:
-    """The test digits' −ELBO for the plane's colouring; the scale spans the 1st to 99th
-    percentile, so a few extreme digits do not wash out the rest."""
+    """The test images' −ELBO for the plane's colouring; the scale spans the 1st to 99th
+    percentile, so a few extreme images do not wash out the rest."""
     scores = outliers.neg_elbo(_model, _view, model_id)
     low, high = np.percentile(scores, [1, 99])
     return payload.pack_scores(model_id, scores, low, high)
@@ -127,8 +127,8 @@ def class_chooser(view: ModelView) -> None:
     why.caption(
         f"A conditional VAE is given each {view.noun}'s class, so its codes q(z|x, y) no longer "
         "cluster by class: the decoder is told the class, and z is left to hold what the class "
-        "does not say (slant, thickness, width). Hover or slide to change the style of a "
-        f"{view.classes[ss.cls]}."
+        "does not say (slant, thickness, width). Hover or slide to change the style of "
+        f"{images.called(view, ss.cls)}."
     )
 
 
@@ -142,10 +142,10 @@ def section(model, view: ModelView) -> None:
         _plane(model, view)
     with side:
         if st.toggle(
-            "✏️ Draw a digit",
+            f"✏️ Draw {images.a(view.noun)}",
             key="drawing",
             on_change=drawing.forget,
-            help="Draw your own digit and see where the encoder puts it, live.",
+            help=f"Draw your own {view.noun} and see where the encoder puts it, live.",
         ):
             drawing.panel(model, view)
         else:
