@@ -175,18 +175,21 @@ def posterior_figure(
     sigma,
     scale: str = "linear",
     height: int = 460,
+    given: bool = False,
 ) -> go.Figure:
     """The exact p(z|x) as a heatmap (log_density[j, i] at (z1[i], z2[j])) with q(z|x)'s 1σ
-    and 2σ ellipses and mean on top, on equal axes.
+    and 2σ ellipses and mean on top, on equal axes; p(z|x, y) and q(z|x, y) when `given` a
+    class (a conditional model).
 
     `scale` "linear" shows the density itself; "log" shows log p(z|x) down to 12 nats below
     its peak, where a second mode or a heavy tail shows."""
+    cond = "x, y" if given else "x"
     if scale == "log":
         values = np.maximum(log_density, log_density.max() - 12.0)
-        title = "log p(z|x)"
+        title = f"log p(z|{cond})"
     else:
         values = np.exp(log_density)
-        title = "p(z|x)"
+        title = f"p(z|{cond})"
     fig = go.Figure(
         go.Heatmap(
             x=z1,
@@ -205,7 +208,7 @@ def posterior_figure(
                 y=y,
                 mode="lines",
                 line=dict(color="white", width=2, dash=dash),
-                name=f"q(z|x): {k}σ",
+                name=f"q(z|{cond}): {k}σ",
                 hoverinfo="skip",
             )
         )
@@ -215,7 +218,7 @@ def posterior_figure(
             y=[mu[1]],
             mode="markers",
             marker=dict(symbol="x", size=10, color="white"),
-            name="q(z|x): mean μ",
+            name=f"q(z|{cond}): mean μ",
             hoverinfo="skip",
         )
     )
@@ -230,10 +233,10 @@ def posterior_figure(
     return fig
 
 
-def bound_bars(log_px: float, iwae: float, elbo: float) -> go.Figure:
+def bound_bars(log_px: float, iwae: float, elbo: float, given: bool = False) -> go.Figure:
     """log p(x) and its two lower bounds as bars from a common floor (longer is higher), with
-    the ELBO's gap marked."""
-    names = ["ELBO (q's bound)", "IWAE, k = 100", "exact log p(x)"]
+    the ELBO's gap marked; log p(x|y) when `given` a class (a conditional model)."""
+    names = ["ELBO (q's bound)", "IWAE, k = 100", f"exact log p(x{'|y' if given else ''})"]
     values = [elbo, iwae, log_px]
     floor = min(values) - max(1.0, 2 * (log_px - elbo))
     fig = go.Figure(

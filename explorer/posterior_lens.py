@@ -161,12 +161,21 @@ def show(
         )
         cells[2].metric("ELBO", f"{elbo:.2f}")
         cells[3].metric(f"gap = KL(q ‖ {posterior})", f"{data['log_px'] - elbo:.2f}")
-        st.plotly_chart(figures.bound_bars(data["log_px"], data["iwae"], elbo), key=f"{key}_bounds")
+        st.plotly_chart(
+            figures.bound_bars(data["log_px"], data["iwae"], elbo, given is not None),
+            key=f"{key}_bounds",
+        )
         if not compact:
             st.markdown(EXPLAINED)
         st.caption("All in nats (natural-log units) for this one image.")
     figure = figures.posterior_figure(
-        data["z1"], data["z2"], data["log_density"], data["mu"], data["sigma"], scale
+        data["z1"],
+        data["z2"],
+        data["log_density"],
+        data["mu"],
+        data["sigma"],
+        scale,
+        given=given is not None,
     )
     if compact:
         # In a narrow column the legend's entries would stack above the plot and a side

@@ -332,3 +332,21 @@ def test_tiles_lay_pictures_in_rows_with_blank_gaps():
     assert grid[:, 3:5].max() == 0 and grid[4:, 5:].max() == 0  # gaps and the empty cell
     row = images.tile(pictures, cols=3, gap=1)
     assert row.shape == (2, 11) and row[0, 8] == 0.75
+
+
+def test_a_conditional_models_lens_figures_say_given_y():
+    from explorer import figures
+
+    z = np.linspace(-1, 1, 5)
+    density = -np.add.outer(z**2, z**2)
+    plain = figures.posterior_figure(z, z, density, [0, 0], [0.3, 0.3])
+    given = figures.posterior_figure(z, z, density, [0, 0], [0.3, 0.3], given=True)
+    assert [t.name for t in plain.data[1:]] == ["q(z|x): 1σ", "q(z|x): 2σ", "q(z|x): mean μ"]
+    assert [t.name for t in given.data[1:]] == [
+        "q(z|x, y): 1σ",
+        "q(z|x, y): 2σ",
+        "q(z|x, y): mean μ",
+    ]
+    assert given.data[0].colorbar.title.text == "p(z|x, y)"
+    assert "exact log p(x|y)" in figures.bound_bars(-90, -91, -95, given=True).data[0].y
+    assert "exact log p(x)" in figures.bound_bars(-90, -91, -95).data[0].y
