@@ -43,7 +43,7 @@ from vae_core import CheckpointError, DataError
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 1rem 1rem 1rem 1rem; }
-.st-key-latent_data, .st-key-latent_scores, .st-key-compare_data { display: none; }
+.st-key-latent_data, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
 </style>
 """
 
