@@ -139,9 +139,9 @@ async def measure(args, cache: Path) -> dict:
             await requester.goto(
                 f"{server.url}/?width={args.width}&epochs={args.epochs}&seed={SEED}"
             )
-            await sidebar_says(requester, "Training hidden", 120)
+            await sidebar_says(requester, "Training MNIST VAE, hidden", 120)
             results["request_to_first_step_s"] = time.perf_counter() - asked
-            shown = f"Showing: 2-D latent, hidden [{args.width}, {args.width}], β = 1, "
+            shown = f"Showing: 2-D latent, MNIST VAE, hidden [{args.width}, {args.width}], β = 1, "
             ready = asyncio.ensure_future(
                 sidebar_says(requester, f"{shown}{args.epochs} epochs, seed {SEED}", 900)
             )

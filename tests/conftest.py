@@ -33,6 +33,23 @@ def write_dataset(directory: Path, n_train: int, n_test: int, compress: bool = T
     return directory
 
 
+THREE_CLASSES = ("zero", "one", "two")
+
+
+@pytest.fixture(scope="session")
+def three_classes(tmp_path_factory) -> Path:
+    """MNIST's 0s, 1s and 2s among its first 1,000 training and 200 test images, as a dataset
+    of their own (an operator's directory), its classes named in a classes.txt."""
+    directory = tmp_path_factory.mktemp("three_classes")
+    for split, prefix, n in (("train", "train", 1000), ("test", "t10k", 200)):
+        data = load_split(None, split)
+        keep = np.flatnonzero(data.labels[:n] < 3)
+        write_idx(directory / f"{prefix}-images-idx3-ubyte", data.images[keep], IMAGES_MAGIC)
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte", data.labels[keep], LABELS_MAGIC)
+    (directory / "classes.txt").write_text("\n".join(THREE_CLASSES) + "\n")
+    return directory
+
+
 @pytest.fixture(scope="session")
 def tiny_mnist(tmp_path_factory) -> Path:
     """1,000 training and 200 test digits: enough to train a small model in a second."""

@@ -239,7 +239,7 @@ def test_a_model_switch_keeps_z_and_redraws_the_plane(server, chromium):
         first = lp.attribute(page, "model-id")
         assert lp.point(page, "committed") == (0.5, -0.3)
         sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_role("combobox").first.click()  # hidden width
+        sidebar.locator(".st-key-width").get_by_role("combobox").click()
         page.get_by_role("option", name=str(SMALL_WIDTH), exact=True).click()
         epochs = sidebar.get_by_role("spinbutton", name="Epochs")
         epochs.fill(str(SMALL_EPOCHS))
@@ -340,7 +340,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
         second = None
         try:
             first_bar = first.locator("[data-testid=stSidebar]")
-            first_bar.get_by_text("Training hidden [256, 256]").wait_for(timeout=60_000)
+            first_bar.get_by_text("Training MNIST VAE, hidden [256, 256]").wait_for(timeout=60_000)
             second = open_page(chromium, f"{url}/?width=64&epochs=1&seed=1")
             second_bar = second.locator("[data-testid=stSidebar]")
             second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=10_000)
@@ -348,11 +348,13 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             assert "hidden [512, 512]" in second_bar.inner_text()  # the default meanwhile
             default_id = lp.attribute(second, "model-id")
             # The first model is ready and shown; then the second trains and is shown too.
-            first_bar.get_by_text("Showing: 2-D latent, hidden [256, 256]").wait_for(
+            first_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [256, 256]").wait_for(
                 timeout=120_000
             )
-            second_bar.get_by_text("Training hidden [64, 64]").wait_for(timeout=30_000)
-            second_bar.get_by_text("Showing: 2-D latent, hidden [64, 64]").wait_for(timeout=120_000)
+            second_bar.get_by_text("Training MNIST VAE, hidden [64, 64]").wait_for(timeout=30_000)
+            second_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64]").wait_for(
+                timeout=120_000
+            )
             second.wait_for_function(
                 f"() => {lp.LV_JS}.dataset.modelId && {lp.LV_JS}.dataset.modelId !== '{default_id}'",
                 timeout=30_000,

@@ -6,32 +6,24 @@ import pytest
 
 from tests import browser
 from tests import latent_page as lp
-from tests.conftest import write_idx
+from tests.conftest import THREE_CLASSES as NAMES
 from tests.test_browser import chromium, digit_pixels, open_page  # noqa: F401 (a fixture)
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, get_or_train
 from vae_core import VAEConfig, decode, encode, load_split
-from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 from vae_core.datasets import describe
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-NAMES = ("zero", "one", "two")
 TRAIN = TrainConfig(
     epochs=1, batch_size=DEFAULT_TRAIN_CONFIG.batch_size, lr=DEFAULT_TRAIN_CONFIG.lr
 )
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    """A directory of three named classes, and the server's cache holding a plain model of it
-    and a conditional model of MNIST."""
-    three = tmp_path_factory.mktemp("three")
-    for prefix, split, n in (("train", "train", 900), ("t10k", "test", 300)):
-        data = load_split(None, split)
-        keep = np.flatnonzero(data.labels < 3)[:n]
-        write_idx(three / f"{prefix}-images-idx3-ubyte", data.images[keep], IMAGES_MAGIC)
-        write_idx(three / f"{prefix}-labels-idx1-ubyte", data.labels[keep], LABELS_MAGIC)
-    (three / "classes.txt").write_text("\n".join(NAMES) + "\n")
+def setup(three_classes, tmp_path_factory):
+    """The server's cache holding a plain model of three named classes and a conditional model
+    of MNIST, and the server offering the three classes' directory."""
+    three = three_classes
     cache = tmp_path_factory.mktemp("data_cache")
     plain, _ = get_or_train(VAEConfig(hidden=(64, 64)), TRAIN, three, cache)
     test = load_split(three, "test")
@@ -71,7 +63,7 @@ def test_other_data_show_their_class_names_in_the_legend_and_on_hover(setup, chr
     try:
         legend = page.locator(f"{lp.VIEW} .legend").inner_text()
         assert all(name in legend for name in NAMES) and "class" in legend
-        page.get_by_text(f"300 {three.name} test images").wait_for()
+        page.get_by_text(f"{len(labels)} {three.name} test images").wait_for()
         for row in browser.isolated_points(codes, 3):
             page.mouse.move(*lp.pixel(page, *codes[row]))
             page.wait_for_function(

@@ -7,7 +7,7 @@ import pytest
 from explorer.compare import cached_settings, describe, settings_of
 from explorer.model_view import ModelSettings
 from explorer.state import DEFAULT_SETTINGS
-from tests.test_manifold_classes import offered, store_model, three_classes  # noqa: F401
+from tests.test_manifold_classes import offered, store_model  # noqa: F401
 from training import get_or_train
 from training.cache import cached_path
 from vae_core import VAEConfig, load_checkpoint

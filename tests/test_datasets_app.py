@@ -10,27 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import model_view, payload
 from explorer.model_view import ModelSettings
-from tests.conftest import write_idx
+from tests.conftest import THREE_CLASSES as NAMES
 from training import get_or_train
 from training.queue import LimitError
 from vae_core import encode, load_split
-from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-NAMES = ("zero", "one", "two")
-
-
-@pytest.fixture(scope="module")
-def three_classes(tmp_path_factory) -> Path:
-    """MNIST's 0s, 1s and 2s under names of their own, in a directory of the operator's."""
-    directory = tmp_path_factory.mktemp("three")
-    for prefix, split, n in (("train", "train", 900), ("t10k", "test", 300)):
-        data = load_split(None, split)
-        keep = np.flatnonzero(data.labels < 3)[:n]
-        write_idx(directory / f"{prefix}-images-idx3-ubyte", data.images[keep], IMAGES_MAGIC)
-        write_idx(directory / f"{prefix}-labels-idx1-ubyte", data.labels[keep], LABELS_MAGIC)
-    (directory / "classes.txt").write_text("\n".join(NAMES) + "\n")
-    return directory
 
 
 @pytest.fixture
@@ -67,7 +52,8 @@ def test_the_page_shows_another_dataset_with_its_class_names(offered, isolated_c
         ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=three.key), isolated_cache
     )
     at = run_app({"data": three.key, "width": "64", "epochs": "1"})
-    assert "300 three" in at.markdown[0].value.lower() and "test images" in at.markdown[0].value
+    count = len(load_split(three.directory, "test").labels)
+    assert f"{count} {three.name} test images" in at.markdown[0].value
     assert at.sidebar.selectbox(key="data").value == three.key
     assert at.sidebar.selectbox(key="data").options == [mnist.name, three.name]
     # The directory that is missing is named, with what to do, and the rest is offered.
@@ -75,7 +61,7 @@ def test_the_page_shows_another_dataset_with_its_class_names(offered, isolated_c
     assert any("nowhere" in e and "does not exist" in e for e in errors)
     header, arrays = payload.unpack(at.get_by_key("latent_data").proto.bytes)
     assert header["classes"] == list(NAMES) and header["noun"] == "image"
-    assert len(arrays["labels"]) == 300 and set(arrays["labels"]) == {0, 1, 2}
+    assert len(arrays["labels"]) == count and set(arrays["labels"]) == {0, 1, 2}
     assert at.query_params["data"] == three.key
     assert model_view.model_id(*settings.configs()) == header["model_id"]
 

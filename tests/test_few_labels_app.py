@@ -13,7 +13,6 @@ from tests.test_manifold_classes import (  # noqa: F401
     offered,
     open_tab,
     store_model,
-    three_classes,
 )
 from vae_core import encode, load_model, load_split
 from vae_core.few_labels import KS, labelled_subset

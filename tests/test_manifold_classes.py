@@ -8,7 +8,6 @@ offered by the server) serve the other tests of conditional models and other dat
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ import torch
 from explorer import images, model_view
 from explorer.manifold import pictures, style_grid, themed_png
 from explorer.model_view import ModelSettings, model_id
-from tests.conftest import write_idx
+from tests.conftest import THREE_CLASSES
 from training.cache import cached_path
 from vae_core import (
     VAE,
@@ -30,9 +29,8 @@ from vae_core import (
     record_frame,
     save_checkpoint,
 )
-from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 
-CLASSES = ("zero", "one", "two")
+CLASSES = THREE_CLASSES
 
 
 def random_cvae(classes: int = 10, seed: int = 0) -> VAE:
@@ -84,19 +82,6 @@ def link_of(settings: ModelSettings) -> dict:
         "epochs": str(settings.epochs),
         "seed": str(settings.seed),
     }
-
-
-@pytest.fixture(scope="session")
-def three_classes(tmp_path_factory) -> Path:
-    """The MNIST images of 0, 1 and 2 as a dataset of their own, with its classes named."""
-    directory = tmp_path_factory.mktemp("three_classes")
-    for split, prefix, n in (("train", "train", 1000), ("test", "t10k", 200)):
-        data = load_split(None, split)
-        keep = np.flatnonzero(data.labels[:n] < 3)
-        write_idx(directory / f"{prefix}-images-idx3-ubyte", data.images[keep], IMAGES_MAGIC)
-        write_idx(directory / f"{prefix}-labels-idx1-ubyte", data.labels[keep], LABELS_MAGIC)
-    (directory / "classes.txt").write_text("\n".join(CLASSES) + "\n")
-    return directory
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from tests.test_manifold_classes import (  # noqa: F401
     offered,
     open_tab,
     store_model,
-    three_classes,
 )
 from training import cache as training_cache
 from training.job import RUNNING, TrainingJob
