@@ -111,7 +111,7 @@ def class_chooser(view: ModelView) -> None:
     ss = st.session_state
     ss.class_choice = ss.cls  # the widget follows the state (a link, a switch of data)
     options = list(range(len(view.classes)))
-    chooser, why = st.columns([2, 3], vertical_alignment="center")
+    chooser, why = st.columns([3, 2], vertical_alignment="center")
     kwargs = dict(
         label="Class the decoder draws",
         options=options,
