@@ -63,6 +63,12 @@ def path_pictures(
     }
 
 
+def stored_endpoint(end: dict | None, default: dict, count: int) -> dict:
+    """The endpoint stored, unless there is none or it is a row past the end of a test set of
+    `count` images (set while the page showed other data)."""
+    return end if end and end.get("row", 0) < count else default
+
+
 def set_endpoint(which: str, end: dict) -> None:
     """A button's callback: endpoint "a" or "b" becomes {"row": r} or {"z": [z1, z2]}."""
     st.session_state[f"path_{which}"] = end
@@ -74,8 +80,9 @@ def mark(name: str, z: list) -> None:
 
 def section(model, view: ModelView) -> None:
     ss = st.session_state
-    a = ss.get("path_a") or DEFAULT_ENDPOINTS[0]
-    b = ss.get("path_b") or DEFAULT_ENDPOINTS[1]
+    count = len(view.labels)
+    a = stored_endpoint(ss.get("path_a"), DEFAULT_ENDPOINTS[0], count)
+    b = stored_endpoint(ss.get("path_b"), DEFAULT_ENDPOINTS[1], count)
     name_a, name_b = endpoint_of(view, a)[1], endpoint_of(view, b)[1]
     st.subheader(f"From {name_a} to {name_b}")
     st.caption(

@@ -272,3 +272,13 @@ def test_the_lenses_say_the_datas_images_and_class_names(tiny_mnist, test_data, 
         assert f"y = {own}" in text
     else:
         assert "p(x|y)" not in text and "the class chosen" not in text
+
+
+def test_an_endpoint_set_on_other_data_past_this_test_sets_end_is_replaced():
+    from explorer.interpolation import stored_endpoint
+
+    default = {"row": 0}
+    assert stored_endpoint({"row": 9000}, default, 300) == default
+    assert stored_endpoint({"row": 299}, default, 300) == {"row": 299}
+    assert stored_endpoint({"z": [1.0, 2.0]}, default, 300) == {"z": [1.0, 2.0]}
+    assert stored_endpoint(None, default, 300) == default
