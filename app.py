@@ -49,14 +49,17 @@ PAGE_CSS = """
 
 ABOUT = """
 - The **encoder** maps each image *x* to a Gaussian q(z|x) on a 2-D latent plane: a mean (the
-  dot on the plane) and a standard deviation (the ellipses of a clicked digit, in the inset).
+  dot on the plane) and a standard deviation (the ellipses of a clicked {noun}, in the inset).
 - The **prior** p(z) is a standard normal: the plane's centre holds most of its mass.
 - The **decoder** maps any point z to pixel probabilities p(x|z): hover the plane or move the
   sliders to see it, computed in your browser from the model's own weights.
 - Training maximises the **ELBO** = E<sub>q</sub>[log p(x|z)] − KL(q(z|x) ‖ p(z)), in nats
   (natural-log units). The first term (*reconstruction*) rewards faithful reconstructions; the
   **KL** term pulls each q(z|x) towards the prior, which keeps the plane dense and every point
-  decodable. β > 1 weighs the KL more: a smoother plane, blurrier digits.
+  decodable. β > 1 weighs the KL more: a smoother plane, blurrier {noun}s.
+- A **conditional VAE** also gives the encoder and the decoder the class y: q(z|x, y) and
+  p(x|z, y). The class no longer has to be written into z, so z holds the style, and the
+  bound is on log p(x|y).
 """
 
 
@@ -175,7 +178,7 @@ def main() -> None:
             st.subheader("Training curves of this model")
             st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
     with about:
-        st.markdown(ABOUT, unsafe_allow_html=True)
+        st.markdown(ABOUT.format(noun=view.noun), unsafe_allow_html=True)
         name = dataset_of(view.data).name
         st.caption(
             f"Data: {html.escape(CREDITS.get(name, name))}. "
