@@ -1,12 +1,16 @@
 """Few labels (Kingma et al. 2014, model M1): test accuracy from k labelled images a class.
 
     python -m benchmarks.few_labels [--seeds 0 1 2 3 4] [--wide-epochs 20] [--checkpoint PATH]
+                                    [--data-dir DIR]
 
 kNN and logistic regression (vae_core.few_labels) on the raw pixels and on the codes of the
 shipped model, of a 16-D latent model trained by the CLI into the app's cache
 (`python -m training --latent-dim 16 --epochs 20`, or the epochs given; skipped, saying so,
 when absent) and of any checkpoint given; the same labelled images for all, drawn with each seed. Prints the mean and
-spread over the seeds as a markdown table, in %.
+spread over the seeds as a markdown table, in %. With `--data-dir`, the data of that directory
+(Fashion-MNIST, say): the pixels, the 16-D model trained on them
+(`python -m training --latent-dim 16 --data-dir DIR`) and the checkpoints given, which must be
+models of those data; the shipped model is MNIST's and is left out.
 """
 
 from __future__ import annotations
@@ -19,20 +23,21 @@ from dataclasses import replace
 
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 from training.cache import NotCached, load_cached
-from vae_core import load_checkpoint, load_model, load_split
+from vae_core import DataError, describe, load_checkpoint, load_model, load_split
 from vae_core.few_labels import CLASSIFIERS, KS, few_label_accuracy
 
 
-def models(wide_epochs: int, checkpoints: list[str]) -> dict[str, object]:
+def models(wide_epochs: int, checkpoints: list[str], data_dir=None) -> dict[str, object]:
     """The models to score, by the name their columns get."""
-    found = {"2-D codes (shipped)": load_model()}
+    found = {"2-D codes (shipped)": load_model()} if data_dir is None else {}
     wide = replace(DEFAULT_MODEL_CONFIG, latent_dim=16)
     try:
         found[f"16-D codes ({wide_epochs} epochs)"] = load_cached(
-            wide, replace(DEFAULT_TRAIN_CONFIG, epochs=wide_epochs)
+            wide, replace(DEFAULT_TRAIN_CONFIG, epochs=wide_epochs), data_dir
         )[0]
     except NotCached:
         command = f"python -m training --latent-dim 16 --epochs {wide_epochs}"
+        command += "" if data_dir is None else f" --data-dir {data_dir}"
         print(f"No such 16-D model in the cache: `{command}` trains it; left out.\n")
     for path in checkpoints:
         model, checkpoint = load_checkpoint(path)
@@ -62,8 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--checkpoint", action="append", default=[], help="another model to score (repeatable)"
     )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="a directory of MNIST-format data (default: the bundled MNIST)",
+    )
     args = p.parse_args(argv)
-    train, test = load_split(None, "train"), load_split(None, "test")
+    try:
+        dataset = describe(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    train, test = load_split(args.data_dir, "train"), load_split(args.data_dir, "test")
     start = time.perf_counter()
     # {(column, classifier, k): [accuracy per seed]}
     table: dict[tuple[str, str, int], list[float]] = {}
@@ -75,11 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 
     add("pixels", None, ("pixels",))
     columns = ["pixels"]
-    for name, model in models(args.wide_epochs, args.checkpoint).items():
+    for name, model in models(args.wide_epochs, args.checkpoint, args.data_dir).items():
         add(name, model, ("codes",))
         columns.append(name)
     heads = [f"{column} · {c}" for column in columns for c in CLASSIFIERS]
-    print(f"Test accuracy (%) on the 10,000 MNIST test digits, mean ± sd over seeds {args.seeds}")
+    print(
+        f"Test accuracy (%) on the {len(test.labels):,} {dataset.name} test {dataset.noun}s, "
+        f"mean ± sd over seeds {args.seeds}"
+    )
     print()
     print("| labels a class | " + " | ".join(heads) + " |")
     print("| ---: " * (len(heads) + 1) + "|")

@@ -11,9 +11,11 @@ from streamlit.testing.v1 import AppTest
 from explorer import model_view, payload
 from explorer.model_view import ModelSettings
 from tests.conftest import THREE_CLASSES as NAMES
+from tests.conftest import write_idx
 from training import get_or_train
 from training.queue import LimitError
 from vae_core import encode, load_split
+from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -105,3 +107,29 @@ def test_a_plain_models_view_has_no_class_and_no_chooser():
     at = run_app({})
     assert "cls" not in view_data(at)
     assert not [r for r in at.radio if r.key == "class_choice"]
+
+
+def test_sixty_two_classes_get_their_own_colours_and_a_conditional_model_a_select_box(
+    tmp_path, monkeypatch, isolated_cache
+):
+    many = tmp_path / "many"
+    many.mkdir()
+    for prefix, split, n in (("train", "train", 1240), ("t10k", "test", 310)):
+        images = load_split(None, split).images[:n]
+        labels = (np.arange(n) % 62).astype(np.uint8)  # every class in both splits
+        write_idx(many / f"{prefix}-images-idx3-ubyte", images, IMAGES_MAGIC)
+        write_idx(many / f"{prefix}-labels-idx1-ubyte", labels, LABELS_MAGIC)
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(many))
+    monkeypatch.setattr(model_view, "_datasets", None)
+    [_, dataset] = model_view.datasets()
+    trained(
+        ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=dataset.key, conditional=True),
+        isolated_cache,
+    )
+    at = run_app({"data": dataset.key, "cvae": "1", "width": "64", "epochs": "1", "class": "61"})
+    header, _ = payload.unpack(at.get_by_key("latent_data").proto.bytes)
+    assert len(set(header["colours"])) == 62 and header["classes"][-1] == "61"
+    assert header["layers"][0]["in"] == 2 + 62
+    chooser = at.selectbox(key="class_choice")
+    assert chooser.value == 61 and len(chooser.options) == 62
+    assert view_data(at)["cls"] == 61
