@@ -1,6 +1,6 @@
 """Conditional VAE (Sohn, Lee & Yan 2015): are the digits it draws of the class asked for?
 
-    python -m benchmarks.cvae [--epochs 2] [--samples 1000] [--seed 0]
+    python -m benchmarks.cvae [--epochs 2] [--samples 1000] [--seed 0] [--data-dir DIR]
 
 The model is the CLI's default but conditional, for the epochs given: the one that
 `python -m training --conditional --epochs N` puts in the app's cache, read from there or
@@ -8,7 +8,8 @@ trained now and cached (training.get_or_train). The judge is a small CNN this sc
 the 60k MNIST training digits (seeded, so the same each run), scored on the 10k test digits.
 For each class, `samples` draws of z ~ N(0, I) (the same draws for every class) are decoded with
 that class, and the share the CNN reads as that class is reported, per class and overall
-(target >= 95 %). Prints a markdown table and the times.
+(target >= 95 %). Prints a markdown table and the times. With `--data-dir`, the same for the
+data of that directory (Fashion-MNIST, say): the CVAE, the judge and the test set are its.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, get_or_train, is_cached
-from vae_core import decode, load_split, sample_prior
+from vae_core import DataError, decode, describe, load_split, sample_prior
 from vae_core.data import to_tensor
 
 TARGET = 0.95  # the share of generated digits to be read as their class
@@ -32,8 +33,8 @@ CLASSIFIER_EPOCHS = 3
 CLASSIFIER_BATCH = 128
 
 
-def classifier() -> nn.Module:
-    """Two 5x5 convolutions with max-pooling and a 128-unit layer: 28x28 pixels -> 10 logits."""
+def classifier(classes: int = 10) -> nn.Module:
+    """Two 5x5 convolutions with max-pooling and a 128-unit layer: 28x28 pixels -> logits."""
     return nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),
         nn.Conv2d(1, 16, 5, padding=2),
@@ -45,16 +46,17 @@ def classifier() -> nn.Module:
         nn.Flatten(),
         nn.Linear(32 * 7 * 7, 128),
         nn.ReLU(),
-        nn.Linear(128, 10),
+        nn.Linear(128, classes),
     )
 
 
-def train_classifier(seed: int) -> nn.Module:
-    """The CNN after CLASSIFIER_EPOCHS of Adam on the MNIST training set, in eval mode."""
-    train = load_split(None, "train")
+def train_classifier(seed: int, data_dir=None, classes: int = 10) -> nn.Module:
+    """The CNN after CLASSIFIER_EPOCHS of Adam on the training set (MNIST's unless `data_dir`),
+    in eval mode."""
+    train = load_split(data_dir, "train")
     x, y = to_tensor(train.images), torch.from_numpy(train.labels.astype(np.int64))
     torch.manual_seed(seed)
-    net = classifier()
+    net = classifier(classes)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
     for _ in range(CLASSIFIER_EPOCHS):
@@ -86,36 +88,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--seed", type=int, default=0, help="the CNN's and the draws' (default: %(default)s)"
     )
+    p.add_argument(
+        "--data-dir", default=None, help="MNIST-format data (default: the bundled MNIST)"
+    )
     args = p.parse_args(argv)
-    model_config = replace(DEFAULT_MODEL_CONFIG, conditional=True)
+    try:
+        dataset = describe(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    k = len(dataset.classes)
+    model_config = replace(DEFAULT_MODEL_CONFIG, conditional=True, classes=k)
     train_config = replace(DEFAULT_TRAIN_CONFIG, epochs=args.epochs)
 
-    cached = is_cached(model_config, train_config)
+    cached = is_cached(model_config, train_config, args.data_dir)
     start = time.perf_counter()
-    model, checkpoint = get_or_train(model_config, train_config)
+    model, checkpoint = get_or_train(model_config, train_config, args.data_dir)
     model_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    net = train_classifier(args.seed)
+    net = train_classifier(args.seed, args.data_dir, k)
     classifier_seconds = time.perf_counter() - start
-    test = load_split(None, "test")
+    test = load_split(args.data_dir, "test")
     test_accuracy = float((read(net, test.images / 255.0) == test.labels).mean())
 
     start = time.perf_counter()
     z = sample_prior(args.samples, model_config.latent_dim, args.seed)
-    shares = [float((read(net, decode(model, z, c)) == c).mean()) for c in range(10)]
+    shares = [float((read(net, decode(model, z, c)) == c).mean()) for c in range(k)]
     generate_seconds = time.perf_counter() - start
     overall = float(np.mean(shares))
 
     print(
-        f"CVAE: latent {model_config.latent_dim}, hidden {model_config.hidden}, "
+        f"CVAE on {dataset.name}: latent {model_config.latent_dim}, hidden {model_config.hidden}, "
         f"{args.epochs} epochs, test -ELBO (given y) {checkpoint['metrics']['test_neg_elbo']:.2f}"
     )
-    print(f"Judge: CNN, {CLASSIFIER_EPOCHS} epochs, {100 * test_accuracy:.2f} % on the test digits")
+    print(
+        f"Judge: CNN, {CLASSIFIER_EPOCHS} epochs, {100 * test_accuracy:.2f} % on the test "
+        f"{dataset.noun}s"
+    )
     print()
     print(f"| class | read as that class ({args.samples} draws of z ~ N(0, I)) |")
     print("| ---: | ---: |")
-    for c, share in enumerate(shares):
-        print(f"| {c} | {100 * share:.1f} % |")
+    for name, share in zip(dataset.classes, shares, strict=True):
+        print(f"| {name} | {100 * share:.1f} % |")
     verdict = "meets" if overall >= TARGET else "misses"
     print(f"| all | **{100 * overall:.1f} %** ({verdict} the {100 * TARGET:.0f} % target) |")
     print()
