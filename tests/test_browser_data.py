@@ -74,3 +74,23 @@ def test_other_data_show_their_class_names_in_the_legend_and_on_hover(setup, chr
             assert tip == f"test image #{row}: {NAMES[labels[row]]}"
     finally:
         page.context.close()
+
+
+def test_data_without_a_model_train_one_with_progress_then_the_page_shows_them(setup, chromium):  # noqa: F811
+    url, three, _, _ = setup
+    page = open_page(chromium, f"{url}/?data={three.key}&width=64&epochs=2&seed=7")
+    try:
+        sidebar = page.locator("[data-testid=stSidebar]")
+        # Meanwhile the bundled MNIST's model is shown, and the request's progress beside it.
+        assert "10,000 MNIST test digits" in page.locator("h4").first.inner_text()
+        sidebar.get_by_text(f"{three.name} VAE, hidden [64, 64]").first.wait_for(timeout=30_000)
+        sidebar.get_by_text(f"Showing: 2-D latent, {three.name} VAE, hidden [64, 64]").wait_for(
+            timeout=120_000
+        )
+        page.wait_for_function(
+            f"() => {lp.LV_JS}.querySelector('.legend').textContent.includes('two')",
+            timeout=30_000,
+        )
+        assert f"{three.name} test images" in page.locator("h4").first.inner_text()
+    finally:
+        page.context.close()
