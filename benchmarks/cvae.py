@@ -24,8 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.data_option import add_data_dir, described
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, get_or_train, is_cached
-from vae_core import DataError, decode, describe, load_split, sample_prior
+from vae_core import decode, load_split, sample_prior
 from vae_core.data import to_tensor
 
 TARGET = 0.95  # the share of generated digits to be read as their class
@@ -88,14 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--seed", type=int, default=0, help="the CNN's and the draws' (default: %(default)s)"
     )
-    p.add_argument(
-        "--data-dir", default=None, help="MNIST-format data (default: the bundled MNIST)"
-    )
+    add_data_dir(p)
     args = p.parse_args(argv)
-    try:
-        dataset = describe(args.data_dir)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    dataset = described(args.data_dir)
+    if dataset is None:
         return 2
     k = len(dataset.classes)
     model_config = replace(DEFAULT_MODEL_CONFIG, conditional=True, classes=k)

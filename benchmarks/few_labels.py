@@ -21,9 +21,10 @@ import sys
 import time
 from dataclasses import replace
 
+from benchmarks.data_option import add_data_dir, described
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 from training.cache import NotCached, load_cached
-from vae_core import DataError, describe, load_checkpoint, load_model, load_split
+from vae_core import load_checkpoint, load_model, load_split
 from vae_core.few_labels import CLASSIFIERS, KS, few_label_accuracy
 
 
@@ -67,16 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--checkpoint", action="append", default=[], help="another model to score (repeatable)"
     )
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="a directory of MNIST-format data (default: the bundled MNIST)",
-    )
+    add_data_dir(p)
     args = p.parse_args(argv)
-    try:
-        dataset = describe(args.data_dir)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    dataset = described(args.data_dir)
+    if dataset is None:
         return 2
     train, test = load_split(args.data_dir, "train"), load_split(args.data_dir, "test")
     start = time.perf_counter()
