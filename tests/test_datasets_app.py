@@ -1,23 +1,20 @@
 """Other data and conditional models through the page (AppTest): the sidebar's offer, the
 words and names the page uses, the class chooser, and a bad directory's message."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from explorer import model_view, payload
 from explorer.model_view import ModelSettings
 from tests.conftest import THREE_CLASSES as NAMES
 from tests.conftest import write_idx
+from tests.test_app import run_app, view_data
 from training import get_or_train
 from training.queue import LimitError
 from vae_core import encode, load_split
 from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
@@ -27,19 +24,6 @@ def offered(three_classes, tmp_path, monkeypatch):
     monkeypatch.setattr(model_view, "_datasets", None)
     yield model_view.datasets()
     model_view._datasets = None
-
-
-def run_app(link: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for name, value in link.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def view_data(at: AppTest) -> dict:
-    return json.loads(at.get_by_key("latent_scatter").proto.bytes)
 
 
 def trained(settings: ModelSettings, cache: Path) -> ModelSettings:
