@@ -36,6 +36,19 @@ import(url).then(({ parsePayload, makeDecoder }) => {
 """
 
 
+def run_js(tmp_path, data: bytes, zs: np.ndarray, cls: int = 0) -> dict:
+    """SCRIPT's output: the payload read and `zs` decoded as class `cls`, as the page runs it."""
+    source = tmp_path / "latent_view.mjs"
+    source.write_text(components.script("latent_view.js"))
+    result = subprocess.run(
+        [NODE, "-e", SCRIPT, str(source), json.dumps(zs.tolist()), str(cls)],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
 @pytest.mark.parametrize("hidden", [(512, 512), (64,), (32, 16, 8)])
 def test_js_decoder_reads_the_payload_and_matches_torch(hidden, tmp_path):
@@ -48,15 +61,7 @@ def test_js_decoder_reads_the_payload_and_matches_torch(hidden, tmp_path):
     zs = np.array([[0.0, 0.0], [1.5, -2.0], [-3.2, 0.7], [2.9, 2.9]], dtype=np.float32)
     mu = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
     data = payload.pack("m1", decoder_layers(model), mu, np.arange(50) % 10, (-4, 4))
-    source = tmp_path / "latent_view.mjs"
-    source.write_text(components.script("latent_view.js"))  # as the page runs it
-    result = subprocess.run(
-        [NODE, "-e", SCRIPT, str(source), json.dumps(zs.tolist())],
-        input=data,
-        capture_output=True,
-        check=True,
-    )
-    out = json.loads(result.stdout)
+    out = run_js(tmp_path, data, zs)
     js = np.array(out["decoded"]).reshape(len(zs), 28, 28)
     expected = decode(model, zs)
     assert np.abs(expected - 0.5).max() > 0.3  # the test would notice a wrong sigmoid
@@ -78,15 +83,7 @@ def test_js_decoder_of_a_conditional_model_draws_the_class_asked_for(cls, tmp_pa
     names = ("T-shirt/top", "Trouser", "Pullover")
     mu = np.zeros((6, 2), np.float32)
     data = payload.pack("c", decoder_layers(model), mu, np.arange(6) % 3, (-4, 4), names, "image")
-    source = tmp_path / "latent_view.mjs"
-    source.write_text(components.script("latent_view.js"))
-    result = subprocess.run(
-        [NODE, "-e", SCRIPT, str(source), json.dumps(zs.tolist()), str(cls)],
-        input=data,
-        capture_output=True,
-        check=True,
-    )
-    out = json.loads(result.stdout)
+    out = run_js(tmp_path, data, zs, cls)
     js = np.array(out["decoded"]).reshape(len(zs), 28, 28)
     np.testing.assert_allclose(js, decode(model, zs, cls), atol=2e-6)
     assert np.abs(decode(model, zs, cls) - decode(model, zs, (cls + 1) % 3)).max() > 0.01
