@@ -125,8 +125,7 @@ def main() -> None:
         unsafe_allow_html=True,
     )
     state.keep_in(view.window)
-    state.keep_row(len(view.labels))
-    state.keep_class(len(view.classes))
+    state.keep_choices(len(view.labels), len(view.classes))
     sidebar.panel(checkpoint)
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):

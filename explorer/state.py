@@ -2,8 +2,9 @@
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
 write it. A link's query string (data, cvae, beta, width, epochs, seed, z1, z2, digit, class)
-seeds the state on a session's first run and follows it afterwards. Whatever a browser sends is untrusted: values
-are parsed, checked against what the sidebar offers, and replaced by defaults with a notice.
+seeds the state on a session's first run and follows it afterwards. Whatever a browser sends
+is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
+defaults with a notice.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def init_state() -> bool:
     ss.z2 = float(values.get("z2", 0.0))
     ss.z_rev = 0  # bumped whenever the server moves z, so the browser adopts it
     ss.selected_row = int(values.get("digit", 0))
-    ss.cls = int(values.get("class", 0))  # the class a conditional model draws; see keep_class
+    ss.cls = int(values.get("class", 0))  # the class a conditional model draws; see keep_choices
     ss.notices = notices
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
@@ -217,18 +218,13 @@ def keep_in(window: tuple[float, float]) -> None:
         move_to(ss.z1, ss.z2, window)
 
 
-def keep_class(count: int) -> None:
-    """After a model switch: the chosen class is kept if the new data have it, else 0."""
+def keep_choices(rows: int, classes: int) -> None:
+    """After a switch of data: the selected test row and the chosen class are kept where the
+    new data have them (`rows` test images, `classes` classes), else 0."""
     ss = st.session_state
-    if not 0 <= ss.cls < count:
-        ss.cls = 0
-
-
-def keep_row(count: int) -> None:
-    """After a switch of data: the selected row is kept if the new test set has it, else 0."""
-    ss = st.session_state
-    if not 0 <= ss.selected_row < count:
-        ss.selected_row = 0
+    for name, count in (("selected_row", rows), ("cls", classes)):
+        if not 0 <= ss[name] < count:
+            ss[name] = 0
 
 
 def sync_link() -> None:
