@@ -20,6 +20,7 @@ from training.cache import load_cached
 from training.limits import Limits, data_dirs, server_limits
 from training.queue import TrainingQueue
 from vae_core import Dataset, datasets_from, describe, encode, load_split
+from vae_core.datasets import MNIST_CLASSES
 from vae_core.inference import decoder_layers
 from vae_core.model import VAE, VAEConfig
 
@@ -79,9 +80,6 @@ class ModelSettings:
 def model_id(model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> str:
     """The model's name across the page, the cache and the browser: its cache key."""
     return cache_key(model_config, train_config, data_dir)
-
-
-MNIST_CLASSES = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from vae_core.datasets import MNIST_CLASSES
+
 MAGIC = b"VAEX"
 SCORES_MAGIC = b"VAES"
 ENCODER_MAGIC = b"VAEE"
@@ -87,7 +89,7 @@ def pack(
     mu: np.ndarray,
     labels: np.ndarray,
     window: tuple[float, float],
-    classes: Sequence[str] = tuple(str(d) for d in range(10)),
+    classes: Sequence[str] = MNIST_CLASSES,
     noun: str = "digit",
 ) -> bytes:
     """The decoder's (weight (out, in), bias) layers, the codes (N, 2) and labels (N,) as bytes,
