@@ -21,6 +21,7 @@ from explorer import (
     manifold,
     outliers,
     posterior_lens,
+    preview,
     replay,
     sampling,
     sidebar,
@@ -79,6 +80,31 @@ def cannot_load(exc: Exception) -> None:
     st.stop()
 
 
+def preview_banner(shown: preview.Preview) -> None:
+    """Says that the page shows a model still training, and how to go back."""
+    job, metrics = shown.job, shown.checkpoint()["metrics"]
+    left = job.eta()
+    when = f"in about {sidebar.duration(left + 2)}" if left is not None else "when it ends"
+    with st.container(key="preview"):
+        words, back = st.columns([5, 1], vertical_alignment="center")
+        words.info(
+            f"**Training: epoch {shown.epoch} of {shown.epochs}** · {shown.settings.describe()}. "
+            f"You are exploring this model as it trains: the plane, hover, the sliders and every "
+            f"tab use its weights after epoch {shown.epoch} (test −ELBO {metrics['test_neg_elbo']:.1f} "
+            f"nats, one draw of z), refreshed as epochs end. The finished model takes their "
+            f"place {when}, z kept.",
+            icon="⏳",
+        )
+        if back.button(
+            "Show the previous model",
+            key="preview_stop",
+            help="Explore the model shown before this training until it has finished; the "
+            "sidebar can bring the training back.",
+        ):
+            preview.stop(job.key)
+            st.rerun()
+
+
 def main() -> None:
     st.set_page_config(page_title="VAE latent explorer", page_icon="🔢", layout="wide")
     first_run = state.init_state()
@@ -90,6 +116,7 @@ def main() -> None:
     ss.notices = []
     if first_run:
         sidebar.request(ss.pop("link_settings"))
+    shown = preview.current()  # the model this page is training, as its latest snapshot
     configs = ss.settings.configs()
     name = model_id(*configs)
     try:
@@ -109,7 +136,7 @@ def main() -> None:
         st.rerun()
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
-    note_shown(state.session_id(), name)
+    note_shown(state.session_id(), name)  # kept from pruning while a snapshot is shown, too
     try:
         view = model_view(model, name, ss.settings.data)
     except DataError as exc:  # the data directory changed on disk since the server started
@@ -117,6 +144,9 @@ def main() -> None:
         ss.settings = state.DEFAULT_SETTINGS
         ss.request_error = f"Cannot read the data of {gone}: {exc} The bundled MNIST is shown."
         st.rerun()
+    if shown is not None:
+        model, view, checkpoint = shown.model, shown.view, shown.checkpoint()
+        preview_banner(shown)
     title.markdown(
         "#### VAE latent explorer "
         "<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· "

@@ -20,7 +20,7 @@ from training import DEFAULT_TRAIN_CONFIG, default_cache_dir
 from training.cache import ENTRY, NotCached
 from vae_core import CheckpointError, VAEConfig, load_checkpoint
 
-from . import latent_view, manifold, state
+from . import latent_view, manifold, preview, state
 from .model_view import ModelSettings, ModelView, dataset_of, load_model, model_id, model_view
 
 SYNC = "compare"
@@ -97,7 +97,8 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
     ss = st.session_state
     st.subheader("Two models side by side")
     dataset = dataset_of(view.data)
-    others = [s for s in cached_settings(default_cache_dir(), view.data) if s != ss.settings]
+    shown = preview.shown_settings()  # a model still training is compared as it stands
+    others = [s for s in cached_settings(default_cache_dir(), view.data) if s != shown]
     if not others:
         st.info(
             f"No other model of {dataset.name} is in this server's cache yet. Train one from the "
@@ -138,7 +139,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
     for column, (m, v, c, name) in zip(
         st.columns(2, gap="medium"),
         [
-            (model, view, checkpoint, describe(ss.settings)),
+            (model, view, checkpoint, describe(shown)),
             (other_model, other_view, other_checkpoint, describe(other)),
         ],
         strict=True,

@@ -36,6 +36,7 @@ function buildModel(bytes) {
   }
   return {
     id: header.model_id,
+    snapshot: header.snapshot || null, // {epoch, epochs} of a model still training
     window: header.window,
     colours: header.colours,
     classes: header.classes,
@@ -167,6 +168,7 @@ const HTML = `
       <canvas class="base"></canvas>
       <canvas class="marks" aria-label="latent plane: hover to decode, click to choose"></canvas>
       <div class="waiting">Loading the model…</div>
+      <div class="training" hidden></div>
     </div>
   </div>
   <div class="side">
@@ -200,6 +202,7 @@ function createView(parent) {
     base: q("canvas.base"),
     marks: q("canvas.marks"),
     waiting: q(".waiting"),
+    training: q(".training"),
     digit: q("canvas.digit"),
     readout: q(".readout"),
     source: q(".source"),
@@ -968,11 +971,15 @@ function attachModel(view) {
   const model = registry().get(view.data.model_id);
   if (!model) return false;
   if (view.model !== model) {
-    const sameWindow = view.model && view.model.window.join() === model.window.join();
+    const old = view.model;
+    const sameWindow = old && old.window.join() === model.window.join();
+    // A training's next snapshot, or its finished model, keeps a zoom the user chose.
+    const successor = old && old.id.split("@")[0] === model.id.split("@")[0];
+    const zoomed = old && view.range && view.range.join() !== [...old.window, ...old.window].join();
     view.model = model;
     view.inset = null;
     const [lo, hi] = model.window;
-    if (!sameWindow || !view.range) view.range = [lo, hi, lo, hi];
+    if (!view.range || (!sameWindow && !(successor && zoomed))) view.range = [lo, hi, lo, hi];
     for (const slider of view.el.sliders) {
       slider.min = String(lo);
       slider.max = String(hi);
@@ -982,6 +989,12 @@ function attachModel(view) {
     nameThings(view);
     view.el.lv.dataset.modelId = model.id;
     view.el.waiting.style.display = "none";
+    // A snapshot is marked on the plane itself, so nobody takes it for the finished model.
+    const { training } = view.el;
+    training.hidden = !model.snapshot;
+    training.textContent = model.snapshot
+      ? `training: epoch ${model.snapshot.epoch} of ${model.snapshot.epochs}`
+      : "";
   }
   return true;
 }

@@ -95,18 +95,27 @@ class ModelView:
     noun: str = "digit"  # what one image is called on the page: "digit" (MNIST) or "image"
     conditional: bool = False  # a conditional VAE: encoding and decoding take the class
     data: str = "mnist"  # the dataset's key (explorer.model_view.dataset_of)
+    snapshot: tuple[int, int] | None = None  # (epoch, epochs) of a model still training
 
 
 def build_view(
-    model: VAE, images: np.ndarray, labels: np.ndarray, name: str, dataset: Dataset | None = None
+    model: VAE,
+    images: np.ndarray,
+    labels: np.ndarray,
+    name: str,
+    dataset: Dataset | None = None,
+    snapshot: tuple[int, int] | None = None,
 ) -> ModelView:
-    """The view of `model` over these test images of `dataset` (None: the bundled MNIST)."""
+    """The view of `model` over these test images of `dataset` (None: the bundled MNIST);
+    `snapshot` (epoch, epochs) for a model still training (explorer.preview)."""
     dataset = dataset or describe(None)
     conditional = model.config.conditional
     mu, sigma = encode(model, images, labels if conditional else None)
     window = plane_window(mu)
     classes = dataset.classes
-    packed = payload.pack(name, decoder_layers(model), mu, labels, window, classes, dataset.noun)
+    packed = payload.pack(
+        name, decoder_layers(model), mu, labels, window, classes, dataset.noun, snapshot
+    )
     return ModelView(
         name,
         mu,
@@ -119,6 +128,7 @@ def build_view(
         noun=dataset.noun,
         conditional=conditional,
         data=dataset.key,
+        snapshot=snapshot,
     )
 
 

@@ -7,6 +7,22 @@ const DRAWING_EVENT = "vae-drawing";
 const DRAWING_KEY = "__vaeDrawing";
 
 const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
+
+// A training snapshot's weights come as IEEE half floats: widened once to float32, so the
+// decoder runs as it does for any model.
+function widenHalf(bits) {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24;
+    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
 const MAGICS = ["VAEX", "VAES", "VAEE"]; // the decoder and codes, the scores, the encoder
 
 function magicOf(bytes) {
@@ -23,7 +39,14 @@ export function parsePayload(bytes) {
   if (body.byteOffset % 4) body = body.slice();
   const arrays = {};
   for (const [name, e] of Object.entries(header.arrays)) {
-    arrays[name] = new ARRAY_TYPES[e.dtype](body.buffer, body.byteOffset + e.offset, e.length);
+    if (e.dtype === "float16") {
+      // Copied first: a 2-byte view needs an even offset, which the 4-byte layout gives
+      // only relative to the body.
+      const half = body.slice(e.offset, e.offset + 2 * e.length);
+      arrays[name] = widenHalf(new Uint16Array(half.buffer, half.byteOffset, e.length));
+    } else {
+      arrays[name] = new ARRAY_TYPES[e.dtype](body.buffer, body.byteOffset + e.offset, e.length);
+    }
   }
   const layers = (header.layers || []).map((l) => ({
     nIn: l.in,

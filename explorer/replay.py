@@ -20,7 +20,7 @@ from training.job import RUNNING, TrainingJob
 from vae_core import Replay, replay_of
 from vae_core.replay import REPLAY_CLASS
 
-from . import images, payload
+from . import images, payload, preview
 from .model_view import (
     ModelSettings,
     ModelView,
@@ -137,6 +137,11 @@ def _training_now() -> tuple[ModelSettings, TrainingJob] | None:
 def section(checkpoint: dict, view: ModelView) -> None:
     ss = st.session_state
     st.subheader("Training replay")
+    shown = preview.training() if checkpoint["extra"].get("snapshot") is not None else None
+    if shown is not None:  # the page shows that training: its replay so far
+        settings, job = shown
+        _live(job.key, _training(settings))
+        return
     live = _training_now()
     if live is not None:
         settings, job = live

@@ -7,7 +7,7 @@ import streamlit as st
 from training import is_cached
 from training.queue import LimitError
 
-from . import figures, state
+from . import figures, preview, state
 from .model_view import (
     ModelSettings,
     data_problems,
@@ -75,10 +75,36 @@ def _delta(now: float, before: dict | None, field: str) -> str | None:
     return None if before is None else f"{now - before[field]:+.2f}"
 
 
+def trained_where(checkpoint: dict, shipped: bool = False) -> str:
+    """Where, how and how fast the model was trained, in words, from its checkpoint."""
+    m = checkpoint["metrics"]
+    epochs = len(m["history"])
+    snapshot = checkpoint["extra"].get("snapshot")
+    if snapshot is not None:
+        return (
+            f"Training now: epoch {snapshot['epoch']} of {snapshot['epochs']}, "
+            f"{m['train_seconds']:.0f} s so far; test −ELBO of one draw of z."
+        )
+    if "device" in m:
+        kind = "GPU" if m["device"] == "cuda" else f"CPU of {m['cores']} cores"
+        where = f" on a {kind} ({m['device_name']}, {m['precision']})"
+    else:
+        where = ""  # trained before checkpoints recorded where
+    rate = f"{m['train_seconds'] / epochs:.1f} s an epoch"
+    if shipped:
+        return (
+            f"The shipped model: trained ahead of time{where}, {epochs} epochs in "
+            f"{m['train_seconds']:.0f} s ({rate}); nothing was trained for this page."
+        )
+    return f"Trained{where}: {epochs} epochs in {m['train_seconds']:.0f} s ({rate})."
+
+
 def panel(checkpoint: dict) -> None:
     ss = st.session_state
     m = checkpoint["metrics"]
-    ss.metrics = {"test_neg_elbo": m["test_neg_elbo"], "test_kl": m["test_kl"]}
+    snapshot = checkpoint["extra"].get("snapshot")
+    if snapshot is None:  # a snapshot's figures are no model's to compare the next one with
+        ss.metrics = {"test_neg_elbo": m["test_neg_elbo"], "test_kl": m["test_kl"]}
     with st.sidebar:
         st.header("Model")
         with st.form("model_settings", border=False):
@@ -124,9 +150,10 @@ def panel(checkpoint: dict) -> None:
             st.error(ss.request_error, icon="🚫")
         if ss.requests:
             progress()
-        s = ss.settings
-        st.caption(f"Showing: 2-D latent, {s.describe()}.")
-        before = ss.previous_metrics
+        s = preview.shown_settings()
+        training = " (still training)" if snapshot is not None else ""
+        st.caption(f"Showing: 2-D latent, {s.describe()}{training}.")
+        before = ss.previous_metrics if snapshot is None else None
         a, b = st.columns(2)
         a.metric(
             "test −ELBO",
@@ -141,9 +168,10 @@ def panel(checkpoint: dict) -> None:
             delta=_delta(m["test_kl"], before, "test_kl"),
             delta_color="off",
         )
+        shipped = snapshot is None and s == state.DEFAULT_SETTINGS
         st.caption(
-            f"Reconstruction {m['test_reconstruction']:.1f} nats · trained in "
-            f"{m['train_seconds']:.0f} s on {len(m['history'])} epochs."
+            f"Reconstruction {m['test_reconstruction']:.1f} nats. "
+            f"{trained_where(checkpoint, shipped)}"
         )
         if before is not None:
             st.caption(
@@ -152,7 +180,7 @@ def panel(checkpoint: dict) -> None:
             )
 
 
-def _duration(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
     if seconds is None:
         return "estimating…"
     seconds = int(round(seconds))
@@ -185,6 +213,8 @@ def progress() -> None:
             switch_to(settings)
             st.toast(f"Now showing the new model: {settings.describe()}.", icon="✅")
             st.rerun()
+        if preview.due():  # a newer snapshot of the training shown, or its preview ended
+            st.rerun()
         with st.container(border=True, key=f"request_{key}"):
             _request_status(settings, job, queue.place(key), queue.estimate(key))
 
@@ -202,7 +232,7 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
         start, finish = estimate if estimate is not None else (None, None)
         st.markdown(f"**Waiting: {_ordinal(place)} in line** for {name}.")
         st.caption(
-            f"Starts in about {_duration(start)} · ready in about {_duration(finish)}. "
+            f"Starts in about {duration(start)} · ready in about {duration(finish)}. "
             f"This server trains {_count(limits().max_trainings, 'model')} at a time."
         )
     else:
@@ -211,10 +241,23 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
             f"Training {name}: epoch {min(len(history) + 1, settings.epochs)} of {settings.epochs}"
         )
         st.progress(job.progress(), text=label)
-        text = f"{job.progress():.0%} · elapsed {_duration(job.elapsed())} · left {_duration(job.eta())}"
+        text = (
+            f"{job.progress():.0%} · elapsed {duration(job.elapsed())} · left {duration(job.eta())}"
+        )
         if history:
             text += f" · test −ELBO {history[-1].test_neg_elbo:.1f} nats"
         st.caption(text)
+        if job.key in ss.preview_off:
+            if st.button(
+                "Explore it while it trains",
+                key=f"preview_{job.key}",
+                help="Show this model's latest weights on the whole page, refreshed as epochs "
+                "end, until the finished model takes their place.",
+            ):
+                preview.resume(job.key)
+                st.rerun()
+        elif not history:
+            st.caption("The page shows this model from the end of its first epoch.")
         curves = figures.sparkline_svg(
             {
                 "test −ELBO": [h.test_neg_elbo for h in history],

@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 
 from .model_view import ModelSettings, datasets, default_data
+from .preview import shown_settings
 
 BETAS = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 WIDTHS = [64, 128, 256, 512]
@@ -156,6 +157,8 @@ def init_state() -> bool:
     ss.settings = DEFAULT_SETTINGS  # the model shown; switched once `settings` is ready
     ss.link_settings = settings  # the link's model, asked for once the page is up
     ss.requests = []  # models this session waits for, oldest request first
+    ss.preview = None  # the training snapshot shown: {"key", "epoch", "at"} (explorer.preview)
+    ss.preview_off = frozenset()  # keys of trainings this page would rather not preview
     ss.request_error = None  # why the latest request was refused, for the sidebar
     ss.z1 = float(values.get("z1", 0.0))
     ss.z2 = float(values.get("z2", 0.0))
@@ -230,7 +233,7 @@ def keep_choices(rows: int, classes: int) -> None:
 def sync_link() -> None:
     """Write the state to the query string, touching only what changed."""
     ss = st.session_state
-    link = link_of(ss.settings, (ss.z1, ss.z2), ss.selected_row, ss.cls)
+    link = link_of(shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls)
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)

@@ -20,6 +20,7 @@ from training.queue import TrainingQueue
 from vae_core.checkpoint import load_checkpoint
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, replay_of
+from vae_core.snapshot import Snapshot
 
 SMALL = VAEConfig(hidden=(32,))
 FAST = TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=0)
@@ -51,6 +52,7 @@ def test_a_job_trains_in_a_worker_process_and_lands_in_the_cache(tiny_mnist, tmp
     # Each epoch's replay frame came through the worker's messages, as the checkpoint keeps it.
     frames = job.replay_frames
     assert [f.epoch for f in frames] == [1, 2]
+    assert job.snapshot is None  # the finished model is in the cache now
     model, checkpoint = load_cached(SMALL, FAST, tiny_mnist, tmp_path)
     assert isinstance(model, VAE)
     assert checkpoint["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist) == job.key
@@ -90,12 +92,17 @@ def test_progress_and_the_time_left_come_from_the_workers_steps(monkeypatch):
     [kept] = job.replay_frames
     assert kept.epoch == 1 and kept.codes.tolist() == [[1.0, 1.0]] * 3
     assert kept.manifold.shape == (224, 224) and kept.manifold[5, 5] == 7
+    assert job.snapshot is None  # none before the first epoch's weights
+    weights = Snapshot.of(VAE(SMALL), 1, 2)
+    job._handle({"snapshot": weights.to_message()})
+    assert job.snapshot.epoch == 1 and job.snapshot.weights.keys() == weights.weights.keys()
     job._handle({"batch": [100, 100]})
     assert job.progress() == UNFINISHED  # the test metrics and the write are still to come
     job._handle({"error": "FloatingPointError: training diverged"})
     assert job.state == FAILED and job.eta() is None
     assert job.error == "FloatingPointError: training diverged"
     assert job.elapsed() == pytest.approx(51.0)
+    assert job.snapshot is None  # a failed training's weights are no model to show
 
 
 def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist, tmp_path):

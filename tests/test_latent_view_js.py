@@ -11,6 +11,7 @@ import torch
 from explorer import components, payload
 from vae_core.inference import decode, decoder_layers
 from vae_core.model import VAE, VAEConfig
+from vae_core.snapshot import Snapshot
 
 NODE = shutil.which("node")
 
@@ -97,3 +98,25 @@ def test_every_class_has_its_own_colour_up_to_62():
         assert len(colours) == count == len(set(colours))
         assert all(len(c) == 7 and c.startswith("#") for c in colours)
     assert payload.class_colours(10) == payload.CLASS_COLOURS
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_js_decoder_reads_a_training_snapshot_in_half_precision_as_torch_does(tmp_path):
+    torch.manual_seed(2)
+    model = VAE(VAEConfig(hidden=(128, 128))).eval()
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.mul_(3)
+    rebuilt = Snapshot.of(model, 2, 5).model(model.config)  # the weights the server decodes with
+    zs = np.array([[0.0, 0.0], [1.5, -2.0], [-3.2, 0.7]], dtype=np.float32)
+    mu = np.zeros((10, 2), np.float32)
+    layers = decoder_layers(rebuilt)
+    half = payload.pack("k@epoch2", layers, mu, np.arange(10), (-4, 4), snapshot=(2, 5))
+    full = payload.pack("k@epoch2", layers, mu, np.arange(10), (-4, 4))
+    assert len(half) < 0.55 * len(full)  # the weights are nearly all of it
+    header, _ = payload.unpack(half)
+    assert header["snapshot"] == {"epoch": 2, "epochs": 5}
+    out = run_js(tmp_path, half, zs)
+    js = np.array(out["decoded"]).reshape(len(zs), 28, 28)
+    np.testing.assert_allclose(js, decode(rebuilt, zs), atol=2e-6)
+    assert out["model_id"] == "k@epoch2"

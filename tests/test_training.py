@@ -14,6 +14,7 @@ from tests.conftest import write_dataset, write_idx
 from training import TrainConfig, cache_key, get_or_train, is_cached, train, train_and_save
 from training import cache as cache_module
 from training.cli import main
+from training.loop import fast_bf16, resolve_precision
 from vae_core import encode, load_split, replay_of
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
@@ -431,3 +432,30 @@ def test_loading_a_cached_model_marks_it_recently_used_and_never_trains(
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained"))
     model, _ = load_cached(SMALL, FAST, tiny_mnist)
     assert isinstance(model, VAE) and path.stat().st_mtime > 1000
+
+
+def test_precision_is_checked_and_auto_uses_bf16_only_where_the_hardware_has_it():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        TrainConfig(precision="fp8")
+    cpu = torch.device("cpu")
+    assert resolve_precision("float32", cpu) == "float32"
+    assert resolve_precision("bf16", cpu) == "bf16"
+    assert resolve_precision("auto", cpu) == ("bf16" if fast_bf16(cpu) else "float32")
+
+
+def test_bf16_training_reaches_the_float32_elbo_within_two_percent(tiny_mnist):
+    """bfloat16 matrix products (8 significant bits) with the loss and Adam's state in float32:
+    the same short training ends within 2 % of float32's test −ELBO (here, 1,000 digits and
+    8 epochs, the two differ by well under 1 %)."""
+    config = TrainConfig(epochs=8, batch_size=100, lr=3e-3)
+    _, full = train(SMALL, config, tiny_mnist)
+    _, half = train(SMALL, TrainConfig(**{**config.to_dict(), "precision": "bf16"}), tiny_mnist)
+    assert half[-1].test_neg_elbo == pytest.approx(full[-1].test_neg_elbo, rel=0.02)
+    assert half[-1].test_neg_elbo < half[0].test_neg_elbo
+
+
+def test_a_checkpoint_says_where_and_in_what_arithmetic_it_was_trained(tiny_mnist, tmp_path):
+    _, checkpoint = train_and_save(SMALL, FAST, tmp_path / "m.pt", tiny_mnist)
+    m = checkpoint["metrics"]
+    assert m["device"] == "cpu" and m["device_name"] and m["cores"] >= 1
+    assert m["precision"] == resolve_precision("auto", torch.device("cpu"))

@@ -36,8 +36,9 @@ from vae_core.data import BUNDLED_MNIST, fingerprint, load_split
 from vae_core.inference import elbo_terms
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import Replay, ReplayFrame
+from vae_core.snapshot import Snapshot
 
-from .loop import EpochReport, TrainConfig, train
+from .loop import EpochReport, TrainConfig, device_info, pick_device, train
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +107,13 @@ def train_and_save(
     *,
     on_batch: Callable[[int, int], None] | None = None,
     on_replay: Callable[[ReplayFrame], None] | None = None,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
 ) -> tuple[VAE, dict]:
     """Train, evaluate and write one checkpoint atomically; returns the model and its checkpoint.
 
     A 2-D model's checkpoint keeps its training replay, every epoch's frame, each of which is
-    also passed to `on_replay` as it comes. `on_epoch`, `on_batch` and `on_replay` are passed
-    to `train`; the test evaluation comes after them.
+    also passed to `on_replay` as it comes. `on_epoch`, `on_batch`, `on_replay` and `on_snapshot`
+    are passed to `train`; the test evaluation comes after them.
     """
     frames: list[ReplayFrame] = []
 
@@ -128,9 +130,11 @@ def train_and_save(
         device,
         on_batch=on_batch,
         on_replay=keep if model_config.latent_dim == 2 else None,
+        on_snapshot=on_snapshot,
     )
     metrics = {
         **test_metrics(model, data_dir),
+        **device_info(pick_device(device), train_config.precision),
         "train_seconds": history[-1].seconds,
         "history": [r.to_dict() for r in history],
     }
@@ -254,10 +258,11 @@ def get_or_train(
     *,
     on_batch: Callable[[int, int], None] | None = None,
     on_replay: Callable[[ReplayFrame], None] | None = None,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
 ) -> tuple[VAE, dict]:
     """The model for these settings from the cache, or trained now and cached.
 
-    `on_epoch`, `on_batch` and `on_replay` are called only when this call trains (see
+    `on_epoch`, `on_batch`, `on_replay` and `on_snapshot` are called only when this call trains (see
     `train_and_save`), never for a model that was already cached or that another process
     trained while this one waited.
 
@@ -284,6 +289,7 @@ def get_or_train(
             device,
             on_batch=on_batch,
             on_replay=on_replay,
+            on_snapshot=on_snapshot,
         )
 
 

@@ -21,6 +21,7 @@ from time import monotonic
 
 from vae_core.model import VAEConfig
 from vae_core.replay import ReplayFrame
+from vae_core.snapshot import Snapshot
 
 from .cache import cache_key, cached_path, default_cache_dir, discard_partial_writes
 from .loop import EpochReport, TrainConfig
@@ -72,6 +73,7 @@ class TrainingJob:
         self._state = WAITING
         self._history: list[EpochReport] = []
         self._frames: list[ReplayFrame] = []  # the training's replay so far, one per epoch
+        self._snapshot: Snapshot | None = None  # the weights after the latest epoch
         self._error: str | None = None
         self._process: subprocess.Popen | None = None
         self._on_end: list[Callable[[TrainingJob], None]] = []
@@ -152,6 +154,7 @@ class TrainingJob:
                 pass  # a stray line on stdout; the worker's own messages are JSON objects
         returncode = process.wait()
         with self._lock:
+            self._snapshot = None  # the model is in the cache now, or will never be
             if self._state == RUNNING:
                 self._state, self._ended = FAILED, monotonic()
                 self._error = describe_exit(returncode)
@@ -181,6 +184,10 @@ class TrainingJob:
             frame = ReplayFrame.from_message(message["replay"])
             with self._lock:
                 self._frames.append(frame)
+        elif "snapshot" in message:
+            snapshot = Snapshot.from_message(message["snapshot"])
+            with self._lock:
+                self._snapshot = snapshot
         elif "done" in message or "error" in message:
             with self._lock:
                 if self._state == RUNNING:
@@ -226,6 +233,13 @@ class TrainingJob:
         """The replay so far: a frame per epoch done, each arriving after its epoch's report."""
         with self._lock:
             return list(self._frames)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The weights after the latest epoch while the job runs; None before the first epoch
+        has ended, and once the job has ended (the cache then holds the model)."""
+        with self._lock:
+            return self._snapshot if self._state == RUNNING else None
 
     @property
     def error(self) -> str | None:

@@ -4,8 +4,9 @@ Training outside the server's process leaves the server's interpreter lock and i
 the pages: the worker lowers its own CPU priority and bounds its torch threads. It reads one
 JSON request on stdin and writes JSON lines on stdout: `{"batch": [steps, total]}` (at most a
 few a second), `{"epoch": EpochReport}` followed by `{"replay": frame}` (vae_core.replay's
-message: the epoch's test codes and manifold, ~120 kB), then `{"done": metrics}` or
-`{"error": message}`.
+message: the epoch's test codes and manifold, ~120 kB) and `{"snapshot": weights}`
+(vae_core.snapshot's message: the weights in float16, 3.5 MB at width 512), then
+`{"done": metrics}` or `{"error": message}`.
 Anything else it prints goes to stderr, the server's log. SIGTERM, or the server going away
 (stdin closing), stops it the way Ctrl-C would, so a checkpoint half-written is removed.
 """
@@ -150,6 +151,7 @@ def main() -> int:
             on_epoch=on_epoch,
             on_batch=on_batch,
             on_replay=lambda frame: send({"replay": frame.to_message()}),
+            on_snapshot=lambda snapshot: send({"snapshot": snapshot.to_message()}),
         )
     except KeyboardInterrupt:
         return 130

@@ -186,9 +186,11 @@ class VAE(nn.Module):
         A conditional model needs the images' classes y (N,) and bounds log p(x|y).
         """
         x = x.reshape(len(x), PIXELS)
-        mu, logvar = self.encode(x, y)
+        # Under bfloat16 autocast the layers compute in bfloat16; the draw of z and the loss
+        # stay float32 (a no-op for a float32 model), so the objective is summed as precisely.
+        mu, logvar = (t.float() for t in self.encode(x, y))
         z = self.reparameterize(mu, logvar, generator)
-        logits = self.decoder(self.with_labels(z, y))  # (N, D [+ C]) -> (N, 784)
+        logits = self.decoder(self.with_labels(z, y)).float()  # (N, D [+ C]) -> (N, 784)
         reconstruction = -bernoulli_log_likelihood(logits, x)
         kl = gaussian_kl(mu, logvar)
         return ELBOTerms(reconstruction + self.config.beta * kl, reconstruction, kl)
