@@ -345,7 +345,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             second_bar = second.locator("[data-testid=stSidebar]")
             second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=10_000)
             assert "Starts in about" in second_bar.inner_text()
-            assert "hidden [512, 512]" in second_bar.inner_text()  # the default meanwhile
+            assert "hidden [256, 256]" in second_bar.inner_text()  # the default meanwhile
             default_id = lp.attribute(second, "model-id")
             # The first model is ready and shown; then the second trains and is shown too.
             first_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [256, 256]").wait_for(

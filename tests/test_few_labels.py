@@ -129,7 +129,7 @@ def test_few_labels_on_the_shipped_model_codes_beat_pixels_when_labels_are_scarc
     assert acc["codes", "kNN", 1] > acc["pixels", "kNN", 1] + 0.05
     assert acc["codes", "logistic", 1] > acc["pixels", "logistic", 1] + 0.05
     # A hundred a class: both improve; a 2-D code keeps too little to beat pixels' kNN.
-    assert 0.80 < acc["codes", "kNN", 100] < 0.92
+    assert 0.74 < acc["codes", "kNN", 100] < 0.92
     assert 0.84 < acc["pixels", "kNN", 100] < 0.93
     for features in ("codes", "pixels"):
         for classifier in ("kNN", "logistic"):

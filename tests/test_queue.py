@@ -210,7 +210,7 @@ def test_estimates_follow_the_running_jobs_and_the_sizes_in_line(line):
     steps3 = finish3 - start3 - START_SECONDS - FINISH_SECONDS
     assert steps2 == pytest.approx(2 * steps3)
     # The queue learns the server's speed from a finished training.
-    running.rate = 10 * queue._predicted_rate(MODEL)
+    running.rate = 10 * queue._predicted_rate(running)
     running.end()
     start3_after, finish3_after = queue.estimate(third.key)
     assert finish3_after - start3_after - START_SECONDS - FINISH_SECONDS == pytest.approx(

@@ -46,19 +46,19 @@ def shipped():
 
 def test_the_slider_replays_the_shipped_models_epochs(shipped):
     history = shipped["metrics"]["history"]
-    assert len(replay_of(shipped)) == len(history) == 60
+    assert len(replay_of(shipped)) == len(history) == 25
     at = open_training()
     slider = at.slider(key="replay_epoch")
-    assert (slider.min, slider.max, slider.value) == (1, 60, 1)
+    assert (slider.min, slider.max, slider.value) == (1, 25, 1)
     assert metric(at, "test −ELBO") == f"{history[0]['test_neg_elbo']:.1f}"
     assert "after epoch 1," in " ".join(c.value for c in at.main.caption)
     before = picture(at, "replay_plane"), picture(at, "replay_manifold")
-    slider.set_value(60).run()
+    slider.set_value(25).run()
     assert not at.exception, at.exception
     after = picture(at, "replay_plane"), picture(at, "replay_manifold")
     assert before[0] != after[0] and before[1] != after[1]
-    assert metric(at, "test −ELBO") == f"{history[59]['test_neg_elbo']:.1f}"
-    assert metric(at, "KL") == f"{history[59]['test_kl']:.2f}"
+    assert metric(at, "test −ELBO") == f"{history[24]['test_neg_elbo']:.1f}"
+    assert metric(at, "KL") == f"{history[24]['test_kl']:.2f}"
     at.toggle(key="replay_epoch_play").set_value(True).run()
     assert not at.exception, at.exception
     assert [b.proto.label for b in at.get("download_button")] == ["Download the replay (GIF)"]
@@ -78,7 +78,7 @@ def test_a_checkpoint_from_before_replays_says_it_has_none(shipped, tmp_path, mo
         at = open_training()
         text = at.info[0].value
         assert "trained before training replays were recorded" in text
-        assert f"--epochs 60 --seed 0 --output {path}" in text
+        assert f"--epochs 25 --seed 0 --output {path}" in text
         assert not at.get("slider") or all(s.key != "replay_epoch" for s in at.slider)
         assert at.get_by_key("model_curves") is not None
     finally:
@@ -130,7 +130,7 @@ def test_a_model_this_session_trains_is_replayed_as_its_epochs_end(monkeypatch):
     assert at.slider(key="replay_live_epoch").value == 1  # moved by hand: it stays
     # Meanwhile the shown model's replay is one click away.
     at.radio(key="replay_source").set_value("shown").run()
-    assert at.slider(key="replay_epoch").max == 60
+    assert at.slider(key="replay_epoch").max == 25
     [b for b in at.sidebar.button if b.label == "Cancel"][0].click().run()
     assert not at.get("radio") or all(r.key != "replay_source" for r in at.radio)
 

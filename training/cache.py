@@ -43,7 +43,7 @@ from .loop import EpochReport, TrainConfig, device_info, pick_device, train
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_CONFIG = VAEConfig()
-DEFAULT_TRAIN_CONFIG = TrainConfig(epochs=60)
+DEFAULT_TRAIN_CONFIG = TrainConfig(epochs=25)
 EVAL_SAMPLES = 5  # draws of z per test image in the stored test metrics
 
 

@@ -19,7 +19,7 @@ from .cache import (
     get_or_train,
     train_and_save,
 )
-from .loop import EpochReport, TrainConfig
+from .loop import PRECISIONS, EpochReport, TrainConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         help="model cache (default: $VAE_EXPLORER_CACHE or ~/.cache/vae-explorer)",
     )
     p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=t.precision,
+        help="arithmetic of the matrix products: bf16 where the device has it in hardware, "
+        "else float32; the loss and evaluations are float32 always (default: %(default)s)",
+    )
+    p.add_argument(
         "--device", default=None, help="torch device (default: cuda if present, else cpu)"
     )
     return p
@@ -128,7 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             **({"classes": len(dataset.classes)} if args.conditional else {}),
         )
         train_config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            precision=args.precision,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -150,8 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; nothing was written.", file=sys.stderr)
         return 130
     m = checkpoint["metrics"]
+    trained = (
+        f"trained on {m['device']} ({m['device_name']}, {m['precision']}) in "
+        f"{m['train_seconds']:.1f} s; "
+        if "device" in m
+        else ""  # a cached model from before checkpoints said where they were trained
+    )
     print(
         f"test -ELBO {m['test_neg_elbo']:.2f} nats (reconstruction {m['test_reconstruction']:.2f}, "
-        f"KL {m['test_kl']:.2f}; mean of {m['eval_samples']} draws of z) -> {where}"
+        f"KL {m['test_kl']:.2f}; mean of {m['eval_samples']} draws of z); {trained}-> {where}"
     )
     return 0

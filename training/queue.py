@@ -27,11 +27,12 @@ from .loop import TrainConfig
 log = logging.getLogger(__name__)
 
 TRAIN_SIZE = 60_000  # images per epoch assumed by the estimates (MNIST's training set)
-# Seconds per optimizer step ~ STEP_SECONDS + PARAMETER_SECONDS * parameters, measured on the
-# 2-core machine of benchmarks/training_speed.py with 2 threads; the queue rescales them by the
+# Seconds per optimizer step ~ STEP_SECONDS + IMAGE_PARAMETER_SECONDS * parameters * batch size,
+# measured on the 2-core machine of benchmarks/training_speed.py with 2 threads (fused Adam,
+# float32; each epoch's test evaluation spread over its steps); the queue rescales them by the
 # rate of the trainings it has seen, so a faster or slower server corrects them itself.
-STEP_SECONDS = 1.8e-3
-PARAMETER_SECONDS = 6.1e-9
+STEP_SECONDS = 7.3e-3
+IMAGE_PARAMETER_SECONDS = 5.8e-11
 START_SECONDS = 4.0  # a worker's start: Python, torch, the data
 FINISH_SECONDS = 1.0  # the test metrics and the checkpoint's write after the last step
 
@@ -254,7 +255,7 @@ class TrainingQueue:
         with self._lock:
             rate = job.seconds_per_step()
             if job.state == DONE and rate is not None:
-                self._speed = rate / self._predicted_rate(job.model_config)
+                self._speed = rate / self._predicted_rate(job)
             self._schedule()
             # Kept: what trains or waits, and what finished for pages that have not shown it yet.
             keep = {job.key} | {
@@ -279,12 +280,14 @@ class TrainingQueue:
 
     # ------------------------------------------------------------ estimates
 
-    def _predicted_rate(self, config: VAEConfig) -> float:
-        return STEP_SECONDS + PARAMETER_SECONDS * parameters(config)
+    def _predicted_rate(self, job: TrainingJob) -> float:
+        """Seconds per step of this job as its size predicts, before `_speed`'s correction."""
+        work = parameters(job.model_config) * job.train_config.batch_size
+        return STEP_SECONDS + IMAGE_PARAMETER_SECONDS * work
 
     def _duration(self, job: TrainingJob) -> float:
         steps = _steps(job.train_config)
-        rate = self._predicted_rate(job.model_config) * self._speed
+        rate = self._predicted_rate(job) * self._speed
         return START_SECONDS + steps * rate + FINISH_SECONDS
 
     def _left(self, job: TrainingJob) -> float:

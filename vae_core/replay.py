@@ -95,14 +95,17 @@ def replay_of(checkpoint: dict) -> Replay | None:
     )
 
 
-def record_frame(model, x, epoch: int, axis: np.ndarray = REPLAY_AXIS, labels=None) -> ReplayFrame:
+def record_frame(
+    model, x, epoch: int, axis: np.ndarray = REPLAY_AXIS, labels=None, codes=None
+) -> ReplayFrame:
     """The frame of a model as it stands: codes of images `x` and the manifold at axis × axis.
 
     A conditional model encodes the images with their `labels` and draws class REPLAY_CLASS's
     manifold. Encodes means only (no draw of z) and decodes fixed points, so no random number
-    is used.
+    is used. `codes`, the images' posterior means (N, 2) if the caller has them, saves encoding
+    them again.
     """
-    mu, _ = encode(model, x, labels)
+    mu = encode(model, x, labels)[0] if codes is None else np.asarray(codes)
     grid = manifold(model, axis, REPLAY_CLASS if model.config.conditional else None)
     return ReplayFrame(
         epoch,

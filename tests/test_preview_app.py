@@ -1,0 +1,101 @@
+"""The page explores a model while it trains (explorer.preview), through AppTest."""
+
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import payload, preview
+from tests.test_app import APP, showing, view_data
+from training import cache_key
+from training.job import RUNNING
+
+TABS = [
+    "Posterior",
+    "Sample",
+    "Interpolate",
+    "Outliers",
+    "Few labels",
+    "Manifold",
+    "Compare",
+    "Training",
+]
+
+
+def banner(at: AppTest) -> str:
+    try:
+        return " ".join(i.value for i in at.get_by_key("preview").info)
+    except KeyError:
+        return ""
+
+
+def rerun_until(at: AppTest, done, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while not done(at):
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, at.exception
+
+
+@pytest.mark.slow
+def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_finished_one(
+    monkeypatch,
+):
+    monkeypatch.setattr(preview, "REFRESH_SECONDS", 0.0)  # adopt every epoch's snapshot
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"z1": "0.5", "z2": "-0.3"})
+    at.run()
+    at.selectbox(key="width").set_value(64)
+    at.number_input(key="epochs").set_value(8)
+    at.sidebar.button[0].click().run()
+    [settings] = at.session_state["requests"]
+    key = cache_key(*settings.configs())
+    rerun_until(at, lambda at: "@epoch" in view_data(at)["model_id"])
+    shown = view_data(at)["model_id"]
+    epoch = int(shown.split("@epoch")[1])
+    assert shown.startswith(key) and 1 <= epoch < 8
+    header, _ = payload.unpack(at.get_by_key("latent_data").proto.bytes)
+    assert header["model_id"] == shown and header["snapshot"] == {"epoch": epoch, "epochs": 8}
+    assert f"Training: epoch {epoch} of 8" in banner(at)
+    assert "(still training)" in showing(at) and "Training now: epoch" in showing(at)
+    assert at.query_params["width"] == ["64"]  # a shared link joins the same training
+    assert view_data(at)["z"] == [0.5, -0.3]
+    # Every lens works on the snapshot.
+    for tab in TABS:
+        at.session_state["tab"] = tab
+        at.run()
+        assert not at.exception, (tab, at.exception)
+    at.session_state["tab"] = "Latent plane"
+    at.run()
+    # "Show the previous model" turns the preview off; the sidebar brings it back.
+    at.button(key="preview_stop").click().run()
+    assert "@epoch" not in view_data(at)["model_id"] and not banner(at)
+    assert "hidden [256, 256]" in showing(at)
+    [again] = [b for b in at.sidebar.button if b.label == "Explore it while it trains"]
+    again.click().run()
+    job = preview.training_queue().job(key)
+    if job.state == RUNNING:
+        assert "@epoch" in view_data(at)["model_id"]
+    # The finished model takes the snapshot's place, z kept.
+    rerun_until(at, lambda at: view_data(at)["model_id"] == key)
+    assert not banner(at) and "hidden [64, 64]" in showing(at)
+    assert "(still training)" not in showing(at) and "Trained on a CPU" in showing(at)
+    assert view_data(at)["z"] == [0.5, -0.3]
+    assert "snapshot" not in payload.unpack(at.get_by_key("latent_data").proto.bytes)[0]
+    assert json.loads(at.get_by_key("latent_scatter").proto.bytes)["model_id"] == key
+
+
+@pytest.mark.slow
+def test_a_cancelled_training_takes_its_snapshot_off_the_page():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.selectbox(key="width").set_value(64)
+    at.number_input(key="epochs").set_value(60)
+    at.sidebar.button[0].click().run()
+    rerun_until(at, lambda at: "@epoch" in view_data(at)["model_id"])
+    [b for b in at.sidebar.button if b.label == "Cancel"][0].click().run()
+    assert not at.exception, at.exception
+    assert "@epoch" not in view_data(at)["model_id"] and not banner(at)
+    assert "hidden [256, 256]" in showing(at) and not at.session_state["requests"]
