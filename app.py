@@ -116,6 +116,7 @@ def main() -> None:
     ss.notices = []
     if first_run:
         sidebar.request(ss.pop("link_settings"))
+    sidebar.show_finished()
     shown = preview.current()  # the model this page is training, as its latest snapshot
     configs = ss.settings.configs()
     name = model_id(*configs)

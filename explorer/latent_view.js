@@ -55,10 +55,12 @@ function buildModel(bytes) {
 function registerModel(bytes) {
   const model = buildModel(bytes);
   const models = registry();
-  if (!models.has(model.id)) {
-    models.set(model.id, model);
-    while (models.size > 3) models.delete(models.keys().next().value);
-  }
+  // Used last, kept longest: a training's snapshots come one after another, and must not push
+  // out a model a view still shows (the other of two models side by side).
+  const known = models.get(model.id);
+  models.delete(model.id);
+  models.set(model.id, known || model);
+  while (models.size > 3) models.delete(models.keys().next().value);
   window.dispatchEvent(new CustomEvent(MODEL_EVENT, { detail: model.id }));
 }
 

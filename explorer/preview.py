@@ -19,6 +19,7 @@ from time import monotonic
 import streamlit as st
 
 from training.job import RUNNING, TrainingJob
+from vae_core.data import DataError
 from vae_core.model import VAE
 from vae_core.snapshot import Snapshot
 
@@ -72,66 +73,76 @@ class Preview:
         }
 
 
-def snapshot_id(key: str, epoch: int) -> str:
-    return f"{key}@epoch{epoch}"
+def snapshot_id(job: TrainingJob, epoch: int) -> str:
+    """The model id of a snapshot: the cache key (the finished model's id) and, after "@", the
+    epoch and the run, so that another run of the same settings is never mistaken for it."""
+    return f"{job.key}@epoch{epoch}.run{job.run}"
 
 
 @st.cache_resource
 def _built() -> tuple[threading.Lock, OrderedDict[str, tuple[VAE, ModelView]]]:
-    """Snapshots built into models and views, shared by every page; the latest BUILT."""
+    """Snapshots built into models and views, shared by every page; the BUILT used last."""
     return threading.Lock(), OrderedDict()
 
 
 def _build(job: TrainingJob, snapshot: Snapshot, data: str) -> tuple[VAE, ModelView]:
-    name = snapshot_id(job.key, snapshot.epoch)
+    """Raises ValueError or DataError if the snapshot makes no model of these data."""
+    name = snapshot_id(job, snapshot.epoch)
+    found = _cached(name)
+    if found is not None:
+        return found
+    model = snapshot.model(job.model_config)
+    view = build_view(
+        model, *test_set(data), name, dataset_of(data), snapshot=(snapshot.epoch, snapshot.epochs)
+    )
     lock, built = _built()
     with lock:
-        if name in built:
-            built.move_to_end(name)
-            return built[name]
-        model = snapshot.model(job.model_config)
-        view = build_view(
-            model,
-            *test_set(data),
-            name,
-            dataset_of(data),
-            snapshot=(snapshot.epoch, snapshot.epochs),
-        )
         built[name] = (model, view)
         while len(built) > BUILT:
             built.popitem(last=False)
-        return model, view
+    return model, view
 
 
 def _cached(name: str) -> tuple[VAE, ModelView] | None:
     lock, built = _built()
     with lock:
+        if name in built:
+            built.move_to_end(name)
         return built.get(name)
 
 
 def training() -> tuple[ModelSettings, TrainingJob] | None:
-    """This page's latest request that is training, unless its preview was turned off."""
+    """This page's latest request that is training and has a snapshot to show, unless its
+    preview was turned off."""
     ss = st.session_state
     queue = training_queue()
     for settings in reversed(ss.requests):
         job = queue.job(model_id(*settings.configs()))
-        if job is not None and job.state == RUNNING and job.key not in ss.preview_off:
+        if (
+            job is not None
+            and job.state == RUNNING
+            and job.key not in ss.preview_off
+            and job.snapshot is not None
+        ):
             return settings, job
     return None
 
 
 def due() -> bool:
-    """Whether the page should rerun to show a newer snapshot than the one it shows."""
-    found = training()
+    """Whether the page should rerun to show a newer snapshot than the one it shows, or to
+    stop showing one."""
+    found, shown = training(), st.session_state.preview
     if found is None:
-        return st.session_state.preview is not None  # the preview has ended
+        return shown is not None
     _, job = found
-    snapshot, shown = job.snapshot, st.session_state.preview
-    if snapshot is None:
-        return False
-    if shown is None or shown["key"] != job.key:
+    if shown is None or shown["id"] != snapshot_id(job, shown["epoch"]):
         return True
-    return snapshot.epoch > shown["epoch"] and monotonic() - shown["at"] >= REFRESH_SECONDS
+    snapshot = job.snapshot
+    return (
+        snapshot is not None
+        and snapshot.epoch != shown["epoch"]
+        and monotonic() - shown["at"] >= REFRESH_SECONDS
+    )
 
 
 def current() -> Preview | None:
@@ -139,24 +150,34 @@ def current() -> Preview | None:
     latest once REFRESH_SECONDS have passed; None when there is no snapshot to show."""
     ss = st.session_state
     found = training()
-    if found is None or found[1].snapshot is None:
+    latest = None if found is None else found[1].snapshot  # read once: the job may end now
+    if latest is None:
         ss.preview = None
         return None
     settings, job = found
-    latest = job.snapshot
     shown = ss.preview
+    kept = None
     if (
         shown is not None
-        and shown["key"] == job.key
+        and shown["id"] == snapshot_id(job, shown["epoch"])
         and monotonic() - shown["at"] < REFRESH_SECONDS
-        and (kept := _cached(snapshot_id(job.key, shown["epoch"]))) is not None
     ):
+        kept = _cached(shown["id"])
+    if kept is not None:
         epoch, (model, view) = shown["epoch"], kept
     else:
         epoch = latest.epoch
-        model, view = _build(job, latest, settings.data)
-        if shown is None or shown["key"] != job.key or shown["epoch"] != epoch:
-            ss.preview = {"key": job.key, "epoch": epoch, "at": monotonic()}
+        if not any(r.epoch == epoch for r in job.history):
+            ss.preview = None  # its epoch's report was lost: nothing to say of it
+            return None
+        try:
+            model, view = _build(job, latest, settings.data)
+        except (ValueError, DataError) as exc:
+            stop(job.key)
+            ss.request_error = f"Cannot show {settings.describe()} while it trains: {exc}"
+            return None
+        if shown is None or shown["id"] != view.model_id:
+            ss.preview = {"id": view.model_id, "key": job.key, "epoch": epoch, "at": monotonic()}
     return Preview(settings, job, epoch, view.model_id, model, view)
 
 
@@ -177,6 +198,19 @@ def stop(key: str) -> None:
     ss.preview = None
 
 
+def stop_all() -> None:
+    """The page asked for another model than the ones training: show it, not a snapshot."""
+    ss = st.session_state
+    ss.preview_off = ss.preview_off | {model_id(*s.configs()) for s in ss.requests}
+    ss.preview = None
+
+
 def resume(key: str) -> None:
+    ss = st.session_state
+    ss.preview_off = ss.preview_off - {key}
+
+
+def forget(key: str) -> None:
+    """The page no longer waits for this training: a later one of the same settings previews."""
     ss = st.session_state
     ss.preview_off = ss.preview_off - {key}

@@ -137,10 +137,8 @@ def _training_now() -> tuple[ModelSettings, TrainingJob] | None:
 def section(checkpoint: dict, view: ModelView) -> None:
     ss = st.session_state
     st.subheader("Training replay")
-    shown = preview.training() if checkpoint["extra"].get("snapshot") is not None else None
-    if shown is not None:  # the page shows that training: its replay so far
-        settings, job = shown
-        _live(job.key, _training(settings))
+    if checkpoint["extra"].get("snapshot") is not None:  # the page shows a training: so far
+        _live(checkpoint["extra"]["cache_key"], _training(preview.shown_settings()))
         return
     live = _training_now()
     if live is not None:

@@ -38,10 +38,13 @@ def request(settings: ModelSettings) -> None:
     ss = st.session_state
     ss.request_error = None
     configs = settings.configs()
-    if settings == ss.settings or settings in ss.requests:
+    if settings in ss.requests:
+        preview.resume(model_id(*configs))  # asked for again: show it as it trains
         return
-    if is_cached(*configs):
-        switch_to(settings)
+    if settings == ss.settings or is_cached(*configs):
+        preview.stop_all()  # a finished model, rather than a training's snapshot
+        if settings != ss.settings:
+            switch_to(settings)
         return
     try:
         training_queue().submit(*configs, waiter=state.session_id())
@@ -54,7 +57,9 @@ def request(settings: ModelSettings) -> None:
 def _leave(settings: ModelSettings) -> None:
     """This session no longer waits for that model (shown, cancelled or dismissed)."""
     ss = st.session_state
-    training_queue().withdraw(model_id(*settings.configs()), state.session_id())
+    key = model_id(*settings.configs())
+    training_queue().withdraw(key, state.session_id())
+    preview.forget(key)
     ss.requests = [s for s in ss.requests if s != settings]
 
 
@@ -160,7 +165,8 @@ def panel(checkpoint: dict) -> None:
             f"{m['test_neg_elbo']:.1f}",
             delta=_delta(m["test_neg_elbo"], before, "test_neg_elbo"),
             delta_color="inverse",
-            help=f"nats per test image, mean of {m['eval_samples']} draws of z; lower is better",
+            help=f"nats per test image, mean of {m['eval_samples']} draw"
+            f"{'s' if m['eval_samples'] > 1 else ''} of z; lower is better",
         )
         b.metric(
             "KL",
@@ -192,12 +198,30 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def show_finished() -> bool:
+    """Switch to the model this session asked for that has finished, if one has; True then.
+
+    Run before anything is drawn too, so that no run between a training's end and the
+    progress fragment's next tick shows the previous model (which would clamp z to its plane).
+    """
+    queue = training_queue()
+    for settings in list(st.session_state.requests):
+        job = queue.job(model_id(*settings.configs()))
+        if job is not None and job.done:
+            switch_to(settings)
+            st.toast(f"Now showing the new model: {settings.describe()}.", icon="✅")
+            return True
+    return False
+
+
 @st.fragment(run_every=1.0)
 def progress() -> None:
     """Each model this session asked for: in line, training, failed; the page switches when
     one is ready."""
     ss = st.session_state
     queue = training_queue()
+    if show_finished():
+        st.rerun()
     for settings in list(ss.requests):
         key = model_id(*settings.configs())
         job = queue.job(key)
@@ -209,10 +233,6 @@ def progress() -> None:
                 st.rerun()
             continue
         queue.rejoin(key, state.session_id())
-        if job.done:
-            switch_to(settings)
-            st.toast(f"Now showing the new model: {settings.describe()}.", icon="✅")
-            st.rerun()
         if preview.due():  # a newer snapshot of the training shown, or its preview ended
             st.rerun()
         with st.container(border=True, key=f"request_{key}"):

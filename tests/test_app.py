@@ -158,7 +158,11 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
     seen_progress = bool(first.progress) or bool(second.progress)
     deadline = time.time() + 300
     while time.time() < deadline:
-        if all("hidden [64, 64]" in showing(at) for at in (first, second)):
+        # Past the training's snapshots (explorer.preview), to the finished model.
+        if all(
+            "hidden [64, 64]" in showing(at) and "still training" not in showing(at)
+            for at in (first, second)
+        ):
             break
         for at in (first, second):
             assert not at.error, at.error[0].value
@@ -283,7 +287,7 @@ def test_a_model_removed_from_the_cache_trains_again_while_the_default_is_shown(
 
     at = run_app()
     submit_settings(at, width=64, epochs=1)
-    wait_for(at, lambda at: "hidden [64, 64]" in showing(at))
+    wait_for(at, lambda at: "hidden [64, 64]" in showing(at) and "still" not in showing(at))
     for entry in isolated_cache.glob("*.pt"):
         entry.unlink()  # as pruning, or a person, would
     load_model.clear()
@@ -292,7 +296,7 @@ def test_a_model_removed_from_the_cache_trains_again_while_the_default_is_shown(
     assert "hidden [256, 256]" in showing(at)
     assert "no longer in the server's model cache" in at.sidebar.error[0].value
     assert len(at.session_state["requests"]) == 1
-    wait_for(at, lambda at: "hidden [64, 64]" in showing(at))
+    wait_for(at, lambda at: "hidden [64, 64]" in showing(at) and "still" not in showing(at))
 
 
 def test_an_unreadable_shipped_model_gets_its_message_not_a_loop(monkeypatch):

@@ -551,7 +551,7 @@ def test_moving_the_training_replay_slider_changes_the_picture(server, chromium)
             arg=first,
             timeout=30_000,
         )
-        page.get_by_text("after epoch 60,", exact=False).wait_for(timeout=10_000)
+        page.get_by_text("after epoch 25,", exact=False).wait_for(timeout=10_000)
     finally:
         page.context.close()
 
@@ -624,3 +624,50 @@ def test_colouring_by_elbo_arrives_with_a_lens_marking_the_plane(server, chromiu
         assert lp.attribute(page, "overlay").endswith(":16")
     finally:
         page.context.close()
+
+
+def test_a_model_asked_for_is_explored_from_its_first_epoch_then_replaced_with_z_kept(
+    chromium, tmp_path_factory
+):
+    cache = tmp_path_factory.mktemp("snapshot_cache")
+    with browser.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
+        page = open_page(chromium, f"{url}/?z1=0.5&z2=-0.25")
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            default_id = lp.attribute(page, "model-id")
+            bar = page.locator("[data-testid=stSidebar]")
+            bar.locator(".st-key-width").click()
+            page.get_by_role("option", name="64", exact=True).click()
+            epochs = bar.locator(".st-key-epochs input")
+            epochs.fill("8")
+            epochs.press("Enter")
+            bar.get_by_role("button", name="Load or train").click()
+            # The plane shows the model training, its snapshot marked on the plane itself.
+            page.wait_for_function(
+                f"() => ({lp.LV_JS}?.dataset.modelId || '').includes('@epoch')", timeout=90_000
+            )
+            snapshot_id = lp.attribute(page, "model-id")
+            assert snapshot_id.split("@")[0] != default_id
+            badge = page.locator(".st-key-latent_scatter .training")
+            assert badge.is_visible() and "training: epoch" in badge.inner_text()
+            assert " of 8" in badge.inner_text()
+            assert "Training: epoch" in page.locator(".st-key-preview").inner_text()
+            assert lp.point(page, "committed") == (0.5, -0.25)
+            # Hover decodes the snapshot's weights in the browser.
+            box = page.locator(lp.MARKS).bounding_box()
+            draws = int(lp.attribute(page, "draws"))
+            page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.6)
+            page.wait_for_function(f"() => Number({lp.LV_JS}.dataset.draws) > {draws}")
+            # Then the finished model takes its place: its own id, unmarked, z kept.
+            key = snapshot_id.split("@")[0]
+            page.wait_for_function(
+                f"() => {lp.LV_JS}?.dataset.modelId === '{key}'", timeout=180_000
+            )
+            assert not badge.is_visible()
+            assert page.locator(".st-key-preview").count() == 0
+            assert lp.point(page, "committed") == (0.5, -0.25)
+            assert "hidden [64, 64]" in bar.inner_text()
+            assert page.locator("[data-testid=stException]").count() == 0 and not errors
+        finally:
+            page.context.close()

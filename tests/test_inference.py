@@ -76,11 +76,11 @@ def test_exact_log_likelihood_agrees_with_a_fine_local_grid(model, digits):
 
 @pytest.mark.slow
 def test_exact_log_likelihood_has_converged_in_the_grid(model, digits):
-    """Test digit 15 has the sharpest posterior of the first 16 (sigma ~0.01)."""
+    """Test digit 12 has the sharpest posterior of the first 16 (sigma ~0.02)."""
     images, _ = digits
     default, fine = exact_log_px(model, images[:16]), exact_log_px(model, images[:16], n=1500)
     np.testing.assert_allclose(default, fine, atol=0.02)
-    coarse = exact_log_px(model, images[:16], n=400)
+    coarse = exact_log_px(model, images[:16], n=200)
     assert np.abs(coarse - fine).max() > 0.1  # the test can tell a too-coarse grid
 
 

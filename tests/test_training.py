@@ -475,3 +475,17 @@ def test_training_picks_the_gpu_by_itself_and_reaches_the_cpus_elbo(tiny_mnist, 
     )
     _, on_cpu = train(SMALL, FAST, tiny_mnist, device="cpu")
     assert m["history"][-1]["test_neg_elbo"] == pytest.approx(on_cpu[-1].test_neg_elbo, rel=0.03)
+
+
+def test_one_thread_or_two_train_the_same_weights(tiny_mnist):
+    """What lets the worker's thread tuner switch mid-run and still match the CLI: on this
+    torch build, MKL's products and the fused Adam step round alike on one thread or two."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one, _ = train(SMALL, FAST, tiny_mnist)
+        torch.set_num_threads(2)
+        two, _ = train(SMALL, FAST, tiny_mnist)
+    finally:
+        torch.set_num_threads(before)
+    assert _same_weights(one, two)

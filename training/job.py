@@ -10,6 +10,7 @@ writing is removed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -34,6 +35,7 @@ WORKER = (sys.executable, "-m", "training.worker")
 REPO = Path(__file__).resolve().parent.parent  # where `-m training.worker` is found
 
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+_RUNS = itertools.count(1)
 
 
 def describe_exit(returncode: int) -> str:
@@ -66,6 +68,9 @@ class TrainingJob:
         self.data_dir = data_dir
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.key = cache_key(model_config, train_config, data_dir)
+        # Tells this run from another of the same key (cancelled and asked for again, or
+        # pruned and retrained), whose snapshots must not be taken for this one's.
+        self.run = next(_RUNS)
         self.threads = threads
         self.command = list(command)
         self._lock = threading.Lock()
