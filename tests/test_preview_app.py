@@ -1,13 +1,12 @@
 """The page explores a model while it trains (explorer.preview), through AppTest."""
 
 import json
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import payload, preview
-from tests.test_app import APP, showing, view_data
+from tests.test_app import APP, showing, view_data, wait_for
 from training import cache_key
 from training.job import RUNNING
 
@@ -30,15 +29,6 @@ def banner(at: AppTest) -> str:
         return ""
 
 
-def rerun_until(at: AppTest, done, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while not done(at):
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception, at.exception
-
-
 @pytest.mark.slow
 def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_finished_one(
     monkeypatch,
@@ -52,7 +42,7 @@ def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_
     at.sidebar.button[0].click().run()
     [settings] = at.session_state["requests"]
     key = cache_key(*settings.configs())
-    rerun_until(at, lambda at: "@epoch" in view_data(at)["model_id"])
+    wait_for(at, lambda at: "@epoch" in view_data(at)["model_id"])
     shown = view_data(at)["model_id"]
     header, _ = payload.unpack(at.get_by_key("latent_data").proto.bytes)
     epoch = header["snapshot"]["epoch"]
@@ -79,7 +69,7 @@ def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_
     if job.state == RUNNING:
         assert "@epoch" in view_data(at)["model_id"]
     # The finished model takes the snapshot's place, z kept.
-    rerun_until(at, lambda at: view_data(at)["model_id"] == key)
+    wait_for(at, lambda at: view_data(at)["model_id"] == key)
     assert not banner(at) and "hidden [64, 64]" in showing(at)
     assert "(still training)" not in showing(at) and "Trained on a CPU" in showing(at)
     assert view_data(at)["z"] == [0.5, -0.3]
@@ -94,7 +84,7 @@ def test_a_finished_model_asked_for_or_a_cancel_takes_the_snapshot_off_the_page(
     at.selectbox(key="width").set_value(64)
     at.number_input(key="epochs").set_value(60)
     at.sidebar.button[0].click().run()
-    rerun_until(at, lambda at: "@epoch" in view_data(at)["model_id"])
+    wait_for(at, lambda at: "@epoch" in view_data(at)["model_id"])
     # Asking for a finished model meanwhile shows it; the training goes on in the sidebar.
     at.selectbox(key="width").set_value(256)
     at.number_input(key="epochs").set_value(25)
