@@ -9,8 +9,9 @@ the mean over the 10k test digits with one draw of z each after every epoch (an 
 estimate; its standard error is about 0.1 nats), and its seconds count its training steps only.
 Ours are whole processes of `python -m training --epochs k` (Python and torch starting, the
 data, training, the final test evaluation with 5 draws of z, the checkpoint's write), k = 1, 2,
-... until the final test -ELBO reaches the target; then the sidebar's default setting, whose
-loop's arithmetic rate is set beside this machine's matmul peak.
+... until the final test -ELBO reaches the target, with the default recipe and with the short
+one that reaches it soonest; then the sidebar's default setting, whose loop's arithmetic rate
+is set beside this machine's matmul peak.
 """
 
 from __future__ import annotations
@@ -115,13 +116,18 @@ def first_reaching(rows, target: float) -> float | None:
     return next((seconds for _, seconds, score in rows if score <= target), None)
 
 
-def cli_run(epochs: int, out: Path) -> tuple[float, dict]:
+# Reaching 154 nats in the fewest seconds takes more, smaller steps at a higher rate than the
+# default's 25 epochs do (a sweep of batch 64-256 and peak rates 3e-3 to 6e-3, 2-3 epochs).
+SHORT_RECIPE = ("--batch-size", "128", "--lr", "6e-3")
+
+
+def cli_run(epochs: int, out: Path, recipe: tuple[str, ...] = ()) -> tuple[float, dict]:
     """`python -m training --epochs k --output`, the sidebar's default setting otherwise, timed
     as a whole process: Python and torch starting, the data, training, the final evaluation
     (5 draws of z) and the checkpoint's write. Returns (seconds, the checkpoint's metrics)."""
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "training", "--epochs", str(epochs), "--output", str(out)],
+        [sys.executable, "-m", "training", "--epochs", str(epochs), "--output", str(out), *recipe],
         check=True,
         stdout=subprocess.DEVNULL,
         cwd=REPO,
@@ -177,16 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     m, t = DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "m.pt"
-        print(
-            f"ours, time to {args.target:.0f} nats: `python -m training --epochs k`, whole process"
-        )
-        reached = None
-        for k in range(1, 6):
-            seconds, metrics = cli_run(k, out)
-            print(f"  --epochs {k}: {seconds:6.1f} s, test -ELBO {metrics['test_neg_elbo']:.2f}")
-            if metrics["test_neg_elbo"] <= args.target:
-                reached = seconds
-                break
+        reached = {}
+        for recipe in ((), SHORT_RECIPE):
+            command = " ".join(("python -m training --epochs k", *recipe))
+            print(f"ours, time to {args.target:.0f} nats: `{command}`, whole process")
+            for k in range(1, 6):
+                seconds, metrics = cli_run(k, out, recipe)
+                score = metrics["test_neg_elbo"]
+                print(f"  --epochs {k}: {seconds:6.1f} s, test -ELBO {score:.2f}")
+                if score <= args.target:
+                    reached[command] = seconds
+                    break
         print(f"ours, the sidebar's default setting ({t.epochs} epochs), whole process:")
         seconds, metrics = cli_run(t.epochs, out)
     images = t.epochs * len(load_split(None, "train").labels)
@@ -198,12 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         f"the loop {metrics['train_seconds']:.1f} s: {achieved:.0f} GFLOP/s, "
         f"{achieved / limit:.0%} of the {metrics['precision']} matmul peak"
     )
-    fa = f"{a:.1f} s" if a is not None else "not reached"
-    fb = f"{reached:.1f} s" if reached is not None else "not reached"
-    ratio = f", {a / reached:.1f}x faster (target >= 8x)" if a and reached else ""
     print(
-        f"to {args.target:.0f} nats: reference {fa} (its steps only), ours {fb} (whole process){ratio}"
+        f"to {args.target:.0f} nats: reference {f'{a:.1f} s' if a else 'not reached'} (its steps only)"
     )
+    for command, seconds in reached.items():
+        ratio = f", {a / seconds:.1f}x faster (target >= 8x)" if a else ""
+        print(f"  `{command}`: {seconds:.1f} s (whole process){ratio}")
     return 0
 
 

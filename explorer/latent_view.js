@@ -534,6 +534,30 @@ function drawDrawing(view, ctx) {
   view.el.lv.dataset.drawing = drawing.mu.join(",");
 }
 
+const within = (x, y, bx, by, box, pad = 0) =>
+  x >= bx - pad && x <= bx + box + pad && y >= by - pad && y <= by + box + pad;
+
+// Where the inset goes: of the plane's corners that keep clear of the selected digit (the
+// point it zooms on), the one covering the fewest shown test points, the farthest from the
+// digit among equals. `pixelOf(i)` is point i's pixel, or null for a point not drawn.
+export function insetCorner(count, pixelOf, { left, top, side }, box, [px, py]) {
+  const far = side - box - 6;
+  const corners = [[6, 6], [far, 6], [6, far], [far, far]]
+    .map(([dx, dy]) => [left + dx, top + dy])
+    .filter(([bx, by]) => !within(px, py, bx, by, box, 8))
+    .sort(([ax, ay], [bx, by]) => Math.hypot(bx + box / 2 - px, by + box / 2 - py) - Math.hypot(ax + box / 2 - px, ay + box / 2 - py));
+  const hides = corners.map(() => 0);
+  for (let i = 0; i < count; i++) {
+    const p = pixelOf(i);
+    if (!p) continue;
+    corners.forEach(([bx, by], c) => {
+      if (within(p[0], p[1], bx, by, box)) hides[c] += 1;
+    });
+  }
+  const best = hides.indexOf(Math.min(...hides));
+  return { x: corners[best][0], y: corners[best][1], hides: hides[best] };
+}
+
 // The selected digit's posterior, zoomed to mu +- 4 sigma: at the plane's scale its ellipses
 // are a few pixels wide.
 function drawInset(view, ctx, selected) {
@@ -541,10 +565,12 @@ function drawInset(view, ctx, selected) {
   const t = view.theme;
   const { left, top, side } = area(view);
   const box = Math.round(side * 0.34);
-  // In the corner farthest from the digit, so the inset never hides the point it zooms on.
-  const [px, py] = toPixel(view, selected.mu[0], selected.mu[1]);
-  const bx = px > left + side / 2 ? left + 6 : left + side - box - 6;
-  const by = py > top + side / 2 ? top + 6 : top + side - box - 6;
+  const shown = (i) => {
+    if (view.hidden.has(model.labels[i]) || i === selected.row) return null;
+    return toPixel(view, model.x[i], model.y[i]);
+  };
+  const corner = insetCorner(model.count, shown, { left, top, side }, box, toPixel(view, ...selected.mu));
+  const { x: bx, y: by } = corner;
   const half = 4 * Math.max(selected.sigma[0], selected.sigma[1]);
   const [mx, my] = selected.mu;
   const s = box / (2 * half);
@@ -616,6 +642,7 @@ function drawInset(view, ctx, selected) {
   ctx.textBaseline = "bottom";
   ctx.fillText(`ellipses: 1σ, 2σ · width ${(2 * half).toPrecision(2)}`, bx + 4, by + box - 3);
   view.el.lv.dataset.inset = `${selected.row},${view.inset.near.length}`;
+  view.el.lv.dataset.insetHides = String(corner.hides);
   view.el.lv.dataset.overlayInInset = String(inInset);
 }
 

@@ -29,6 +29,9 @@ IWAE_K = 100
 IWAE_REPEATS = 10  # independent IWAE estimates averaged
 IWAE_SEED = 0  # one seed for all: an image gets the same estimate however it reached the lens
 VIEW_NATS = 12.0  # the picture holds p(z|x) down to e^-12 of its peak (the log scale's floor)
+HELD = 0.99  # and at least this share of its mass, which log p(x) counts in full
+SEARCH_HELD = 0.999  # the search's cells that hold this share place the picture
+WIDENINGS = 4  # times the picture's box may grow by half when its grid holds less than HELD
 
 LEGEND = (
     "Colour: p(z|x), computed exactly on a grid. White: the encoder's guess q(z|x), its mean "
@@ -54,12 +57,17 @@ EXPLAINED = """
 def view_window(
     search: Posterior, mu, sigma, floor: float = VIEW_NATS
 ) -> tuple[float, float, float, float]:
-    """A square box around where p(z|x) is within `floor` nats of its peak and q(z|x)'s 3σ,
-    with a margin: what the picture shows, on a grid of its own.
+    """A square box around q(z|x)'s 3σ and the cells of p(z|x) within `floor` nats of its peak
+    or among those holding SEARCH_HELD of its mass (a flat tail far below the peak can hold
+    more than the contour does), with a margin: what the picture shows, on a grid of its own.
 
-    `search` is coarser than the picture: its cells above the floor are grown by one cell,
-    since the contour can run up to the next cell centre."""
-    j, i = np.nonzero(search.log_density > search.log_density.max() - floor)
+    `search` is coarser than the picture: its cells kept are grown by one cell, since the
+    mass can run up to the next cell centre."""
+    mass = np.exp(search.log_density) * search.cell_area * search.held
+    by_mass = np.sort(mass.ravel())[::-1]
+    least = by_mass[min(np.searchsorted(np.cumsum(by_mass), SEARCH_HELD), by_mass.size - 1)]
+    keep = (search.log_density > search.log_density.max() - floor) | (mass >= least)
+    j, i = np.nonzero(keep)
     d1, d2 = search.z1[1] - search.z1[0], search.z2[1] - search.z2[0]
     lo1 = min(search.z1[i.min()] - d1, mu[0] - 3 * sigma[0])
     hi1 = max(search.z1[i.max()] + d1, mu[0] + 3 * sigma[0])
@@ -67,6 +75,13 @@ def view_window(
     hi2 = max(search.z2[j.max()] + d2, mu[1] + 3 * sigma[1])
     half = 0.6 * max(hi1 - lo1, hi2 - lo2)
     c1, c2 = (lo1 + hi1) / 2, (lo2 + hi2) / 2
+    return c1 - half, c1 + half, c2 - half, c2 + half
+
+
+def widened(window: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The same square box, half as wide again, about its centre."""
+    lo1, hi1, lo2, hi2 = window
+    c1, c2, half = (lo1 + hi1) / 2, (lo2 + hi2) / 2, 0.75 * (hi1 - lo1)
     return c1 - half, c1 + half, c2 - half, c2 + half
 
 
@@ -89,6 +104,11 @@ def compute(model, plane: DecodedPlane, image: np.ndarray, label: int | None = N
     search = exact_posterior(model, image, label, n=SEARCH_GRID, plane=plane)
     window = view_window(search, mu, sigma)
     post = exact_posterior(model, image, label, n=GRID, window=window, plane=plane)
+    for _ in range(WIDENINGS):  # so the picture leaves out little of what log p(x) counts
+        if post.held >= HELD:
+            break
+        window = widened(window)
+        post = exact_posterior(model, image, label, n=GRID, window=window, plane=plane)
     # One IWAE estimate scatters by ~0.2 nats, sometimes above log p(x): show the mean of
     # several, and their spread.
     estimates = iwae_log_px(
@@ -99,6 +119,7 @@ def compute(model, plane: DecodedPlane, image: np.ndarray, label: int | None = N
         "z2": post.z2,
         "log_density": post.log_density,
         "log_px": post.log_px,
+        "held": post.held,
         "iwae": float(estimates.mean()),
         "iwae_spread": float(estimates.std(ddof=1) / np.sqrt(IWAE_REPEATS)),
         "mu": mu.tolist(),
@@ -167,7 +188,10 @@ def show(
         )
         if not compact:
             st.markdown(EXPLAINED)
-        st.caption("All in nats (natural-log units) for this one image.")
+        st.caption(
+            f"All in nats (natural-log units) for this one image. The picture holds "
+            f"{data['held']:.1%} of {posterior}; log {px} counts the whole plane."
+        )
     figure = figures.posterior_figure(
         data["z1"],
         data["z2"],

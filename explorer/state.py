@@ -93,7 +93,8 @@ def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
         try:
             value, problem = _check(name, parse(text), allowed)
         except ValueError:
-            value, problem = None, f"`{name}` must be a number"
+            kind = "a whole number" if parse is _integer else "a number"
+            value, problem = None, f"`{name}` must be {kind}"
         if problem:
             notices.append(f"{problem}, not “{text}”; using the default instead.")
         else:

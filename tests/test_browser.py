@@ -671,3 +671,17 @@ def test_a_model_asked_for_is_explored_from_its_first_epoch_then_replaced_with_z
             assert page.locator("[data-testid=stException]").count() == 0 and not errors
         finally:
             page.context.close()
+
+
+GREETING = {"You can now view your Streamlit app in your browser."}
+
+
+def test_the_server_starts_and_serves_a_first_visit_without_a_warning(cache, chromium):
+    """What `streamlit run app.py` prints, up to a first visitor's page drawn: Streamlit's
+    greeting and its address, nothing a user could read as a warning."""
+    with browser.streamlit_process({"VAE_EXPLORER_CACHE": str(cache)}) as server:
+        page = open_page(chromium, server.url)
+        page.context.close()
+        lines = [line.strip() for line in server.log_text().splitlines() if line.strip()]
+    assert [line for line in lines if line not in GREETING and not line.startswith("URL: ")] == []
+    assert lines[0] in GREETING

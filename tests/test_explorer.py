@@ -173,7 +173,11 @@ def test_a_link_is_parsed_with_a_notice_per_bad_value():
     assert len(notices) == 7
     assert any("`beta` must be one of" in n for n in notices)
     assert any("`digit` must be between 0 and 9999" in n for n in notices)
-    assert any("`epochs` must be a number" in n for n in notices)
+    assert any("`epochs` must be a whole number" in n for n in notices)
+    assert any("`width` must be a whole number" in n for n in notices)
+    assert any("`z1` must be a number" in n for n in notices)
+    _, notices = state.parse_link({"digit": "9999.5"})
+    assert notices == ["`digit` must be a whole number, not “9999.5”; using the default instead."]
 
 
 def test_a_link_round_trips_the_state():

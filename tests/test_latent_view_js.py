@@ -120,3 +120,41 @@ def test_js_decoder_reads_a_training_snapshot_in_half_precision_as_torch_does(tm
     js = np.array(out["decoded"]).reshape(len(zs), 28, 28)
     np.testing.assert_allclose(js, decode(rebuilt, zs), atol=2e-6)
     assert out["model_id"] == "k@epoch2"
+
+
+CORNER = """
+const fs = require("fs");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const url = "data:text/javascript;base64," + Buffer.from(source).toString("base64");
+const { points, selected } = JSON.parse(process.argv[2]);
+import(url).then(({ insetCorner }) => {
+  const pixelOf = (i) => points[i];
+  const area = { left: 40, top: 10, side: 600 };
+  process.stdout.write(JSON.stringify(insetCorner(points.length, pixelOf, area, 204, selected)));
+});
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_the_inset_goes_where_it_hides_the_fewest_points_and_never_the_digit(tmp_path):
+    source = tmp_path / "latent_view.mjs"
+    source.write_text(components.script("latent_view.js"))
+    rng = np.random.default_rng(0)
+
+    def corner(points, selected):
+        arg = json.dumps({"points": points, "selected": selected})
+        out = subprocess.run(
+            [NODE, "-e", CORNER, str(source), arg], capture_output=True, check=True
+        )
+        return json.loads(out.stdout)
+
+    # Corners at x 46 or 430, y 16 or 400 (box 204). Points crowd the lower left, some the
+    # upper left and upper right; the lower right has 3.
+    crowd = lambda n, x, y: (rng.uniform(0, 200, (n, 2)) + (x, y)).tolist()  # noqa: E731
+    points = crowd(50, 46, 400) + crowd(20, 46, 16) + crowd(10, 430, 16) + crowd(3, 430, 400)
+    points.append(None)  # a point of a hidden class
+    assert corner(points, [300, 300]) == {"x": 430, "y": 400, "hides": 3}
+    # The selected digit sits in that corner: the next emptiest takes the inset.
+    assert corner(points, [500, 450]) == {"x": 430, "y": 16, "hides": 10}
+    # An empty plane: the corner farthest from the digit, as before.
+    assert corner([], [100, 100]) == {"x": 430, "y": 400, "hides": 0}

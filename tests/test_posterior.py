@@ -124,6 +124,16 @@ def test_the_lens_of_a_test_digit_is_its_exact_posterior_and_bounds(model, digit
         assert axis[0] < mu[0, k] - 2 * sigma[0, k] and mu[0, k] + 2 * sigma[0, k] < axis[-1]
 
 
+@pytest.mark.slow
+def test_the_lens_picture_holds_nearly_all_of_the_posterior(model):
+    """What the picture shows is what log p(x) counts, to 1 %, on every digit the lens tests
+    and the class tests use."""
+    test = load_split(None, "test")
+    plane = posterior_lens.decoded_plane(model, "shipped", None)
+    held = [posterior_lens.compute(model, plane, image)["held"] for image in test.images[:200]]
+    assert min(held) >= posterior_lens.HELD
+
+
 def test_the_lens_of_an_image_is_the_test_digits_for_its_pixels(model, digits, digit_lens):
     drawn = posterior_lens.lens_of_image(model, "shipped", digits[0].tobytes())
     assert drawn.keys() == digit_lens.keys()

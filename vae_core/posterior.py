@@ -40,6 +40,7 @@ class Posterior:
     log_density: np.ndarray  # (n, n): log p(z|x) at (z1[i], z2[j]) in [j, i]
     log_px: float  # log p(x) over the whole plane, as exact_log_px: the window's grid plus
     # the coarse plane's cells outside the window
+    held: float  # the share of p(z|x) inside the window: its grid's mass over log_px's
 
     @property
     def cell_area(self) -> float:
@@ -208,9 +209,11 @@ def exact_posterior(
     out1, out2 = (axis < lo1) | (axis > hi1), (axis < lo2) | (axis > hi2)
     outside = coarse.double().cpu()[out2[:, None] | out1[None, :]]
     log_rest = torch.logsumexp(outside, 0) + math.log(plane.cell_area)  # -inf if none
+    log_px = torch.logaddexp(log_window, log_rest)
     return Posterior(
         z1=z1.numpy(),
         z2=z2.numpy(),
         log_density=(joint - log_window).numpy(),
-        log_px=float(torch.logaddexp(log_window, log_rest)),
+        log_px=float(log_px),
+        held=float(torch.exp(log_window - log_px)),
     )
