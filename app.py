@@ -12,22 +12,7 @@ import sys
 
 import streamlit as st
 
-from explorer import (
-    compare,
-    drawing,
-    few_labels,
-    interpolation,
-    latent_view,
-    manifold,
-    outliers,
-    posterior_lens,
-    preview,
-    replay,
-    sampling,
-    sidebar,
-    state,
-)
-from explorer.figures import loss_curves
+from explorer import preview, state
 from explorer.model_view import (
     configure,
     dataset_of,
@@ -35,6 +20,21 @@ from explorer.model_view import (
     model_id,
     model_view,
     note_shown,
+)
+from explorer.sections import (
+    about,
+    compare,
+    drawing,
+    few_labels,
+    interpolation,
+    latent_plane,
+    manifold,
+    outliers,
+    posterior,
+    preview_banner,
+    sampling,
+    sidebar,
+    training_replay,
 )
 from training.cache import NotCached
 from vae_core import CheckpointError, DataError
@@ -48,28 +48,6 @@ PAGE_CSS = """
 </style>
 """
 
-ABOUT = """
-- The **encoder** maps each image *x* to a Gaussian q(z|x) on a 2-D latent plane: a mean (the
-  dot on the plane) and a standard deviation (the ellipses of a clicked {noun}, in the inset).
-- The **prior** p(z) is a standard normal: the plane's centre holds most of its mass.
-- The **decoder** maps any point z to pixel probabilities p(x|z): hover the plane or move the
-  sliders to see it, computed in your browser from the model's own weights.
-- Training maximises the **ELBO** = E<sub>q</sub>[log p(x|z)] − KL(q(z|x) ‖ p(z)), in nats
-  (natural-log units). The first term (*reconstruction*) rewards faithful reconstructions; the
-  **KL** term pulls each q(z|x) towards the prior, which keeps the plane dense and every point
-  decodable. β > 1 weighs the KL more: a smoother plane, blurrier {noun}s.
-- A **conditional VAE** also gives the encoder and the decoder the class y: q(z|x, y) and
-  p(x|z, y). The class no longer has to be written into z, so z holds the style, and the
-  bound is on log p(x|y).
-"""
-
-
-CREDITS = {
-    "MNIST": "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges), CC BY-SA 3.0",
-    "Fashion-MNIST": "Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, 2017), MIT licence",
-    "KMNIST": "Kuzushiji-MNIST (T. Clanuwat et al., 2018), CC BY-SA 4.0",
-}
-
 
 def cannot_load(exc: Exception) -> None:
     st.error(
@@ -78,31 +56,6 @@ def cannot_load(exc: Exception) -> None:
         "assets/default_model.pt`."
     )
     st.stop()
-
-
-def preview_banner(shown: preview.Preview) -> None:
-    """Says that the page shows a model still training, and how to go back."""
-    job, metrics = shown.job, shown.checkpoint()["metrics"]
-    left = job.eta()
-    when = f"in about {sidebar.duration(left + 2)}" if left is not None else "when it ends"
-    with st.container(key="preview"):
-        words, back = st.columns([5, 1], vertical_alignment="center")
-        words.info(
-            f"**Training: epoch {shown.epoch} of {shown.epochs}** · {shown.settings.describe()}. "
-            f"You are exploring this model as it trains: the plane, hover, the sliders and every "
-            f"tab use its weights after epoch {shown.epoch} (test −ELBO {metrics['test_neg_elbo']:.1f} "
-            f"nats, one draw of z), refreshed as epochs end. The finished model takes their "
-            f"place {when}, z kept.",
-            icon="⏳",
-        )
-        if back.button(
-            "Show the previous model",
-            key="preview_stop",
-            help="Explore the model shown before this training until it has finished; the "
-            "sidebar can bring the training back.",
-        ):
-            preview.stop(job.key)
-            st.rerun()
 
 
 def main() -> None:
@@ -147,7 +100,7 @@ def main() -> None:
         st.rerun()
     if shown is not None:
         model, view, checkpoint = shown.model, shown.view, shown.checkpoint()
-        preview_banner(shown)
+        preview_banner.section(shown)
     title.markdown(
         "#### VAE latent explorer "
         "<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· "
@@ -161,61 +114,61 @@ def main() -> None:
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.
-    plane, posterior, samples, path, unusual, fewlabels, grid, side_by_side, curves, about = (
-        st.tabs(
-            [
-                "Latent plane",
-                "Posterior",
-                "Sample",
-                "Interpolate",
-                "Outliers",
-                "Few labels",
-                "Manifold",
-                "Compare",
-                "Training",
-                "What am I looking at?",
-            ],
-            key="tab",
-            on_change="rerun",
-        )
+    (
+        plane_tab,
+        posterior_tab,
+        sample_tab,
+        interpolate_tab,
+        outliers_tab,
+        few_labels_tab,
+        manifold_tab,
+        compare_tab,
+        training_tab,
+        about_tab,
+    ) = st.tabs(
+        [
+            "Latent plane",
+            "Posterior",
+            "Sample",
+            "Interpolate",
+            "Outliers",
+            "Few labels",
+            "Manifold",
+            "Compare",
+            "Training",
+            "What am I looking at?",
+        ],
+        key="tab",
+        on_change="rerun",
     )
-    with plane:
-        latent_view.section(model, view)
-    if posterior.open:
-        with posterior:
-            posterior_lens.section(model, view, ss.selected_row)
-    if samples.open:
-        with samples:
+    with plane_tab:
+        latent_plane.section(model, view)
+    if posterior_tab.open:
+        with posterior_tab:
+            posterior.section(model, view, ss.selected_row)
+    if sample_tab.open:
+        with sample_tab:
             sampling.section(model, view, ss.selected_row)
-    if path.open:
-        with path:
+    if interpolate_tab.open:
+        with interpolate_tab:
             interpolation.section(model, view)
-    if unusual.open:
-        with unusual:
+    if outliers_tab.open:
+        with outliers_tab:
             outliers.section(model, view, ss.selected_row, drawing.current(model, view))
-    if fewlabels.open:
-        with fewlabels:
+    if few_labels_tab.open:
+        with few_labels_tab:
             few_labels.section(model, view)
-    if grid.open:
-        with grid:
+    if manifold_tab.open:
+        with manifold_tab:
             manifold.section(model, view)
-    if side_by_side.open:
-        with side_by_side:
+    if compare_tab.open:
+        with compare_tab:
             compare.section(model, view, checkpoint)
-    if curves.open:
-        with curves:
-            replay.section(checkpoint, view)
-            st.subheader("Training curves of this model")
-            st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
-    with about:
-        st.markdown(ABOUT.format(noun=view.noun), unsafe_allow_html=True)
-        name = dataset_of(view.data).name
-        st.caption(
-            f"Data: {html.escape(CREDITS.get(name, name))}. "
-            "Model: Kingma & Welling, Auto-Encoding Variational Bayes (2014); the conditional "
-            "VAE: Sohn, Lee & Yan, Learning Structured Output Representation using Deep "
-            "Conditional Generative Models (2015)."
-        )
+    if training_tab.open:
+        with training_tab:
+            training_replay.section(checkpoint, view)
+    with about_tab:
+        about.section(view)
 
 
 if __name__ == "__main__":  # each session's run of the page: Streamlit runs it as __main__

@@ -25,7 +25,7 @@ import time
 from playwright.sync_api import sync_playwright
 
 from benchmarks.class_load import cpu_seconds
-from explorer import posterior_lens
+from explorer.sections import posterior
 from tests import browser
 from tests import latent_page as lp
 from vae_core import encode, load_model, load_split
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     compute = []
     for row in rows:
         start = time.perf_counter()
-        posterior_lens.compute(model, plane, images[row])
+        posterior.compute(model, plane, images[row])
         compute.append(time.perf_counter() - start)
 
     def ms(values: list[float]) -> str:

@@ -64,7 +64,7 @@ async def model_id(page) -> str:
 
 async def ask_for_beta(page, beta: float) -> None:
     """Move the sidebar's β slider to `beta` with the arrow keys, then press Load or train."""
-    slider = page.locator(".st-key-beta [role=slider]")
+    slider = page.locator(".st-key-beta input[type=range]")
     for _ in range(20):
         now = float(await slider.get_attribute("aria-valuetext") or "nan")
         if now == beta:

@@ -4,7 +4,7 @@ Three payloads: b"VAEX" the decoder, codes and labels; b"VAES" each test digit's
 b"VAEE" the encoder, for the drawing pad. Layout: the magic, a little-endian uint32 header
 length, a UTF-8 JSON header padded so that the arrays after it start on a 4-byte boundary,
 then the arrays, each padded to 4 bytes. The header names every array with its dtype, offset
-(from the end of the header) and length, so JavaScript (explorer/payload.js) views them
+(from the end of the header) and length, so JavaScript (explorer/web/payload.js) views them
 without copying. Raw float32 and integer bytes: 2.7 MB for the default model, against 3.5 MB
 of base64 JSON before, and Streamlit's message cache sends an unchanged payload by reference.
 

@@ -245,7 +245,7 @@ def test_other_views_run_only_when_their_tab_is_open():
 
 
 def test_colouring_by_elbo_sends_each_digits_score_once_and_tells_the_view():
-    from explorer.outliers import SAMPLES
+    from explorer.sections.outliers import SAMPLES
     from vae_core import elbo_terms, load_split
 
     at = run_app()
@@ -392,7 +392,7 @@ def test_the_interpolate_tab_decodes_the_path_between_two_digits_and_offers_a_gi
 
 @pytest.mark.slow
 def test_the_outliers_tab_ranks_unusual_digits_and_selects_one():
-    from explorer.outliers import GALLERY
+    from explorer.sections.outliers import GALLERY
 
     at = run_app()
     at.session_state["tab"] = "Outliers"

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from explorer.compare import cached_settings, describe, settings_of
 from explorer.model_view import ModelSettings
+from explorer.sections.compare import cached_settings, describe, settings_of
 from explorer.state import DEFAULT_SETTINGS
 from tests.test_manifold_classes import offered, store_model  # noqa: F401
 from training import get_or_train

@@ -60,7 +60,7 @@ def test_a_link_to_data_without_a_model_asks_for_one_to_be_trained(offered, monk
             submitted.append(data_dir)
             raise LimitError("the test's queue trains nothing")
 
-    monkeypatch.setattr("explorer.sidebar.training_queue", lambda: Queue())
+    monkeypatch.setattr("explorer.sections.sidebar.training_queue", lambda: Queue())
     at = run_app({"data": offered[1].key, "epochs": "3"})
     assert submitted == [offered[1].directory]
     assert "MNIST" in at.markdown[0].value  # meanwhile the page shows what it has

@@ -5,7 +5,7 @@ import base64
 import numpy as np
 import pytest
 
-from explorer.drawing import nearest_rows, parse_image
+from explorer.sections.drawing import nearest_rows, parse_image
 
 
 def test_parse_image_takes_784_base64_bytes_and_nothing_else():

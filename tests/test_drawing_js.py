@@ -48,7 +48,7 @@ import(url).then(({ parsePayload, makeDrawingEncoder, prepare }) => {
 
 def run_js(tmp_path, job: dict, stdin: bytes = b"") -> dict:
     module = tmp_path / "drawing.mjs"
-    module.write_text(components.script("drawing.js"))  # as the page runs it
+    module.write_text(components.script("drawing"))  # as the page runs it
     result = subprocess.run(
         [NODE, "-e", SCRIPT, str(module), json.dumps(job)],
         input=stdin,

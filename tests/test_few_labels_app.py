@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from explorer.few_labels import ERRORS_A_ROW, MOST_MARKS, errors_by_class, usable_ks
 from explorer.model_view import ModelSettings
+from explorer.sections.few_labels import ERRORS_A_ROW, MOST_MARKS, errors_by_class, usable_ks
 from tests.test_app import run_app, view_data
 from tests.test_manifold_classes import (  # noqa: F401
     CLASSES,

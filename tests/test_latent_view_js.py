@@ -40,7 +40,7 @@ import(url).then(({ parsePayload, makeDecoder }) => {
 def run_js(tmp_path, data: bytes, zs: np.ndarray, cls: int = 0) -> dict:
     """SCRIPT's output: the payload read and `zs` decoded as class `cls`, as the page runs it."""
     source = tmp_path / "latent_view.mjs"
-    source.write_text(components.script("latent_view.js"))
+    source.write_text(components.script("latent_view"))
     result = subprocess.run(
         [NODE, "-e", SCRIPT, str(source), json.dumps(zs.tolist()), str(cls)],
         input=data,
@@ -138,7 +138,7 @@ import(url).then(({ insetCorner }) => {
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
 def test_the_inset_goes_where_it_hides_the_fewest_points_and_never_the_digit(tmp_path):
     source = tmp_path / "latent_view.mjs"
-    source.write_text(components.script("latent_view.js"))
+    source.write_text(components.script("latent_view"))
     rng = np.random.default_rng(0)
 
     def corner(points, selected):

@@ -13,8 +13,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer import drawing, images, interpolation, outliers, posterior_lens, sampling, selection
+from explorer import images
 from explorer.model_view import build_view
+from explorer.sections import drawing, interpolation, outliers, posterior, sampling, selection
 from vae_core import (
     Dataset,
     decode,
@@ -105,20 +106,20 @@ def test_the_posterior_lens_is_given_the_images_class_or_the_drawings(cvae, test
     x, labels = test_data
     model, view = cvae
     y = int(labels[ROW])
-    lens = posterior_lens.lens(model, view, view.model_id, ROW)
+    lens = posterior.lens(model, view, view.model_id, ROW)
     assert lens["log_px"] == pytest.approx(
         exact_log_px(model, x[ROW][None], [y], n=GRID)[0], abs=0.05
     )
     mu, sigma = encode(model, x[ROW][None], [y])
     np.testing.assert_allclose(lens["mu"], mu[0], rtol=1e-6)
     np.testing.assert_allclose(lens["sigma"], sigma[0], rtol=1e-6)
-    assert posterior_lens.decoded_plane(model, view.model_id, y).label == y
+    assert posterior.decoded_plane(model, view.model_id, y).label == y
     # A drawing of the same pixels, read as the same class, has the same lens; as another
     # class, another one.
     pixels = x[ROW].tobytes()
-    drawn = posterior_lens.lens_of_image(model, view.model_id, pixels, y)
+    drawn = posterior.lens_of_image(model, view.model_id, pixels, y)
     np.testing.assert_allclose(drawn["log_density"], lens["log_density"], rtol=1e-9, atol=1e-9)
-    as_other = posterior_lens.lens_of_image(model, view.model_id, pixels, other(y))
+    as_other = posterior.lens_of_image(model, view.model_id, pixels, other(y))
     expected = exact_log_px(model, x[ROW][None], [other(y)], n=GRID)[0]
     assert as_other["log_px"] == pytest.approx(expected, abs=0.05)
     assert abs(as_other["log_px"] - lens["log_px"]) > 1.0
@@ -215,8 +216,8 @@ def lens_page(data_dir: str, conditional: bool) -> None:
     """Every lens of this module, on a random model over the tiny data named as Fashion-MNIST."""
     import torch
 
-    from explorer import drawing, interpolation, outliers, posterior_lens, sampling, selection
     from explorer.model_view import build_view
+    from explorer.sections import drawing, interpolation, outliers, posterior, sampling, selection
     from tests.test_lenses_classes import FASHION, ROW, conditional_model
     from vae_core import VAE, VAEConfig, load_split
 
@@ -229,7 +230,7 @@ def lens_page(data_dir: str, conditional: bool) -> None:
     name = f"lenses-page-{conditional}"
     view = build_view(model, split.images, split.labels, name, FASHION)
     selection.panel(model, view)
-    posterior_lens.section(model, view, ROW)
+    posterior.section(model, view, ROW)
     sampling.section(model, view, ROW)
     interpolation.section(model, view)
     outliers.section(model, view, ROW, drawing.current(model, view))
@@ -275,7 +276,7 @@ def test_the_lenses_say_the_datas_images_and_class_names(tiny_mnist, test_data, 
 
 
 def test_an_endpoint_set_on_other_data_past_this_test_sets_end_is_replaced():
-    from explorer.interpolation import stored_endpoint
+    from explorer.sections.interpolation import stored_endpoint
 
     default = {"row": 0}
     assert stored_endpoint({"row": 9000}, default, 300) == default

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from explorer import images, model_view
-from explorer.manifold import pictures, style_grid, themed_png
 from explorer.model_view import ModelSettings, model_id
+from explorer.sections.manifold import pictures, style_grid, themed_png
 from tests.conftest import THREE_CLASSES
 from training.cache import cached_path
 from vae_core import (

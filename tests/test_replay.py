@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import images, payload, replay
+from explorer import images, payload
 from explorer.model_view import ModelSettings
+from explorer.sections import training_replay
 from tests.test_app import run_app, submit_settings
 from tests.test_manifold_classes import (  # noqa: F401
     CLASSES,
@@ -152,10 +153,12 @@ def test_the_plane_is_drawn_with_each_point_where_its_z_is_and_the_priors_circle
 
 def test_each_class_is_drawn_and_named_in_the_latent_views_colour():
     for count in (3, 10, 12):
-        replayed = replay.Replayed(np.zeros(1, np.uint8), tuple(map(str, range(count))), "", False)
+        replayed = training_replay.Replayed(
+            np.zeros(1, np.uint8), tuple(map(str, range(count))), "", False
+        )
         drawn = [images.hex_colour(tuple(rgb)) for rgb in replayed.colours.tolist()]
         assert drawn == payload.class_colours(count)
-    legend = replay._legend(("T-shirt/top", "<b>", "Bag"))
+    legend = training_replay._legend(("T-shirt/top", "<b>", "Bag"))
     names = ["T-shirt/top", "&lt;b&gt;", "Bag"]
     for name, colour in zip(names, payload.class_colours(3), strict=True):
         assert f"<span style='color:{colour}'>●</span> {name}</span>" in legend
@@ -177,9 +180,9 @@ def test_a_conditional_model_of_other_data_is_replayed_in_its_words(offered):  #
 
 def test_the_command_that_replays_an_old_model_names_its_data_and_kind(offered):  # noqa: F811
     settings = ModelSettings(2.0, 64, 3, 7, data=offered.key, conditional=True)
-    text = replay._no_replay(settings)
+    text = training_replay._no_replay(settings)
     assert (
         f"--beta 2 --conditional --data-dir {offered.directory} --epochs 3 --seed 7 --output "
         in text
     )
-    assert "--conditional" not in replay._no_replay(ModelSettings(2.0, 64, 3, 7))
+    assert "--conditional" not in training_replay._no_replay(ModelSettings(2.0, 64, 3, 7))

@@ -27,9 +27,9 @@ from vae_core.few_labels import (
     labelled_subset,
 )
 
-from . import images
-from .model_view import ModelView, dataset_of, test_set
-from .state import page_theme
+from .. import images
+from ..model_view import ModelView, dataset_of, test_set
+from ..state import page_theme
 
 ERRORS_A_ROW = 8  # misclassified images shown for each true class
 MOST_MARKS = 500  # misclassified images marked on the plane: more would hide it

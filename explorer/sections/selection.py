@@ -11,9 +11,9 @@ import streamlit as st
 
 from vae_core import decode, elbo_terms
 
-from . import images, state
+from .. import images, state
+from ..model_view import ModelView
 from .interpolation import set_endpoint
-from .model_view import ModelView
 
 SELECTION_SAMPLES = 64  # draws of z behind the reconstruction term
 PICTURE_PX = 112

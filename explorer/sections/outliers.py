@@ -15,9 +15,9 @@ import streamlit as st
 
 from vae_core import decode, elbo_terms, exact_log_px
 
-from . import images
-from .model_view import ModelView
-from .state import page_theme
+from .. import images
+from ..model_view import ModelView
+from ..state import page_theme
 
 SAMPLES = 8  # draws of z behind each test image's −ELBO
 CANDIDATES = 500  # images, least likely by −ELBO first, re-ranked by exact −log p(x)

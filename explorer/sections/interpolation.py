@@ -13,9 +13,9 @@ import streamlit as st
 
 from vae_core import cross_fade, decode, latent_path
 
-from . import images
-from .model_view import ModelView
-from .state import page_theme
+from .. import images
+from ..model_view import ModelView
+from ..state import page_theme
 
 DEFAULT_ENDPOINTS = ({"row": 0}, {"row": 1})  # the first two test images (MNIST's: a 7, a 2)
 

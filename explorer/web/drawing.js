@@ -9,7 +9,7 @@
 // image is called), it is the pad, which encodes with that model's encoder once it is filed.
 // A new class then costs a few bytes, and the weights cross the wire once per model.
 //
-// explorer/payload.js comes first in this module: parsePayload, magicOf and makeEncoder are its.
+// explorer/web/payload.js comes first in this module: parsePayload, magicOf and makeEncoder are its.
 
 const PAD = 280; // the pad's own pixels a side, whatever its size on screen
 const BOX = 20; // MNIST's digits fit a 20x20 box...

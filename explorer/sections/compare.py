@@ -20,8 +20,9 @@ from training import DEFAULT_TRAIN_CONFIG, default_cache_dir
 from training.cache import ENTRY, NotCached
 from vae_core import CheckpointError, VAEConfig, load_checkpoint
 
-from . import latent_view, manifold, preview, state
-from .model_view import ModelSettings, ModelView, dataset_of, load_model, model_id, model_view
+from .. import preview, state
+from ..model_view import ModelSettings, ModelView, dataset_of, load_model, model_id, model_view
+from . import latent_plane, manifold
 
 SYNC = "compare"
 MANIFOLD_N = 12
@@ -121,7 +122,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
         st.warning(f"That model cannot be loaded any more ({exc}); pick another.")
         return
     other_view = model_view(other_model, other_name, other.data)
-    latent_view.component()(key="compare_data", data=other_view.payload, height=0)
+    latent_plane.component()(key="compare_data", data=other_view.payload, height=0)
     st.caption(
         "Hover either plane: the same z is decoded by both models, each from its own weights. "
         "A click sets the page's latent point; the planes keep their own scales."
@@ -162,15 +163,15 @@ def _planes(view: ModelView, other_view: ModelView) -> None:
     for column, (v, key) in zip(
         st.columns(2, gap="medium"), [(view, "compare_a"), (other_view, "compare_b")], strict=True
     ):
-        data = latent_view.view_data(
+        data = latent_plane.view_data(
             v, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, sync=SYNC, cls=ss.cls
         )
         with column:
-            latent_view.component()(
+            latent_plane.component()(
                 key=key,
                 data=json.dumps(data).encode(),
-                on_commit_change=lambda v=v, key=key: latent_view.on_commit(v, key),
-                on_select_change=lambda v=v, key=key: latent_view.on_select(v, key),
+                on_commit_change=lambda v=v, key=key: latent_plane.on_commit(v, key),
+                on_select_change=lambda v=v, key=key: latent_plane.on_select(v, key),
             )
     if ss.pop("rerun_page", False):
         st.rerun()

@@ -19,9 +19,10 @@ import streamlit as st
 from vae_core import encode, exact_posterior, iwae_log_px
 from vae_core.posterior import DecodedPlane, Posterior, decode_plane
 
-from . import figures, images, selection
-from .model_view import ModelView
-from .state import page_theme
+from .. import figures, images
+from ..model_view import ModelView
+from ..state import page_theme
+from . import selection
 
 GRID = 96  # cells a side of the picture's grid
 SEARCH_GRID = 48  # cells a side of the grid over the posterior's mass that places the picture

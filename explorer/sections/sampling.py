@@ -14,9 +14,9 @@ import streamlit as st
 
 from vae_core import decode, reparameterized_draws, sample_prior
 
-from . import images
-from .model_view import ModelView
-from .state import page_theme
+from .. import images
+from ..model_view import ModelView
+from ..state import page_theme
 
 SAMPLE_COUNTS = [9, 16, 25, 36]
 DRAWS = 6  # draws from q(z|x) shown for the trick

@@ -22,9 +22,10 @@ import streamlit as st
 from vae_core import encode
 from vae_core.inference import encoder_layers
 
-from . import images, outliers, payload, posterior_lens, state
-from .components import script, source
-from .model_view import ModelView
+from .. import images, payload, state
+from ..components import script, source
+from ..model_view import ModelView
+from . import outliers, posterior
 from .selection import judge
 
 PIXELS = 28 * 28
@@ -35,9 +36,7 @@ RESULT_PX = 72  # three pictures side by side in the page's narrow side column
 
 @st.cache_resource
 def component():
-    return st.components.v2.component(
-        "draw_pad", css=source("drawing.css"), js=script("drawing.js")
-    )
+    return st.components.v2.component("draw_pad", css=source("drawing.css"), js=script("drawing"))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -172,5 +171,5 @@ def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
         for row, name, picture in d["nearest"]:
             st.image(picture, caption=f"#{row}: {name}", width=NEAREST_PX, output_format="PNG")
     st.markdown("**Its true posterior**")
-    data = posterior_lens.lens_of_image(model, view.model_id, pixels, label)
-    posterior_lens.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)
+    data = posterior.lens_of_image(model, view.model_id, pixels, label)
+    posterior.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)

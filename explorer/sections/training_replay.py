@@ -1,4 +1,5 @@
-"""The training replay: the latent plane and a small manifold after every epoch, on a slider.
+"""The Training tab: the training replay (the latent plane and a small manifold after every
+epoch, on a slider), then the per-epoch curves.
 
 The frames come from the shown model's checkpoint (vae_core.replay), or, for a model this
 session is training, from its worker as each epoch ends, growing live. The test set's codes are
@@ -20,8 +21,9 @@ from training.job import RUNNING, TrainingJob
 from vae_core import Replay, replay_of
 from vae_core.replay import REPLAY_CLASS
 
-from . import images, payload, preview
-from .model_view import (
+from .. import images, payload, preview
+from ..figures import loss_curves
+from ..model_view import (
     ModelSettings,
     ModelView,
     dataset_of,
@@ -30,7 +32,7 @@ from .model_view import (
     test_set,
     training_queue,
 )
-from .state import page_theme
+from ..state import page_theme
 
 SCATTER_PX = 520
 MANIFOLD_SCALE = 2  # the 8×8 manifold at 448 px, beside the plane
@@ -135,6 +137,14 @@ def _training_now() -> tuple[ModelSettings, TrainingJob] | None:
 
 
 def section(checkpoint: dict, view: ModelView) -> None:
+    """The Training tab: the replay of the shown model's epochs (or of one training now), then
+    its per-epoch curves."""
+    _replay(checkpoint, view)
+    st.subheader("Training curves of this model")
+    st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
+
+
+def _replay(checkpoint: dict, view: ModelView) -> None:
     ss = st.session_state
     st.subheader("Training replay")
     if checkpoint["extra"].get("snapshot") is not None:  # the page shows a training: so far
@@ -270,7 +280,7 @@ def _player(
             st.download_button(
                 "Download the replay (GIF)",
                 gif,
-                file_name="training_replay.gif",
+                file_name="replay.gif",
                 mime="image/gif",
                 key=f"{key}_gif",
                 on_click="ignore",

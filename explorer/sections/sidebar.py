@@ -7,8 +7,8 @@ import streamlit as st
 from training import is_cached
 from training.queue import LimitError
 
-from . import figures, preview, state
-from .model_view import (
+from .. import figures, preview, state
+from ..model_view import (
     ModelSettings,
     data_problems,
     datasets,

@@ -14,9 +14,10 @@ import json
 import numpy as np
 import streamlit as st
 
-from . import drawing, images, outliers, payload, selection, state
-from .components import script, source
-from .model_view import ModelView
+from .. import images, payload, state
+from ..components import script, source
+from ..model_view import ModelView
+from . import drawing, outliers, selection
 
 COLOURINGS = ("digit", "elbo")
 
@@ -24,7 +25,7 @@ COLOURINGS = ("digit", "elbo")
 @st.cache_resource
 def component():
     return st.components.v2.component(
-        "latent_view", css=source("latent_view.css"), js=script("latent_view.js")
+        "latent_view", css=source("latent_view.css"), js=script("latent_view")
     )
 
 

@@ -11,9 +11,9 @@ import streamlit as st
 
 from vae_core import decode, grid_axis, manifold
 
-from . import figures, images
-from .model_view import ModelView
-from .state import page_theme
+from .. import figures, images
+from ..model_view import ModelView
+from ..state import page_theme
 
 STYLE_CELL_PX = 56  # a cell of the style grid, while the classes fit the page's width
 STYLE_ROW_WIDTH_PX = 1100  # past this, the cells shrink so that one row still fits

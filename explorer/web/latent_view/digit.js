@@ -1,0 +1,44 @@
+// Decoding: the digit at z, drawn from the model's own weights, and the sliders that show z.
+
+// Decode z and draw it, ink in the text colour on the background: the digit follows the theme.
+function drawDigit(view) {
+  const { el, model } = view;
+  if (!model) return;
+  const t0 = performance.now();
+  const [z1, z2] = view.shown;
+  const cls = model.conditional && view.data ? view.data.cls || 0 : 0;
+  const p = model.decode(z1, z2, cls);
+  const t = view.theme || theme(el.lv);
+  const [ir, ig, ib] = t.rgbText;
+  const [pr, pg, pb] = t.rgbBackground;
+  const d = view.image.data;
+  for (let i = 0; i < 784; i++) {
+    const v = p[i];
+    d[4 * i] = pr + (ir - pr) * v;
+    d[4 * i + 1] = pg + (ig - pg) * v;
+    d[4 * i + 2] = pb + (ib - pb) * v;
+    d[4 * i + 3] = 255;
+  }
+  // The canvas holds the 28x28 pixels; CSS scales it up without smoothing.
+  el.digit.getContext("2d").putImageData(view.image, 0, 0);
+  const ms = performance.now() - t0;
+  el.readout.textContent = `z = (${z1.toFixed(2)}, ${z2.toFixed(2)})`;
+  el.source.textContent = view.previewing
+    ? "under the pointer (click to set)"
+    : view.pendingTimer || view.sliderHeld
+      ? "from the sliders"
+      : "the current point";
+  el.lv.dataset.z = `${z1},${z2}`;
+  el.lv.dataset.cls = model.conditional ? String(cls) : "";
+  el.lv.dataset.ink = t.rgbText.join(",");
+  el.lv.dataset.paper = t.rgbBackground.join(",");
+  el.lv.dataset.decodeMs = ms.toFixed(3);
+  el.lv.dataset.draws = String(Number(el.lv.dataset.draws) + 1);
+}
+
+function showSliders(view) {
+  view.shown.forEach((v, k) => {
+    view.el.sliders[k].value = String(v);
+    view.el.outputs[k].textContent = v.toFixed(2);
+  });
+}

@@ -1,0 +1,86 @@
+// The latent view's model: the payload parsed once per model and filed in the page's registry,
+// the test scores beside it, and the colour map.
+
+const REGISTRY_KEY = "__vaeLatentModels";
+const SCORES_KEY = "__vaeLatentScores";
+const MODEL_EVENT = "vae-latent-model";
+const SCORES_EVENT = "vae-latent-scores";
+const SYNC_EVENT = "vae-latent-z"; // z shown by a view of a sync group (models side by side)
+const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
+const HIT_PX = 6; // a click within this many pixels of a point selects it
+const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
+const SIDE_PX = 160; // the decoded digit and the sliders beside the plot
+
+function registry(key = REGISTRY_KEY) {
+  if (!globalThis[key]) globalThis[key] = new Map();
+  return globalThis[key];
+}
+
+
+function buildModel(bytes) {
+  const { header, arrays, layers } = parsePayload(bytes);
+  const [lo, hi] = header.window;
+  // A coarse grid over the window for nearest-point lookups under the pointer.
+  const cells = 64;
+  const cellOf = (v) => Math.min(cells - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * cells)));
+  const buckets = Array.from({ length: cells * cells }, () => []);
+  for (let i = 0; i < header.count; i++) {
+    buckets[cellOf(arrays.y[i]) * cells + cellOf(arrays.x[i])].push(i);
+  }
+  return {
+    id: header.model_id,
+    snapshot: header.snapshot || null, // {epoch, epochs} of a model still training
+    window: header.window,
+    colours: header.colours,
+    classes: header.classes,
+    noun: header.noun,
+    conditional: layers[0].nIn > 2,
+    count: header.count,
+    x: arrays.x,
+    y: arrays.y,
+    labels: arrays.labels,
+    order: arrays.order,
+    decode: makeDecoder(layers),
+    grid: { cells, cellOf, buckets },
+  };
+}
+
+function registerModel(bytes) {
+  const model = buildModel(bytes);
+  const models = registry();
+  // Used last, kept longest: a training's snapshots come one after another, and must not push
+  // out a model a view still shows (the other of two models side by side).
+  const known = models.get(model.id);
+  models.delete(model.id);
+  models.set(model.id, known || model);
+  while (models.size > 3) models.delete(models.keys().next().value);
+  window.dispatchEvent(new CustomEvent(MODEL_EVENT, { detail: model.id }));
+}
+
+// Each test digit's -ELBO, for the continuous colouring: its own small payload ("VAES").
+function registerScores(bytes) {
+  const { header, arrays } = parsePayload(bytes);
+  const values = arrays.scores;
+  // The most unusual digits are drawn last, on top.
+  const order = Uint32Array.from(values.keys()).sort((a, b) => values[a] - values[b]);
+  const rgb = new Uint8Array(3 * values.length);
+  values.forEach((v, i) => rgb.set(viridis((v - header.low) / (header.high - header.low)), 3 * i));
+  const scores = registry(SCORES_KEY);
+  scores.set(header.model_id, { values, order, rgb, low: header.low, high: header.high });
+  while (scores.size > 3) scores.delete(scores.keys().next().value);
+  window.dispatchEvent(new CustomEvent(SCORES_EVENT, { detail: header.model_id }));
+}
+
+// Viridis (matplotlib's), sampled at nine stops and interpolated: light to dark readable in
+// both themes, and ordered for colour-blind readers.
+const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+export function viridis(t) {
+  const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const k = Math.min(VIRIDIS.length - 2, Math.floor(u));
+  const f = u - k;
+  return VIRIDIS[k].map((c, j) => Math.round(c + (VIRIDIS[k + 1][j] - c) * f));
+}

@@ -1,0 +1,112 @@
+// The view's elements and their layout: a square plane sized to the window, the digit and
+// the sliders beside it.
+
+
+const HTML = `
+<div class="lv" data-draws="0" data-commits="0">
+  <div class="main">
+    <div class="bar">
+      <div class="colour-by" role="group" aria-label="colour the digits by">
+        <span class="legend-title">colour</span>
+        <button type="button" data-colour="digit" aria-pressed="true">digit</button>
+        <button type="button" data-colour="elbo" aria-pressed="false"
+          title="Colour each test digit by its −ELBO: the model finds the bright ones unusual">−ELBO</button>
+      </div>
+      <div class="legend" role="group" aria-label="digit classes shown"></div>
+      <div class="colour-bar" hidden><span class="low"></span><canvas width="120" height="10"></canvas><span class="high"></span><span class="unit">−ELBO, nats</span></div>
+      <div class="tools">
+        <button type="button" data-act="in" title="Zoom in">+</button>
+        <button type="button" data-act="out" title="Zoom out">−</button>
+        <button type="button" data-act="reset" title="Show the whole plane">reset</button>
+      </div>
+    </div>
+    <div class="plot">
+      <canvas class="base"></canvas>
+      <canvas class="marks" aria-label="latent plane: hover to decode, click to choose"></canvas>
+      <div class="waiting">Loading the model…</div>
+      <div class="training" hidden></div>
+    </div>
+  </div>
+  <div class="side">
+    <div class="st-key-decoded decoded">
+      <canvas class="digit" width="28" height="28" aria-label="decoded digit"></canvas>
+      <div class="readout"></div>
+      <div class="source"></div>
+    </div>
+    <label class="st-key-z1 slider"><span>z1</span><input type="range" step="0.01"><output></output></label>
+    <label class="st-key-z2 slider"><span>z2</span><input type="range" step="0.01"><output></output></label>
+    <div class="tip"></div>
+    <div class="hint">Hover the plane to decode any point. Click empty space or release a
+      slider to set the point; click a digit to inspect it. Scroll to zoom, drag to pan.</div>
+  </div>
+</div>`;
+
+function createView(parent) {
+  // The parent may be a shadow root holding the component's <style>: add to it, never replace.
+  const root = document.createElement("div");
+  root.innerHTML = HTML;
+  parent.appendChild(root);
+  const q = (s) => root.querySelector(s);
+  const el = {
+    lv: q(".lv"),
+    main: q(".main"),
+    legend: q(".legend"),
+    colourBy: q(".colour-by"),
+    colourBar: q(".colour-bar"),
+    tools: q(".tools"),
+    plot: q(".plot"),
+    base: q("canvas.base"),
+    marks: q("canvas.marks"),
+    waiting: q(".waiting"),
+    training: q(".training"),
+    digit: q("canvas.digit"),
+    readout: q(".readout"),
+    source: q(".source"),
+    sliders: [q(".st-key-z1 input"), q(".st-key-z2 input")],
+    outputs: [q(".st-key-z1 output"), q(".st-key-z2 output")],
+    tip: q(".tip"),
+    hint: q(".hint"),
+  };
+  const view = {
+    el,
+    image: new ImageData(28, 28),
+    model: null,
+    data: null,
+    range: null, // [x0, x1, y0, y1] shown, equal spans on both axes
+    hidden: new Set(),
+    committed: [0, 0], // the point the server holds
+    shown: [0, 0], // the point every part of the view shows now
+    previewing: false, // the pointer is over the plane
+    sliderHeld: false,
+    pendingTimer: 0,
+    zRev: null,
+    frame: 0,
+    size: 0,
+    inset: null, // neighbours of the selected digit, for the posterior inset
+    hover: -1, // the test digit under the pointer, or -1
+    send: null, // the current mount's Streamlit callbacks
+  };
+  wire(view);
+  return view;
+}
+
+function layout(view) {
+  const { el } = view;
+  const width = el.lv.clientWidth - SIDE_PX - 14;
+  const top = el.plot.getBoundingClientRect().top + window.scrollY;
+  const room = window.innerHeight - top - 18;
+  const size = Math.floor(Math.max(260, Math.min(width, Math.max(room, 420))));
+  if (!(width > 0)) return false;
+  if (size === view.size) return true;
+  view.size = size;
+  view.baseDrawn = null; // resizing a canvas clears it
+  const dpr = window.devicePixelRatio || 1;
+  el.plot.style.width = el.plot.style.height = `${size}px`;
+  for (const canvas of [el.base, el.marks]) {
+    canvas.width = Math.round(size * dpr);
+    canvas.height = Math.round(size * dpr);
+    canvas.style.width = canvas.style.height = `${size}px`;
+  }
+  el.lv.dataset.plotPx = String(size);
+  return true;
+}
