@@ -30,17 +30,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
-import re
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +44,26 @@ import numpy as np
 import streamlit
 from playwright.async_api import async_playwright
 
+from benchmarks.harness import (
+    TICK,
+    VIEWPORT,
+    client_cpu_seconds,
+    cpu_seconds,
+    finish,
+    fmt,
+    idle_rate,
+    percentile,
+    progress,
+    rss_mib,
+    serving,
+    session_counts,
+    settle,
+    settled,
+    table,
+    verdict,
+)
 from tests import browser
 
-TICK = os.sysconf("SC_CLK_TCK")
-VIEWPORT = {"width": 1400, "height": 1000}
 BARE_SCRIPT = "benchmarks/bare_fragment_app.py"
 READY_TIMEOUT_MS = 180_000  # 16 pages loading at once on 2 cores take a while
 CONFIRM_TIMEOUT_MS = 30_000
@@ -66,101 +78,6 @@ TARGETS = {
     "rss_per_session_mib": 15.0,
     "rss_growth_mib": 5.0,  # our reading of "flat" over --steps-for-memory steps
 }
-
-
-# ---------------------------------------------------------------- the server process, from /proc
-
-
-def _descendants(pid: int) -> list[int]:
-    """pid and every process below it: torch or a training job may fork workers."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo.extend(children.get(p, []))
-    return found
-
-
-def _cpu_of(pids: list[int]) -> float:
-    total = 0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14, 15 of proc(5)
-    return total / TICK
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process (all its threads, live and ended) and its descendants."""
-    return _cpu_of(_descendants(pid))
-
-
-def client_cpu_seconds(server_pid: int) -> float:
-    """This benchmark, Playwright's driver and Chromium: everything we run but the server."""
-    server = set(_descendants(server_pid))
-    return _cpu_of([p for p in _descendants(os.getpid()) if p not in server])
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def _thread_runtime(pid: int) -> float:
-    """Seconds on CPU of the live threads of pid and its descendants, to the nanosecond."""
-    total = 0
-    for p in _descendants(pid):
-        try:
-            tasks = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue
-        for t in tasks:
-            try:
-                total += int(Path(f"/proc/{p}/task/{t}/schedstat").read_text().split()[0])
-            except OSError:
-                continue
-    return total / 1e9
-
-
-async def idle_rate(pid: int, seconds: float = 5.0) -> float:
-    """The server's CPU seconds per second with nothing to do: Streamlit polls its config and
-    secrets files every 0.2 s. Read from schedstat, since clock ticks are too coarse for it;
-    the threads that poll live as long as the server, so none is missed."""
-    await settle(pid)
-    before = _thread_runtime(pid)
-    await asyncio.sleep(seconds)
-    return (_thread_runtime(pid) - before) / seconds
-
-
-async def settle(pid: int, quiet: float = 0.5, limit: float = 60.0) -> float:
-    """Wait until the server spends at most one clock tick in `quiet` seconds; its CPU then."""
-    return (await settled(pid, quiet, limit))[0]
-
-
-async def settled(pid: int, quiet: float = 0.5, limit: float = 60.0) -> tuple[float, float]:
-    """settle(), and the time.monotonic() of the reading."""
-    deadline = time.monotonic() + limit
-    last = cpu_seconds(pid)
-    while True:
-        await asyncio.sleep(quiet)
-        now, at = cpu_seconds(pid), time.monotonic()
-        if now - last <= 1.0 / TICK or at > deadline:
-            return now, at
-        last = now
 
 
 # ---------------------------------------------------------------- pages
@@ -362,10 +279,6 @@ class Session:
 # ---------------------------------------------------------------- measurements
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
-
-
 async def step_phase(
     pid: int,
     sessions: list[Session],
@@ -525,18 +438,6 @@ async def open_sessions(
     }
 
 
-@contextmanager
-def serving(env: dict, script: str = "app.py") -> Iterator[browser.Server]:
-    """A Streamlit server whose log is shown if anything fails or it logged a traceback."""
-    with browser.streamlit_process(env, script=script) as server:
-        try:
-            yield server
-        except BaseException:
-            print(f"\n{script} server log (tail):\n{server.log_text()[-3000:]}", file=sys.stderr)
-            raise
-        check_log(server, script)
-
-
 async def bare_runs(chromium, env: dict, args) -> dict:
     """The bare fragment: one key press, one rerun, at each of --bare-sessions."""
     results: dict = {"phases": []}
@@ -638,29 +539,7 @@ async def run_phase(pid: int, sessions: list[Session], args, idle: float) -> dic
     return phase
 
 
-def check_log(server: browser.Server, name: str) -> None:
-    """A traceback in the server's log invalidates the figures: say so, loudly."""
-    text = server.log_text()
-    if "Traceback" in text or re.search(r"\bERROR\b", text):
-        tail = text[text.find("Traceback") :][-2000:] if "Traceback" in text else text[-2000:]
-        print(f"\nWARNING: the {name} server logged errors:\n{tail}\n", file=sys.stderr)
-
-
-def progress(text: str) -> None:
-    print(f"  … {text}", file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------- report
-
-
-def fmt(value, spec: str = ".1f", unit: str = "") -> str:
-    return "n/a" if value is None else f"{value:{spec}}{unit}"
-
-
-def verdict(value, target, smaller_is_better: bool = True) -> str:
-    if value is None or target is None:
-        return ""
-    return "ok" if (value <= target if smaller_is_better else value >= target) else "MISSED"
 
 
 def report(results: dict, args) -> str:
@@ -798,12 +677,7 @@ def report(results: dict, args) -> str:
                 verdict(w["growth_mib"], TARGETS["rss_growth_mib"]),
             )
         )
-    widths = [max(len(r[i]) for r in rows + [HEADER]) for i in range(4)]
-
-    def line(row: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-
-    out = [line(HEADER), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
+    out = [table(HEADER, rows)]
     out += ["", "Details"]
     for name, group in (("app", phases), ("bare fragment", bare)):
         for n, p in group.items():
@@ -865,13 +739,6 @@ HEADER = ("measure", "value", "target", "")
 
 
 # ---------------------------------------------------------------- main
-
-
-def session_counts(text: str) -> list[int]:
-    counts = sorted({int(v) for v in text.split(",") if v.strip()})
-    if not counts or counts[0] < 1:
-        raise argparse.ArgumentTypeError("session counts are positive integers, e.g. 1,8,16")
-    return counts
 
 
 async def run(args) -> dict:
@@ -949,11 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--server-env takes NAME=VALUE")
 
     results = asyncio.run(run(args))
-    print(report(results, args))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+    return finish(results, report(results, args), args.out)
 
 
 if __name__ == "__main__":

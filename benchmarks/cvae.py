@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmarks.data_option import add_data_dir, described
+from benchmarks.harness import table
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, get_or_train, is_cached
 from vae_core import decode, load_split, sample_prior
 from vae_core.data import to_tensor
@@ -123,12 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{dataset.noun}s"
     )
     print()
-    print(f"| class | read as that class ({args.samples} draws of z ~ N(0, I)) |")
-    print("| ---: | ---: |")
-    for name, share in zip(dataset.classes, shares, strict=True):
-        print(f"| {name} | {100 * share:.1f} % |")
     verdict = "meets" if overall >= TARGET else "misses"
-    print(f"| all | **{100 * overall:.1f} %** ({verdict} the {100 * TARGET:.0f} % target) |")
+    rows = [
+        (name, f"{100 * share:.1f} %") for name, share in zip(dataset.classes, shares, strict=True)
+    ]
+    rows.append(("all", f"**{100 * overall:.1f} %** ({verdict} the {100 * TARGET:.0f} % target)"))
+    header = ("class", f"read as that class ({args.samples} draws of z ~ N(0, I))")
+    print(table(header, rows, right=(0, 1)))
     print()
     trained = f"{checkpoint['metrics']['train_seconds']:.0f} s to train"
     print(

@@ -22,6 +22,7 @@ import time
 from dataclasses import replace
 
 from benchmarks.data_option import add_data_dir, described
+from benchmarks.harness import table
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 from training.cache import NotCached, load_cached
 from vae_core import load_checkpoint, load_model, load_split
@@ -76,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     train, test = load_split(args.data_dir, "train"), load_split(args.data_dir, "test")
     start = time.perf_counter()
     # {(column, classifier, k): [accuracy per seed]}
-    table: dict[tuple[str, str, int], list[float]] = {}
+    scores: dict[tuple[str, str, int], list[float]] = {}
 
     def add(column: str, model, features: tuple[str, ...]) -> None:
         for seed in args.seeds:
             for s in few_label_accuracy(model, train, test, KS, seed, features):
-                table.setdefault((column, s.classifier, s.k), []).append(s.accuracy)
+                scores.setdefault((column, s.classifier, s.k), []).append(s.accuracy)
 
     add("pixels", None, ("pixels",))
     columns = ["pixels"]
@@ -94,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         f"mean ± sd over seeds {args.seeds}"
     )
     print()
-    print("| labels a class | " + " | ".join(heads) + " |")
-    print("| ---: " * (len(heads) + 1) + "|")
-    for k in KS:
-        cells = [cell(table[column, c, k]) for column in columns for c in CLASSIFIERS]
-        print(f"| {k} | " + " | ".join(cells) + " |")
+    rows = [
+        [k] + [cell(scores[column, c, k]) for column in columns for c in CLASSIFIERS] for k in KS
+    ]
+    print(table(["labels a class", *heads], rows, right=range(len(heads) + 1)))
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -24,7 +24,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.class_load import cpu_seconds
+from benchmarks.harness import cpu_seconds
 from explorer.sections import posterior
 from tests import browser
 from tests import latent_page as lp

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-from benchmarks.class_load import VIEWPORT, _cpu_of, serving
+from benchmarks.harness import VIEWPORT, cpu_of, finish, serving, table
 from tests import browser
 from training import DEFAULT_TRAIN_CONFIG
 from vae_core.model import VAEConfig
@@ -87,7 +86,7 @@ async def one_run(chromium, watchers: int, beta: float, cache: Path) -> dict:
         ]
         pages = [(first, first_bytes), *others]
         counted = {id(p): r["bytes"] for p, r in pages}
-        cpu0, t0 = _cpu_of([server.pid]), time.perf_counter()
+        cpu0, t0 = cpu_of([server.pid]), time.perf_counter()
         snapshot_at = finished_at = None
         ids_seen: list[str] = []
         deadline = pressed + 900
@@ -99,14 +98,14 @@ async def one_run(chromium, watchers: int, beta: float, cache: Path) -> dict:
                 snapshot_at = time.perf_counter() - pressed
                 # Bytes and CPU are counted from the first snapshot to the finished model.
                 counted = {id(p): r["bytes"] for p, r in pages}
-                cpu0, t0 = _cpu_of([server.pid]), time.perf_counter()
+                cpu0, t0 = cpu_of([server.pid]), time.perf_counter()
             elif shown and shown != default_id and "@" not in shown:
                 finished_at = time.perf_counter() - pressed
             await asyncio.sleep(0.1)
         if finished_at is None:
             raise RuntimeError("the model never finished within 15 minutes")
         seconds = time.perf_counter() - t0
-        cpu = (_cpu_of([server.pid]) - cpu0) / seconds
+        cpu = (cpu_of([server.pid]) - cpu0) / seconds
         per_minute = [60 * (r["bytes"] - counted[id(p)]) / seconds for p, r in pages]
         others_ids = [await model_id(p) for p, _ in others]
         for page, _ in pages:
@@ -142,17 +141,29 @@ def report(results: list[dict], beta: float) -> str:
         f"## A new model on demand: β = {beta:g}, width {width}, {DEFAULT_TRAIN_CONFIG.epochs} "
         f"epochs ({platform.node()}, {platform.machine()})",
         "",
-        "| watching pages | first snapshot on the page | finished model shown | snapshots "
-        "shown | server process CPU while it trains | received per page per minute |",
-        "|---|---|---|---|---|---|",
     ]
+    rows = []
     for r in results:
         mb = [b / 1e6 for b in r["bytes_per_page_minute"]]
-        lines.append(
-            f"| {r['watchers']} | {r['first_snapshot_s']:.1f} s | {r['finished_s']:.1f} s | "
-            f"{r['snapshots_shown']} | {r['server_cpu_share']:.0%} of a core | "
-            f"{min(mb):.2f}–{max(mb):.2f} MB |"
+        rows.append(
+            (
+                r["watchers"],
+                f"{r['first_snapshot_s']:.1f} s",
+                f"{r['finished_s']:.1f} s",
+                r["snapshots_shown"],
+                f"{r['server_cpu_share']:.0%} of a core",
+                f"{min(mb):.2f}–{max(mb):.2f} MB",
+            )
         )
+    header = (
+        "watching pages",
+        "first snapshot on the page",
+        "finished model shown",
+        "snapshots shown",
+        "server process CPU while it trains",
+        "received per page per minute",
+    )
+    lines.append(table(header, rows, right=range(6)))
     worst = max(r["first_snapshot_s"] for r in results)
     target = TARGETS["first_snapshot_s"]
     lines += [
@@ -177,10 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     results = asyncio.run(measure(args))
-    print(report(results, args.beta))
-    if args.out is not None:
-        args.out.write_text(json.dumps(results, indent=1))
-    return 0
+    return finish(results, report(results, args.beta), args.out)
 
 
 if __name__ == "__main__":

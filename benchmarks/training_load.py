@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import sys
 import tempfile
@@ -27,13 +26,15 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-from benchmarks.class_load import (
+from benchmarks.class_load import Session
+from benchmarks.harness import (
     VIEWPORT,
-    Session,
-    _cpu_of,
     client_cpu_seconds,
+    cpu_of,
+    finish,
     percentile,
     serving,
+    table,
 )
 from tests import browser
 from vae_core.checkpoint import load_checkpoint
@@ -49,7 +50,7 @@ async def slider_phase(
     or as many as fit until the awaitable `until` is done."""
     first = len(session.bursts)
     # The server's own process: the worker is a child, counted apart as what it is.
-    cpu0, client0, start = _cpu_of([pid]), client_cpu_seconds(pid), time.perf_counter()
+    cpu0, client0, start = cpu_of([pid]), client_cpu_seconds(pid), time.perf_counter()
     count = 0
     while (until is None and count < bursts) or (until is not None and not until.done()):
         await session.burst(1, 0.0)
@@ -65,7 +66,7 @@ async def slider_phase(
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "max_ms": max(latencies) if latencies else None,
-        "server_cpu_share": (_cpu_of([pid]) - cpu0) / elapsed,
+        "server_cpu_share": (cpu_of([pid]) - cpu0) / elapsed,
         "browser_cpu_share": (client_cpu_seconds(pid) - client0) / elapsed,
         "seconds": elapsed,
     }
@@ -181,9 +182,8 @@ def report(r: dict) -> str:
         f"## Training beside the page (width {r['width']}, {r['epochs']} epochs; "
         f"{platform.node()}, {platform.machine()})",
         "",
-        "| Phase | presses | slider p50 | p95 | max | server process CPU | browsers' CPU |",
-        "|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for name, key in (
         ("no training", "idle_before"),
         ("the server trains", "training"),
@@ -191,11 +191,19 @@ def report(r: dict) -> str:
         ("no training, again", "idle_after"),
     ):
         phase = r[key]
-        lines.append(
-            f"| {name} | {phase['presses']} | {phase['p50_ms']:.0f} ms | {phase['p95_ms']:.0f} ms"
-            f" | {phase['max_ms']:.0f} ms | {phase['server_cpu_share']:.0%} of a core | "
-            f"{phase['browser_cpu_share']:.0%} |"
+        rows.append(
+            (
+                name,
+                phase["presses"],
+                f"{phase['p50_ms']:.0f} ms",
+                f"{phase['p95_ms']:.0f} ms",
+                f"{phase['max_ms']:.0f} ms",
+                f"{phase['server_cpu_share']:.0%} of a core",
+                f"{phase['browser_cpu_share']:.0%}",
+            )
         )
+    header = ("Phase", "presses", "slider p50", "p95", "max", "server process CPU", "browsers' CPU")
+    lines.append(table(header, rows, right=range(1, 7)))
     lr, tr = r["latency_ratio"], r["training_ratio"]
     server, alone, beside = r["server"], r["cli_alone"], r["cli_beside_pages"]
     lines += [
@@ -229,10 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as cache:
         results = asyncio.run(measure(args, Path(cache)))
-    print(report(results))
-    if args.out is not None:
-        args.out.write_text(json.dumps(results, indent=1))
-    return 0
+    return finish(results, report(results), args.out)
 
 
 if __name__ == "__main__":

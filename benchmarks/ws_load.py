@@ -61,8 +61,9 @@ from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from benchmarks.class_load import (
+from benchmarks.harness import (
     TICK,
+    finish,
     fmt,
     idle_rate,
     percentile,
@@ -71,6 +72,7 @@ from benchmarks.class_load import (
     serving,
     session_counts,
     settled,
+    table,
 )
 
 SCATTER_KEY = "latent_scatter"
@@ -634,12 +636,7 @@ def report(results: dict) -> str:
                 f"{p['wrong_z']} / {p['unanswered']}",
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-
-    def line(row) -> str:
-        return " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-
-    out = [line(rows[0]), line(tuple("-" * w for w in widths))] + [line(r) for r in rows[1:]]
+    out = [table(rows[0], rows[1:])]
     out.append("")
     for o in results["openings"]:
         out.append(
@@ -695,10 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("need 0 <= --gap-min <= --gap-max")
 
     results = asyncio.run(run(args))
-    print(report(results))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    finish(results, report(results), args.out)
     return 0 if correct(results) else 1
 
 

@@ -94,11 +94,18 @@ function drawInset(view, ctx, selected) {
   const t = view.theme;
   const { left, top, side } = area(view);
   const box = Math.round(side * 0.34);
-  const shown = (i) => {
-    if (view.hidden.has(model.labels[i]) || i === selected.row) return null;
-    return toPixel(view, model.x[i], model.y[i]);
-  };
-  const corner = insetCorner(model.count, shown, { left, top, side }, box, toPixel(view, ...selected.mu));
+  // The corner changes with the plane's zoom, size and hidden classes, not with z or hover:
+  // counted once per such change, not on every frame.
+  const placed = [model.id, selected.row, view.range.join(), side, [...view.hidden].join()].join("|");
+  if (!view.insetPlace || view.insetPlace.key !== placed) {
+    const shown = (i) => {
+      if (view.hidden.has(model.labels[i]) || i === selected.row) return null;
+      return toPixel(view, model.x[i], model.y[i]);
+    };
+    const mu = toPixel(view, ...selected.mu);
+    view.insetPlace = { key: placed, ...insetCorner(model.count, shown, { left, top, side }, box, mu) };
+  }
+  const corner = view.insetPlace;
   const { x: bx, y: by } = corner;
   const half = 4 * Math.max(selected.sigma[0], selected.sigma[1]);
   const [mx, my] = selected.mu;

@@ -83,6 +83,7 @@ function createView(parent) {
     frame: 0,
     size: 0,
     inset: null, // neighbours of the selected digit, for the posterior inset
+    insetPlace: null, // the inset's corner, and what it was placed for
     hover: -1, // the test digit under the pointer, or -1
     send: null, // the current mount's Streamlit callbacks
   };
