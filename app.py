@@ -22,6 +22,7 @@ from explorer.model_view import (
     note_shown,
 )
 from explorer.sections import (
+    TABS,
     about,
     compare,
     drawing,
@@ -126,18 +127,7 @@ def main() -> None:
         training_tab,
         about_tab,
     ) = st.tabs(
-        [
-            "Latent plane",
-            "Posterior",
-            "Sample",
-            "Interpolate",
-            "Outliers",
-            "Few labels",
-            "Manifold",
-            "Compare",
-            "Training",
-            "What am I looking at?",
-        ],
+        list(TABS),
         key="tab",
         on_change="rerun",
     )
