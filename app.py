@@ -12,7 +12,7 @@ import sys
 
 import streamlit as st
 
-from explorer import preview, state
+from explorer import language, preview, state
 from explorer.model_view import (
     configure,
     dataset_of,
@@ -37,6 +37,7 @@ from explorer.sections import (
     sidebar,
     training_replay,
 )
+from i18n import _, lazy, nouns
 from training.cache import NotCached
 from vae_core import CheckpointError, DataError
 
@@ -45,28 +46,31 @@ from vae_core import CheckpointError, DataError
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 1rem 1rem 1rem 1rem; }
-.st-key-latent_data, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
+.st-key-latent_data, .st-key-latent_words, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
 </style>
 """
 
 
 def cannot_load(exc: Exception) -> None:
     st.error(
-        f"Cannot load the model: {exc}\n\nRestore the file (for the shipped model: "
-        "`git checkout assets/`), or rebuild it with `python -m training --output "
-        "assets/default_model.pt`."
+        _(
+            "Cannot load the model: {problem}\n\nRestore the file (for the shipped model: "
+            "`git checkout assets/`), or rebuild it with `python -m training --output "
+            "assets/default_model.pt`."
+        ).format(problem=exc)
     )
     st.stop()
 
 
 def main() -> None:
-    st.set_page_config(page_title="VAE latent explorer", page_icon="🔢", layout="wide")
+    language.install()
     first_run = state.init_state()
+    st.set_page_config(page_title=_("VAE latent explorer"), page_icon="🔢", layout="wide")
     ss = st.session_state
     st.html(PAGE_CSS)
     title = st.empty()
     for notice in ss.notices:
-        st.warning(f"The link's {notice}", icon="🔗")
+        st.warning(str(notice), icon="🔗")
     ss.notices = []
     if first_run:
         sidebar.request(ss.pop("link_settings"))
@@ -83,11 +87,13 @@ def main() -> None:
         gone = ss.settings
         ss.settings = state.DEFAULT_SETTINGS
         sidebar.request(gone)
-        notice = (
+        notice = _(
             "The model this page showed is no longer in the server's model cache (removed to "
             "keep the cache within its size, or deleted); the default is shown meanwhile."
         )
-        ss.request_error = " ".join(filter(None, [notice, ss.request_error]))
+        ss.request_error = " ".join(
+            filter(None, [notice, ss.request_error and str(ss.request_error)])
+        )
         st.rerun()
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
@@ -97,16 +103,23 @@ def main() -> None:
     except DataError as exc:  # the data directory changed on disk since the server started
         gone = dataset_of(ss.settings.data).name
         ss.settings = state.DEFAULT_SETTINGS
-        ss.request_error = f"Cannot read the data of {gone}: {exc} The bundled MNIST is shown."
+        ss.request_error = lazy(
+            "Cannot read the data of {name}: {problem} The bundled MNIST is shown.",
+            name=gone,
+            problem=exc.args[0] if len(exc.args) == 1 else str(exc),
+        )
         st.rerun()
     if shown is not None:
         model, view, checkpoint = shown.model, shown.view, shown.checkpoint()
         preview_banner.section(shown)
+    where = _("{count} {data} test {nouns} where the encoder puts them").format(
+        count=f"{len(view.labels):,}",
+        data=html.escape(dataset_of(view.data).name),
+        **nouns(view.noun),
+    )
     title.markdown(
-        "#### VAE latent explorer "
-        "<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· "
-        f"{len(view.labels):,} {html.escape(dataset_of(view.data).name)} test {view.noun}s "
-        "where the encoder puts them</span>",
+        f"#### {_('VAE latent explorer')} "
+        f"<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· {where}</span>",
         unsafe_allow_html=True,
     )
     state.keep_in(view.window)
@@ -127,7 +140,7 @@ def main() -> None:
         training_tab,
         about_tab,
     ) = st.tabs(
-        list(TABS),
+        [language.tab_label(i) for i in range(len(TABS))],
         key="tab",
         on_change="rerun",
     )

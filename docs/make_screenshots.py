@@ -4,6 +4,9 @@ Opens the app at 1400x1000 in the light or dark theme, selects a test digit, hov
 so the decoded digit shows the point under the pointer, and saves the latent view, each lens
 (the plane coloured by −ELBO and a drawn digit among them) and the manifold as PNGs in docs/.
 
+`python -m docs.make_screenshots zh` takes the main views in Chinese for README.zh-CN.md, with
+Debian's fonts-noto-cjk (installed first where it is missing, as root).
+
 `python -m docs.make_screenshots data` takes those of a conditional VAE and of Fashion-MNIST
 (Debian's dataset-fashion-mnist package), training their models into the app's own cache
 first if they are not there (about half an hour on 2 cores), so that a rerun reuses them.
@@ -12,11 +15,14 @@ first if they are not there (about half an hour on 2 cores), so that a rerun reu
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+import i18n
 from explorer.model_view import ModelSettings
 from tests import browser
 from tests import latent_page as lp
@@ -59,6 +65,45 @@ def other_data() -> None:
         page.mouse.move(*lp.pixel(page, -1.0, 0.6))
         page.wait_for_timeout(1200)
         page.screenshot(path=str(HERE / "screenshot_fashion.png"))
+        chromium.close()
+
+
+def cjk_fonts() -> None:
+    """Chromium draws Chinese with whatever CJK font fontconfig has: Noto's, or install it."""
+    listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if "Noto" in listed:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise SystemExit("No Noto CJK font: `apt-get install -y fonts-noto-cjk`, then rerun.")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "fonts-noto-cjk"], check=True)
+
+
+def chinese() -> None:
+    """The latent view with a selected digit, the Posterior tab and a drawn digit, in Chinese."""
+    cjk_fonts()
+    zh = i18n.translations("zh").gettext
+    mu = encode(load_model(), load_split(None, "test").images)[0]
+    with sync_playwright() as pw, browser.streamlit_server() as (url, _):
+        chromium = browser.launch(pw)
+        page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        row = browser.isolated_points(mu, 40)[-1]
+        page.goto(f"{url}/?lang=zh&z1=-1.2&z2=0.4&digit={row}")
+        lp.wait_until_ready(page)
+        page.mouse.move(*lp.pixel(page, 0.9, 1.1))
+        page.wait_for_timeout(1200)
+        page.screenshot(path=str(HERE / "screenshot_explorer_zh.png"))
+        page.get_by_role("tab", name=zh("Posterior")).click()
+        page.locator(".st-key-posterior_lens .heatmaplayer").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(HERE / "screenshot_posterior_zh.png"))
+        page.get_by_role("tab", name=zh("Latent plane")).click()
+        lp.wait_until_ready(page)
+        page.locator(".st-key-drawing label").first.click()
+        page.locator(".st-key-draw .pad[data-model-id]").wait_for(timeout=60_000)
+        lp.draw_stroke(page, [(0.25, 0.22), (0.72, 0.2), (0.55, 0.5), (0.42, 0.85)])  # a 7
+        page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(HERE / "screenshot_drawing_zh.png"), full_page=True)
         chromium.close()
 
 
@@ -167,5 +212,7 @@ if __name__ == "__main__":
 
     if sys.argv[1:] == ["data"]:
         other_data()
+    elif sys.argv[1:] == ["zh"]:
+        chinese()
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "light")

@@ -1,4 +1,8 @@
-"""Plotly figures for the manifold and the training curves: plain values in, a go.Figure out."""
+"""Plotly figures for the manifold and the training curves: plain values in, a go.Figure out.
+
+Their words are in the current language (i18n): a figure is drawn anew on every run, never
+cached with its text.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import base64
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from i18n import _
 
 
 def _square_layout(window: tuple[float, float], height: int, grid: bool = True, **extra) -> dict:
@@ -58,9 +64,9 @@ def manifold_grid_figure(picture_png: bytes, axis: np.ndarray, height: int = 640
     labels = [f"{axis[i]:.2f}" for i in ticks]
     frame = dict(range=[-0.5, n - 0.5], zeroline=False, showgrid=False, constrain="domain")
     layout = dict(
-        xaxis=dict(title_text="z1 (cell centre)", tickvals=ticks, ticktext=labels, **frame),
+        xaxis=dict(title_text=_("z1 (cell centre)"), tickvals=ticks, ticktext=labels, **frame),
         yaxis=dict(
-            title_text="z2 (cell centre)",
+            title_text=_("z2 (cell centre)"),
             tickvals=ticks,
             ticktext=labels,
             scaleanchor="x",
@@ -93,10 +99,10 @@ def loss_curves(history: list[dict], height: int = 300) -> go.Figure:
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.08
     )
     series = [
-        ("test −ELBO", "test_neg_elbo", "solid", 1),
-        ("test reconstruction", "test_reconstruction", "dash", 1),
-        ("train objective", "train_loss", "dot", 1),
-        ("test KL", "test_kl", "solid", 2),
+        (_("test −ELBO"), "test_neg_elbo", "solid", 1),
+        (_("test reconstruction"), "test_reconstruction", "dash", 1),
+        (_("train objective"), "train_loss", "dot", 1),
+        (_("test KL"), "test_kl", "solid", 2),
     ]
     for name, field, dash, row in series:
         fig.add_trace(
@@ -110,9 +116,9 @@ def loss_curves(history: list[dict], height: int = 300) -> go.Figure:
             row=row,
             col=1,
         )
-    fig.update_yaxes(title_text="nats per image", row=1, col=1)
-    fig.update_yaxes(title_text="KL (nats)", row=2, col=1)
-    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, len(epochs) // 8), row=2, col=1)
+    fig.update_yaxes(title_text=_("nats per image"), row=1, col=1)
+    fig.update_yaxes(title_text=_("KL (nats)"), row=2, col=1)
+    fig.update_xaxes(title_text=_("epoch"), tick0=1, dtick=max(1, len(epochs) // 8), row=2, col=1)
     fig.update_layout(
         height=height,
         margin=dict(l=10, r=10, t=10, b=10),
@@ -127,7 +133,8 @@ def sparkline_svg(series: dict[str, list[float]], width: int = 240, height: int 
     Plain SVG rather than a plotly figure: the sidebar redraws it every second while a model
     trains, and a figure would cost the server and each browser tens of milliseconds a time.
     Series are drawn in order with falling opacity in the text colour; each is labelled with
-    its last value. Fewer than two points per series draw nothing.
+    its last value, under the name it is given (already in the page's language). Fewer than two
+    points per series draw nothing.
     """
     points = [v for values in series.values() for v in values]
     if not points or max(len(v) for v in series.values()) < 2:
@@ -218,7 +225,7 @@ def posterior_figure(
             y=[mu[1]],
             mode="markers",
             marker=dict(symbol="x", size=10, color="white"),
-            name=f"q(z|{cond}): mean μ",
+            name=_("{q}: mean μ").format(q=f"q(z|{cond})"),
             hoverinfo="skip",
         )
     )
@@ -236,7 +243,8 @@ def posterior_figure(
 def bound_bars(log_px: float, iwae: float, elbo: float, given: bool = False) -> go.Figure:
     """log p(x) and its two lower bounds as bars from a common floor (longer is higher), with
     the ELBO's gap marked; log p(x|y) when `given` a class (a conditional model)."""
-    names = ["ELBO (q's bound)", "IWAE, k = 100", f"exact log p(x{'|y' if given else ''})"]
+    exact = _("exact log p(x|y)") if given else _("exact log p(x)")
+    names = [_("ELBO (q's bound)"), _("IWAE, k = {k}").format(k=100), exact]
     values = [elbo, iwae, log_px]
     floor = min(values) - max(1.0, 2 * (log_px - elbo))
     fig = go.Figure(
@@ -248,14 +256,19 @@ def bound_bars(log_px: float, iwae: float, elbo: float, given: bool = False) -> 
             text=[f"{v:.2f}" for v in values],
             textposition="inside",
             marker_color=["#9ca3af", "#60a5fa", "#2563eb"],
-            hovertemplate="%{y}: %{text} nats<extra></extra>",
+            # TRANSLATORS: a plotly hover template: keep each %{...} as it is.
+            hovertemplate=_("%{y}: %{text} nats<extra></extra>"),
         )
     )
     fig.add_shape(
         type="line", x0=elbo, x1=log_px, y0=0.55, y1=0.55, line=dict(width=2, color="#ef4444")
     )
     fig.add_annotation(
-        x=(elbo + log_px) / 2, y=0.55, text=f"gap {log_px - elbo:.2f}", showarrow=False, yshift=10
+        x=(elbo + log_px) / 2,
+        y=0.55,
+        text=_("gap {gap:.2f}").format(gap=log_px - elbo),
+        showarrow=False,
+        yshift=10,
     )
     fig.update_layout(
         xaxis=dict(title_text="nats", range=[floor, max(values) + 0.1 * (max(values) - floor)]),

@@ -8,6 +8,8 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from i18n import NOUNS, _
+
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Floats in [0, 1] -> uint8 grey, white ink on black as MNIST is stored."""
@@ -59,7 +61,10 @@ def difference_rgb(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarr
 
 
 def a(noun: str) -> str:
-    """A noun with its indefinite article: "a digit", "an image"."""
+    """A noun with its indefinite article: "a digit", "an image" (in the page's language for
+    the nouns of i18n.NOUNS)."""
+    if noun in NOUNS:
+        return _(NOUNS[noun][2])
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
@@ -68,7 +73,10 @@ def called(view, label: int) -> str:
     `noun`, such as a ModelView): "a 7" for MNIST's digits, else the class's name ("Sneaker"),
     which an article would not always fit."""
     name = view.classes[int(label)]
-    return f"a {name}" if view.noun == "digit" else name
+    if view.noun != "digit":
+        return name
+    # TRANSLATORS: how a caption names a test image of MNIST by its digit: "a 7".
+    return _("a {digit}").format(digit=name)
 
 
 def hex_colour(rgb: tuple[int, int, int]) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime import Runtime
 
+from i18n import N_, Deferred, Text, _
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
 from training.cache import load_cached
 from training.limits import Limits, data_dirs, server_limits
@@ -69,11 +70,27 @@ class ModelSettings:
         return model_config, train_config, dataset.directory
 
     def describe(self) -> str:
-        """The settings in words, for the sidebar and the Training tab."""
-        kind = "conditional VAE" if self.conditional else "VAE"
-        return (
-            f"{dataset_of(self.data).name} {kind}, hidden [{self.width}, {self.width}], "
-            f"β = {self.beta:g}, {self.epochs} epochs, seed {self.seed}"
+        """The settings in words, for the sidebar and the Training tab (in the language of the
+        page's run)."""
+        if self.conditional:
+            # TRANSLATORS: a model's settings: its data's name, its two hidden layers' widths,
+            # β, how many epochs it trains for and its random seed.
+            words = _(
+                "{data} conditional VAE, hidden [{width}, {width}], β = {beta:g}, "
+                "{epochs} epochs, seed {seed}"
+            )
+        else:
+            # TRANSLATORS: a model's settings: its data's name, its two hidden layers' widths,
+            # β, how many epochs it trains for and its random seed.
+            words = _(
+                "{data} VAE, hidden [{width}, {width}], β = {beta:g}, {epochs} epochs, seed {seed}"
+            )
+        return words.format(
+            data=dataset_of(self.data).name,
+            width=self.width,
+            beta=self.beta,
+            epochs=self.epochs,
+            seed=self.seed,
         )
 
 
@@ -142,13 +159,13 @@ def test_set(data: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
     return split.images, split.labels
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+@st.cache_resource(show_spinner=Deferred(N_("Loading the model…")), max_entries=8)
 def load_model(name: str, _configs: tuple[VAEConfig, TrainConfig]) -> tuple[VAE, dict]:
     """The model from the cache; never trains (the training line does): raises NotCached."""
     return load_cached(*_configs)
 
 
-@st.cache_resource(show_spinner="Encoding the test images…", max_entries=8)
+@st.cache_resource(show_spinner=Deferred(N_("Encoding the test images…")), max_entries=8)
 def model_view(_model: VAE, name: str, data: str = "mnist") -> ModelView:
     return build_view(_model, *test_set(data), name, dataset_of(data))
 
@@ -156,7 +173,7 @@ def model_view(_model: VAE, name: str, data: str = "mnist") -> ModelView:
 # ---------------------------------------------------------------- the server's training line
 
 _configured: Limits | None = None
-_datasets: tuple[list[Dataset], list[str]] | None = None
+_datasets: tuple[list[Dataset], list[Text | str]] | None = None
 
 
 def configure(argv: list[str]) -> None:
@@ -178,8 +195,9 @@ def datasets() -> list[Dataset]:
     return _datasets[0]
 
 
-def data_problems() -> list[str]:
-    """Why a directory the operator named is not offered: one message per directory."""
+def data_problems() -> list[Text | str]:
+    """Why a directory the operator named is not offered: one message per directory, shown in
+    the reader's language (`str()` of it)."""
     datasets()
     return _datasets[1]
 

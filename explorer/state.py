@@ -1,7 +1,7 @@
 """The session's state: one latent point, the selected digit, the model, and the shareable link.
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
-write it. A link's query string (data, cvae, beta, width, epochs, seed, z1, z2, digit, class)
+write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class)
 seeds the state on a session's first run and follows it afterwards. Whatever a browser sends
 is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
 defaults with a notice.
@@ -15,8 +15,10 @@ from collections.abc import Mapping
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from i18n import LANGUAGES, N_, SOURCE, Text, lazy
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 
+from .language import browser_language
 from .model_view import ModelSettings, datasets, default_data
 from .preview import shown_settings
 
@@ -49,15 +51,15 @@ def _integer(text: str) -> int:
     return int(value)
 
 
-def _check(name: str, value, allowed) -> tuple[object, str | None]:
+def _check(name: str, value, allowed) -> tuple[object, Text | None]:
     if isinstance(allowed, list):
         ok = value in allowed
-        say = f"one of {', '.join(str(a) for a in allowed)}"
+        say = lazy("one of {values}", values=", ".join(str(a) for a in allowed))
     else:
         lo, hi = allowed
         ok = lo <= value <= hi
-        say = f"between {lo} and {hi}"
-    return (value, None) if ok else (None, f"`{name}` must be {say}")
+        say = lazy("between {lo} and {hi}", lo=lo, hi=hi)
+    return (value, None) if ok else (None, say)
 
 
 MAX_CLASSES = 62  # the most classes a dataset may have (vae_core.datasets)
@@ -76,12 +78,13 @@ RULES = {
 
 
 def _rules() -> dict:
-    """RULES, and the datasets this server offers (known only once it runs)."""
-    return {"data": (str, [d.key for d in datasets()]), **RULES}
+    """RULES, the languages, and the datasets this server offers (known only once it runs)."""
+    return {"data": (str, [d.key for d in datasets()]), "lang": (str, list(LANGUAGES)), **RULES}
 
 
-def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
-    """The valid values of a link's query string, and one notice per bad one.
+def parse_link(params: Mapping[str, str]) -> tuple[dict, list[Text]]:
+    """The valid values of a link's query string, and one notice per bad one (shown in the
+    language of the page that reads it).
 
     Unknown keys are ignored; a bad value is left out (the caller keeps its default).
     """
@@ -91,22 +94,35 @@ def parse_link(params: Mapping[str, str]) -> tuple[dict, list[str]]:
             continue
         text = str(params[name])[:40]
         try:
-            value, problem = _check(name, parse(text), allowed)
+            value, rule = _check(name, parse(text), allowed)
         except ValueError:
-            kind = "a whole number" if parse is _integer else "a number"
-            value, problem = None, f"`{name}` must be {kind}"
-        if problem:
-            notices.append(f"{problem}, not “{text}”; using the default instead.")
+            kind = N_("a whole number") if parse is _integer else N_("a number")
+            value, rule = None, lazy(kind)
+        if rule:
+            notices.append(
+                lazy(
+                    "The link's `{name}` must be {rule}, not “{text}”; using the default instead.",
+                    name=name,
+                    rule=rule,
+                    text=text,
+                )
+            )
         else:
             values[name] = value
     return values, notices
 
 
 def link_of(
-    settings: ModelSettings, z: tuple[float, float], digit: int | None, cls: int = 0
+    settings: ModelSettings,
+    z: tuple[float, float],
+    digit: int | None,
+    cls: int = 0,
+    lang: str = SOURCE,
 ) -> dict[str, str]:
-    """The query string that reopens this view; `cls` is a conditional model's class."""
+    """The query string that reopens this view; `cls` is a conditional model's class, `lang`
+    the page's language."""
     link = {
+        "lang": lang,
         "data": settings.data,
         "beta": f"{settings.beta:g}",
         "width": str(settings.width),
@@ -167,6 +183,8 @@ def init_state() -> bool:
     ss.selected_row = int(values.get("digit", 0))
     ss.cls = int(values.get("class", 0))  # the class a conditional model draws; see keep_choices
     ss.notices = notices
+    # The link's language, else the browser's; from then on the sidebar's switch (language.py).
+    ss.lang = str(values.get("lang") or browser_language())
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     ss.colour_by = "digit"  # the plane's points by their class, or "elbo": by their −ELBO
@@ -234,7 +252,7 @@ def keep_choices(rows: int, classes: int) -> None:
 def sync_link() -> None:
     """Write the state to the query string, touching only what changed."""
     ss = st.session_state
-    link = link_of(shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls)
+    link = link_of(shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang)
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)

@@ -60,6 +60,7 @@ def test_page_renders_the_default_model_without_training():
     header, arrays = payload.unpack(at.get_by_key("latent_data").proto.bytes)
     assert header["model_id"] == data["model_id"] and len(arrays["x"]) == 10_000
     assert dict(at.query_params) == {
+        "lang": "en",  # no link or browser asked for another
         "data": "mnist",
         "beta": "1",
         "width": "256",

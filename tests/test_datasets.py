@@ -143,5 +143,5 @@ def test_datasets_from_keeps_the_good_ones_and_reports_the_bad(tmp_path):
     assert [d.key for d in found] == ["mnist", describe(good).key]
     assert found[0].directory is None
     assert len(problems) == 1
-    assert problems[0].startswith(f"Data directory {tmp_path / 'nowhere'} left out: ")
-    assert "does not exist" in problems[0] and "bundled MNIST" in problems[0]
+    assert str(problems[0]).startswith(f"Data directory {tmp_path / 'nowhere'} left out: ")
+    assert "does not exist" in str(problems[0]) and "bundled MNIST" in str(problems[0])

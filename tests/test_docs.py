@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+PAGES = [REPO / "README.md", REPO / "README.zh-CN.md", *sorted((REPO / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
@@ -29,6 +29,15 @@ def test_the_readme_is_a_front_page_with_the_ci_test_command():
     assert "streamlit run app.py" in readme
     ci = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert f"\n{ci}\n" in readme  # the README's test command is the one CI runs
+
+
+def test_the_readme_links_its_chinese_version_with_the_same_commands():
+    readme = (REPO / "README.md").read_text()
+    chinese = (REPO / "README.zh-CN.md").read_text()
+    assert "(README.zh-CN.md)" in readme.split("\n\n")[1]  # right under the title
+    ci = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
+    for command in ("streamlit run app.py", f"\n{ci}\n", "lang=zh"):
+        assert command in chinese, command
 
 
 def test_the_code_map_names_every_section_and_browser_file():

@@ -171,6 +171,7 @@ def test_a_link_is_parsed_with_a_notice_per_bad_value():
         }
     )
     assert values == {}
+    notices = [str(n) for n in notices]  # each a message in the page's language (English here)
     assert len(notices) == 7
     assert any("`beta` must be one of" in n for n in notices)
     assert any("`digit` must be between 0 and 9999" in n for n in notices)
@@ -178,13 +179,23 @@ def test_a_link_is_parsed_with_a_notice_per_bad_value():
     assert any("`width` must be a whole number" in n for n in notices)
     assert any("`z1` must be a number" in n for n in notices)
     _, notices = state.parse_link({"digit": "9999.5"})
-    assert notices == ["`digit` must be a whole number, not “9999.5”; using the default instead."]
+    assert [str(n) for n in notices] == [
+        "The link's `digit` must be a whole number, not “9999.5”; using the default instead."
+    ]
+
+
+def test_a_links_language_is_one_the_page_offers():
+    values, notices = state.parse_link({"lang": "zh"})
+    assert values == {"lang": "zh"} and not notices
+    values, notices = state.parse_link({"lang": "../fr"})
+    assert values == {} and "`lang` must be one of en, zh" in str(notices[0])
 
 
 def test_a_link_round_trips_the_state():
     settings = ModelSettings(beta=4.0, width=128, epochs=12, seed=3)
     link = state.link_of(settings, (1.25, -0.5), 42)
     assert link == {
+        "lang": "en",
         "data": "mnist",
         "beta": "4",
         "width": "128",
@@ -213,6 +224,7 @@ def test_a_conditional_models_link_names_it_and_its_class():
 def test_a_link_naming_data_the_server_does_not_offer_is_refused():
     values, notices = state.parse_link({"data": "/etc", "cvae": "2", "class": "99"})
     assert values == {}
+    notices = [str(n) for n in notices]
     assert any("`data` must be one of mnist" in n for n in notices)
     assert any("`cvae` must be one of 0, 1" in n for n in notices)
     assert any("`class` must be between 0 and 61" in n for n in notices)

@@ -114,7 +114,7 @@ def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist,
     os.kill(doomed.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer does
     assert doomed.wait(30)
     assert doomed.state == FAILED
-    assert "SIGKILL" in doomed.error and "memory" in doomed.error
+    assert "SIGKILL" in str(doomed.error) and "memory" in str(doomed.error)
     assert queue.job(doomed.key) is doomed  # every page waiting for it sees the message
     assert nxt.wait(120) and nxt.state == DONE, nxt.error
     assert not cached_path(SMALL, LONG, tiny_mnist, tmp_path).exists()
@@ -161,8 +161,8 @@ def test_a_read_only_cache_fails_the_job_with_what_to_do_and_keeps_its_models(ti
         job = TrainingJob(SMALL, other, tiny_mnist, cache).start()
         assert job.wait(120)
         assert job.state == FAILED
-        assert f"the model cache {cache} cannot be written" in job.error
-        assert "VAE_EXPLORER_CACHE" in job.error
+        assert f"the model cache {cache} cannot be written" in str(job.error)
+        assert "VAE_EXPLORER_CACHE" in str(job.error)
         # What it had still loads.
         model, _ = load_cached(SMALL, FAST, tiny_mnist, cache)
         assert isinstance(model, VAE)
@@ -175,8 +175,9 @@ def test_a_full_disk_fails_the_job_with_what_to_do_and_leaves_nothing_half_writt
     job = TrainingJob(SMALL, FAST, tiny_mnist, tmp_path, command=FULL_DISK_WORKER).start()
     assert job.wait(120)
     assert job.state == FAILED
-    assert f"the disk holding the model cache {tmp_path} is full" in job.error
-    assert "No space left on device" in job.error and "VAE_EXPLORER_CACHE_MB" in job.error
+    assert f"the disk holding the model cache {tmp_path} is full" in str(job.error)
+    assert "No space left on device" in str(job.error)
+    assert "VAE_EXPLORER_CACHE_MB" in str(job.error)
     assert leftovers(tmp_path) == []  # no checkpoint, whole or partial
 
 
@@ -184,7 +185,7 @@ def test_a_worker_that_cannot_start_fails_its_job(tmp_path):
     job = TrainingJob(SMALL, FAST, None, tmp_path, command=[str(tmp_path / "no-such-python")])
     job.start()
     assert job.wait(5) and job.state == FAILED
-    assert "could not start the training process" in job.error
+    assert "could not start the training process" in str(job.error)
 
 
 def test_a_worker_lowers_its_priority_and_bounds_its_threads(tiny_mnist, tmp_path):

@@ -158,3 +158,45 @@ def test_the_inset_goes_where_it_hides_the_fewest_points_and_never_the_digit(tmp
     assert corner(points, [500, 450]) == {"x": 430, "y": 16, "hides": 10}
     # An empty plane: the corner farthest from the digit, as before.
     assert corner([], [100, 100]) == {"x": 430, "y": 400, "hides": 0}
+
+
+FILL = """
+const fs = require("fs");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const url = "data:text/javascript;base64," + Buffer.from(source).toString("base64");
+const { cases } = JSON.parse(process.argv[2]);
+import(url).then(({ fill }) => {
+  process.stdout.write(JSON.stringify(cases.map(([template, fields]) => fill(template, fields))));
+});
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+@pytest.mark.parametrize("component", ["latent_view", "drawing"])
+def test_the_components_fill_the_templates_of_their_words(tmp_path, component):
+    from explorer import words
+
+    source = tmp_path / f"{component}.mjs"
+    source.write_text(components.script(component))
+    digit, image = words.latent_view("digit"), words.latent_view("image")
+    cases = [
+        [digit["hover"], {"row": 42, "name": "4"}],
+        [image["hover"], {"row": 7, "name": "Sneaker"}],
+        [digit["chip_title"], {"name": "3"}],
+        [digit["training"], {"epoch": 2, "epochs": 20}],
+        [digit["inset_title"], {"row": 0}],
+        [digit["inset_scale"], {"width": "0.52"}],
+        ["{known} and {unknown}", {"known": "a"}],
+    ]
+    arg = json.dumps({"cases": cases})
+    out = subprocess.run([NODE, "-e", FILL, str(source), arg], capture_output=True, check=True)
+    # The English page's words, as the view wrote them before they came from the catalog.
+    assert json.loads(out.stdout) == [
+        "test image #42, a 4",
+        "test image #7: Sneaker",
+        "3: click to hide or show; double-click to show this digit alone",
+        "training: epoch 2 of 20",
+        "q(z|x) of #0: μ ± 4σ",
+        "ellipses: 1σ, 2σ · width 0.52",
+        "a and {unknown}",
+    ]

@@ -193,12 +193,11 @@ def test_a_drawing_is_encoded_and_judged_as_the_class_chosen(cvae, test_data):
     assert [name for _, name, _ in d["nearest"]] == [
         FASHION_MNIST_CLASSES[view.labels[r]] for r, _, _ in d["nearest"]
     ]
-    # The pad's data carry the class to the browser's encoder; a plain model's none.
-    assert json.loads(drawing.pad_data(view, label)) == {
-        "model_id": view.model_id,
-        "cls": label,
-        "noun": "image",
-    }
+    # The pad's data carry the class to the browser's encoder, a plain model's none, and the
+    # pad's words for these images, read with a class.
+    data = json.loads(drawing.pad_data(view, label))
+    assert (data["model_id"], data["cls"]) == (view.model_id, label)
+    assert "draw an image" in data["words"]["pad"] and "q(z|x, y)" in data["words"]["empty"]
 
 
 def test_a_plain_models_drawing_is_read_without_a_class(plain, test_data):

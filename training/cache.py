@@ -26,6 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from i18n import lazy
 from vae_core.checkpoint import (
     DEFAULT_CHECKPOINT,
     CheckpointError,
@@ -165,7 +166,9 @@ def _load_entry(path: Path, key: str) -> tuple[VAE, dict] | None:
     try:
         model, checkpoint = load_checkpoint(path)
         if checkpoint["extra"].get("cache_key") != key:
-            raise CheckpointError(f"{path}: holds a model for other settings than its name says.")
+            raise CheckpointError(
+                lazy("{path}: holds a model for other settings than its name says.", path=path)
+            )
         return model, checkpoint
     except CheckpointError as exc:
         aside = path.with_name(f"{path.name}.bad-{int(time.time())}")
@@ -216,13 +219,17 @@ def load_cached(
     if path == DEFAULT_CHECKPOINT:
         return load_checkpoint(path)
     if not path.is_file():
-        raise NotCached(f"no model for these settings in the cache {path.parent}")
+        raise NotCached(lazy("no model for these settings in the cache {cache}", cache=path.parent))
     with _reading(path):
         if not path.is_file():  # pruned between the look and the lock
-            raise NotCached(f"no model for these settings in the cache {path.parent}")
+            raise NotCached(
+                lazy("no model for these settings in the cache {cache}", cache=path.parent)
+            )
         found = _load_entry(path, key)
     if found is None:
-        raise NotCached(f"the cache entry {path} was damaged and has been set aside")
+        raise NotCached(
+            lazy("the cache entry {path} was damaged and has been set aside", path=path)
+        )
     _touch(path)
     return found
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from time import monotonic
 
+from i18n import Text, lazy
 from vae_core.model import VAEConfig
 from vae_core.replay import ReplayFrame
 from vae_core.snapshot import Snapshot
@@ -38,18 +39,24 @@ WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "faile
 _RUNS = itertools.count(1)
 
 
-def describe_exit(returncode: int) -> str:
-    """Why a worker ended without a result, from its exit status."""
+def describe_exit(returncode: int) -> Text:
+    """Why a worker ended without a result, from its exit status (a lazy message)."""
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
-        why = " (on a server, most often for lack of memory)" if name == "SIGKILL" else ""
-        return f"the training process was stopped by {name}{why} before it finished"
-    return (
-        f"the training process ended with status {returncode} before it finished; "
-        "the server's log has its error"
+        if name == "SIGKILL":
+            return lazy(
+                "the training process was stopped by {signal} (on a server, most often for lack "
+                "of memory) before it finished",
+                signal=name,
+            )
+        return lazy("the training process was stopped by {signal} before it finished", signal=name)
+    return lazy(
+        "the training process ended with status {status} before it finished; the server's log "
+        "has its error",
+        status=returncode,
     )
 
 
@@ -79,7 +86,7 @@ class TrainingJob:
         self._history: list[EpochReport] = []
         self._frames: list[ReplayFrame] = []  # the training's replay so far, one per epoch
         self._snapshot: Snapshot | None = None  # the weights after the latest epoch
-        self._error: str | None = None
+        self._error: Text | str | None = None  # str() of it: in the reader's language
         self._process: subprocess.Popen | None = None
         self._on_end: list[Callable[[TrainingJob], None]] = []
         self._total_steps = 0  # optimizer steps in the whole run; 0 until the first is done
@@ -120,7 +127,7 @@ class TrainingJob:
                     self._process.kill()
                     self._process.wait()
                 self._state, self._ended = FAILED, monotonic()
-                self._error = f"could not start the training process: {exc}"
+                self._error = lazy("could not start the training process: {error}", error=str(exc))
         if self._state == FAILED:
             self._finish()
         else:
@@ -200,7 +207,9 @@ class TrainingJob:
                     if "done" in message:
                         self._state = DONE
                     else:
-                        self._state, self._error = FAILED, str(message["error"])
+                        # A lazy message as data (i18n.message_of), or an older worker's text.
+                        self._state = FAILED
+                        self._error = Text.from_message(message["error"])
 
     def _on_batch(self, steps: int, total: int) -> None:
         now = monotonic()
@@ -247,7 +256,9 @@ class TrainingJob:
             return self._snapshot if self._state == RUNNING else None
 
     @property
-    def error(self) -> str | None:
+    def error(self) -> Text | str | None:
+        """Why the job failed, None if it has not: a lazy message, `str()` of it in the reader's
+        language (an f-string does that), or a plain string."""
         with self._lock:
             return self._error
 

@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
+from i18n import Text, lazy
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -61,9 +63,12 @@ HELP = {
 }
 
 
-def where_set(name: str) -> str:
-    """How an operator changes a limit, for messages that name it."""
-    return f"{ENV[name]} or `streamlit run app.py -- {OPTION[name]} N`"
+def where_set(name: str) -> Text:
+    """How an operator changes a limit, for messages that name it (a lazy message: `str()`
+    gives it in the reader's language)."""
+    # TRANSLATORS: how whoever runs the server sets a limit: an environment variable, or an
+    # option after `--` when starting the server.
+    return lazy("{env} or `streamlit run app.py -- {option} N`", env=ENV[name], option=OPTION[name])
 
 
 DATA_ENV = "VAE_EXPLORER_DATA"

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from i18n import lazy
 from vae_core.data import DataError, Split, load_split, to_tensor
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, record_frame
@@ -142,8 +143,12 @@ def _labels(split: Split, config: VAEConfig, device: torch.device) -> torch.Tens
         return None
     if len(split.labels) and int(split.labels.max()) >= config.classes:
         raise DataError(
-            f"the data's labels go up to {int(split.labels.max())}, beyond the model's "
-            f"{config.classes} classes; give the model more classes."
+            lazy(
+                "the data's labels go up to {label}, beyond the model's {classes} classes; "
+                "give the model more classes.",
+                label=int(split.labels.max()),
+                classes=config.classes,
+            )
         )
     return torch.from_numpy(split.labels.astype("int64")).to(device)
 
@@ -249,8 +254,11 @@ def train(
                 on_batch(step, total_steps)
         if not torch.isfinite(sums).all():
             raise FloatingPointError(
-                f"training diverged in epoch {epoch} (the loss is not finite); "
-                "try a smaller learning rate."
+                lazy(
+                    "training diverged in epoch {epoch} (the loss is not finite); "
+                    "try a smaller learning rate.",
+                    epoch=epoch,
+                )
             )
         train_loss, train_rec, train_kl = (sums / len(x_train)).tolist()
         test_rec, test_kl, frame = _evaluate(

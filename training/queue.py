@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
 
+from i18n import N_, lazy
 from vae_core.model import VAEConfig
 
 from .cache import cache_key, cached_path, default_cache_dir, prune
@@ -199,20 +200,32 @@ class TrainingQueue:
         most = self.limits.max_epochs
         if train_config.epochs > most:
             raise LimitError(
-                f"This server trains new models for at most {most} epochs, and "
-                f"{train_config.epochs} is over that limit. Choose {most} or fewer, or a model "
-                f"that is already trained. Whoever runs the server sets this limit "
-                f"({where_set('max_epochs')})."
+                lazy(
+                    "This server trains new models for at most {most} epochs, and {epochs} is "
+                    "over that limit. Choose {most} or fewer, or a model that is already "
+                    "trained. Whoever runs the server sets this limit ({where}).",
+                    most=most,
+                    epochs=train_config.epochs,
+                    where=where_set("max_epochs"),
+                )
             )
 
     def _check_pending(self, waiter: str) -> None:
         most = self.limits.max_pending
         if len(self.requests_of(waiter)) >= most:
-            raise LimitError(
-                f"You already have {most} model{'s' if most > 1 else ''} waiting or training, "
-                f"the most one page may ask of this server. Cancel one, or wait until it is "
-                f"ready. Whoever runs the server sets this limit ({where_set('max_pending')})."
-            )
+            if most > 1:
+                message = N_(
+                    "You already have {most} models waiting or training, the most one page may "
+                    "ask of this server. Cancel one, or wait until it is ready. Whoever runs the "
+                    "server sets this limit ({where})."
+                )
+            else:
+                message = N_(
+                    "You already have {most} model waiting or training, the most one page may "
+                    "ask of this server. Cancel one, or wait until it is ready. Whoever runs the "
+                    "server sets this limit ({where})."
+                )
+            raise LimitError(lazy(message, most=most, where=where_set("max_pending")))
 
     # ------------------------------------------------------------ scheduling
 

@@ -6,7 +6,7 @@ JSON request on stdin and writes JSON lines on stdout: `{"batch": [steps, total]
 few a second), `{"epoch": EpochReport}` followed by `{"replay": frame}` (vae_core.replay's
 message: the epoch's test codes and manifold, ~120 kB) and `{"snapshot": weights}`
 (vae_core.snapshot's message: the weights in float16, 3.5 MB at width 512), then
-`{"done": metrics}` or `{"error": message}`.
+`{"done": metrics}` or `{"error": message}` (i18n.message_of: a lazy message as data).
 Anything else it prints goes to stderr, the server's log. SIGTERM, or the server going away
 (stdin closing), stops it the way Ctrl-C would, so a checkpoint half-written is removed.
 """
@@ -23,31 +23,49 @@ import threading
 import time
 from pathlib import Path
 
+import i18n
+from i18n import Text, lazy
+
 from .limits import where_set
 
 BATCH_EVERY = 0.25  # seconds between two progress messages within an epoch
 NICENESS = 10  # added to the worker's nice value: the server's reruns come first
 
 
-def describe_error(exc: BaseException, cache_dir: Path) -> str:
-    """What went wrong, and for the disk's faults what an operator can do about it."""
-    text = f"{type(exc).__name__}: {exc}"
+def describe_error(exc: BaseException, cache_dir: Path) -> Text:
+    """What went wrong, and for the disk's faults what an operator can do about it (a lazy
+    message, sent as data so that each page reads it in its own language)."""
+    said = exc.args[0] if len(exc.args) == 1 else None
+    # TRANSLATORS: an error's type (a Python name such as OSError) and what it says.
+    text = lazy(
+        "{kind}: {error}",
+        kind=type(exc).__name__,
+        error=said if isinstance(said, Text) else str(exc),
+    )
     if not isinstance(exc, OSError):
         return text
+    where = str(cache_dir)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return (
-            f"the disk holding the model cache {cache_dir} is full ({text}). Whoever runs the "
-            f"server can free some space, lower the cache's size ({where_set('cache_mb')}) or "
-            "set VAE_EXPLORER_CACHE to a directory on a larger disk"
+        return lazy(
+            "the disk holding the model cache {cache_dir} is full ({error}). Whoever runs the "
+            "server can free some space, lower the cache's size ({where}) or set "
+            "VAE_EXPLORER_CACHE to a directory on a larger disk",
+            cache_dir=where,
+            error=text,
+            where=where_set("cache_mb"),
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (
-            f"the model cache {cache_dir} cannot be written ({text}). Whoever runs the server "
-            "can make it writable, or set VAE_EXPLORER_CACHE to a directory that is"
+        return lazy(
+            "the model cache {cache_dir} cannot be written ({error}). Whoever runs the server "
+            "can make it writable, or set VAE_EXPLORER_CACHE to a directory that is",
+            cache_dir=where,
+            error=text,
         )
-    return (
-        f"reading or writing the model cache {cache_dir} failed ({text}). Whoever runs the "
-        "server can check that directory, or set VAE_EXPLORER_CACHE to another"
+    return lazy(
+        "reading or writing the model cache {cache_dir} failed ({error}). Whoever runs the "
+        "server can check that directory, or set VAE_EXPLORER_CACHE to another",
+        cache_dir=where,
+        error=text,
     )
 
 
@@ -156,7 +174,7 @@ def main() -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure reaches the pages waiting for this model
-        send({"error": describe_error(exc, cache_dir)})
+        send({"error": i18n.message_of(describe_error(exc, cache_dir))})
         return 1
     send({"done": {"cache_key": checkpoint["extra"].get("cache_key")}})
     return 0

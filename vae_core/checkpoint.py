@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from i18n import lazy
+
 from .model import VAE, VAEConfig
 from .replay import Replay
 
@@ -103,32 +105,56 @@ def read_checkpoint(path: str | Path) -> dict:
     """Load and verify a checkpoint dict; raise CheckpointError saying what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file.")
+        raise CheckpointError(lazy("{path}: no such checkpoint file.", path=path))
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
-            f"{path}: refused to load: it holds objects other than tensors and plain values, "
-            "and loading it could run code. Use a checkpoint written by this project."
+            lazy(
+                "{path}: refused to load: it holds objects other than tensors and plain values, "
+                "and loading it could run code. Use a checkpoint written by this project.",
+                path=path,
+            )
         ) from exc
     except Exception as exc:  # torch.load raises many types for bytes that are not a checkpoint
         raise CheckpointError(
-            f"{path}: not a readable checkpoint; truncated or damaged ({exc})."
+            lazy(
+                "{path}: not a readable checkpoint; truncated or damaged ({error}).",
+                path=path,
+                error=str(exc),
+            )
         ) from exc
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise CheckpointError(
-            f"{path}: not a checkpoint of this project (expected format {FORMAT!r})."
+            lazy(
+                "{path}: not a checkpoint of this project (expected format {format!r}).",
+                path=path,
+                format=FORMAT,
+            )
         )
     missing = {"config", "state_dict", "metrics", "extra", "digest"} - set(checkpoint)
     if missing:
-        raise CheckpointError(f"{path}: checkpoint lacks its {sorted(missing)} entries.")
+        raise CheckpointError(
+            lazy(
+                "{path}: checkpoint lacks its {entries} entries.",
+                path=path,
+                entries=sorted(missing),
+            )
+        )
     try:
         intact = _digest(checkpoint) == checkpoint["digest"]
     except (TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"{path}: checkpoint entries of the wrong kind ({exc}).") from exc
+        raise CheckpointError(
+            lazy(
+                "{path}: checkpoint entries of the wrong kind ({error}).", path=path, error=str(exc)
+            )
+        ) from exc
     if not intact:
         raise CheckpointError(
-            f"{path}: its contents do not match its digest; the file was altered or damaged."
+            lazy(
+                "{path}: its contents do not match its digest; the file was altered or damaged.",
+                path=path,
+            )
         )
     return checkpoint
 
@@ -141,7 +167,11 @@ def load_checkpoint(path: str | Path) -> tuple[VAE, dict]:
         model.load_state_dict(checkpoint["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(
-            f"{path}: its config and weights do not make a model ({exc})."
+            lazy(
+                "{path}: its config and weights do not make a model ({error}).",
+                path=path,
+                error=str(exc),
+            )
         ) from exc
     return model.eval(), checkpoint
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from i18n import N_, lazy
+
 BUNDLED_MNIST = Path(__file__).resolve().parent.parent / "assets" / "mnist"
 
 # The magic number's third byte says the values are unsigned bytes, the fourth how many
@@ -42,7 +44,12 @@ class Split:
 def _directory(directory: str | Path | None) -> Path:
     directory = Path(directory) if directory is not None else BUNDLED_MNIST
     if not directory.is_dir():
-        raise DataError(f"data directory {directory} does not exist or is not a directory.")
+        raise DataError(
+            lazy(
+                "data directory {directory} does not exist or is not a directory.",
+                directory=directory,
+            )
+        )
     return directory
 
 
@@ -51,10 +58,14 @@ def _find(directory: Path, stem: str) -> Path:
         if (directory / name).is_file():
             return directory / name
     raise DataError(
-        f"missing data file: neither {directory / stem} nor {directory / (stem + '.gz')} exists. "
-        "Give a directory holding the four MNIST-format IDX files "
-        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-        "t10k-labels-idx1-ubyte, each optionally .gz)."
+        lazy(
+            "missing data file: neither {plain} nor {gzipped} exists. "
+            "Give a directory holding the four MNIST-format IDX files "
+            "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+            "t10k-labels-idx1-ubyte, each optionally .gz).",
+            plain=directory / stem,
+            gzipped=directory / (stem + ".gz"),
+        )
     )
 
 
@@ -66,7 +77,11 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(
-            f"{path}: cannot read it ({exc}); the file is damaged or truncated."
+            lazy(
+                "{path}: cannot read it ({error}); the file is damaged or truncated.",
+                path=path,
+                error=str(exc),
+            )
         ) from exc
 
 
@@ -75,25 +90,47 @@ def read_idx(path: str | Path, expected_magic: int) -> np.ndarray:
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4:
-        raise DataError(f"{path}: only {len(raw)} bytes, too short for an IDX header.")
+        raise DataError(
+            lazy(
+                "{path}: only {size} bytes, too short for an IDX header.", path=path, size=len(raw)
+            )
+        )
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
         raise DataError(
-            f"{path}: wrong magic number 0x{magic:08x} (expected 0x{expected_magic:08x}); "
-            "this is not the IDX file its name says."
+            lazy(
+                "{path}: wrong magic number 0x{magic:08x} (expected 0x{expected:08x}); "
+                "this is not the IDX file its name says.",
+                path=path,
+                magic=magic,
+                expected=expected_magic,
+            )
         )
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"{path}: truncated header ({len(raw)} bytes, need {header}).")
+        raise DataError(
+            lazy(
+                "{path}: truncated header ({size} bytes, need {header}).",
+                path=path,
+                size=len(raw),
+                header=header,
+            )
+        )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise DataError(
-            f"{path}: {what}: header gives shape {shape}, so {expected} bytes, "
-            f"but the file holds {len(raw)}."
-        )
+        if len(raw) < expected:
+            message = N_(
+                "{path}: truncated: header gives shape {shape}, so {expected} bytes, "
+                "but the file holds {size}."
+            )
+        else:
+            message = N_(
+                "{path}: longer than its header says: header gives shape {shape}, so {expected} "
+                "bytes, but the file holds {size}."
+            )
+        raise DataError(lazy(message, path=path, shape=shape, expected=expected, size=len(raw)))
     return np.frombuffer(bytearray(raw), dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -112,16 +149,27 @@ def load_split(directory: str | Path | None = None, split: str = "train") -> Spl
     labels = read_idx(labels_path, LABELS_MAGIC)
     if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(
-            f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, "
-            f"expected {IMAGE_SIDE}x{IMAGE_SIDE}."
+            lazy(
+                "{path}: images are {height}x{width}, expected {side}x{side}.",
+                path=images_path,
+                height=images.shape[1],
+                width=images.shape[2],
+                side=IMAGE_SIDE,
+            )
         )
     if len(images) != len(labels):
         raise DataError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds "
-            f"{len(labels)} labels; the two files must be of the same split."
+            lazy(
+                "{images_path} holds {images} images but {labels_path} holds {labels} labels; "
+                "the two files must be of the same split.",
+                images_path=images_path,
+                images=len(images),
+                labels_path=labels_path,
+                labels=len(labels),
+            )
         )
     if len(images) == 0:
-        raise DataError(f"{images_path}: holds no images.")
+        raise DataError(lazy("{path}: holds no images.", path=images_path))
     return Split(images=images, labels=labels)
 
 

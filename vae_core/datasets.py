@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from i18n import N_, Text, lazy
+
 from .data import BUNDLED_MNIST, SPLIT_PREFIX, DataError, _find, fingerprint, load_split
 
 MIN_CLASSES = 2
@@ -105,11 +107,12 @@ def describe(directory: str | Path | None = None) -> Dataset:
     return _describe(None if directory is None else str(path), _stamps(path))
 
 
-def datasets_from(names: Sequence[str]) -> tuple[list[Dataset], list[str]]:
+def datasets_from(names: Sequence[str]) -> tuple[list[Dataset], list[Text]]:
     """The datasets for a server's start: the bundled MNIST first, then each good directory.
 
     A directory whose data another one already gives (the same key) is dropped. A bad one is
-    left out with a message for the operator, never an exception.
+    left out with a message for the operator, never an exception (a lazy message: `str()` of
+    it is in its reader's language).
     """
     datasets = [describe(None)]
     problems = []
@@ -117,9 +120,15 @@ def datasets_from(names: Sequence[str]) -> tuple[list[Dataset], list[str]]:
         try:
             dataset = describe(name)
         except DataError as exc:
+            said = exc.args[0] if len(exc.args) == 1 else None
             problems.append(
-                f"Data directory {name} left out: {exc} The page offers the other datasets "
-                "(the bundled MNIST always); fix the directory and restart the server to add it."
+                lazy(
+                    "Data directory {name} left out: {problem} The page offers the other "
+                    "datasets (the bundled MNIST always); fix the directory and restart the "
+                    "server to add it.",
+                    name=name,
+                    problem=said if isinstance(said, Text) else str(exc),
+                )
             )
             continue
         if all(dataset.key != known.key for known in datasets):
@@ -157,19 +166,38 @@ def _describe(directory: str | None, stamps: tuple[tuple[str, int, int], ...]) -
 def _class_count(path: Path, train: np.ndarray, test: np.ndarray) -> int:
     k = int(max(train.max(), test.max())) + 1
     if not MIN_CLASSES <= k <= MAX_CLASSES:
+        if k == 1:
+            message = N_(
+                "{path}: the labels run from 0 to {last}, so {k} class; "
+                "a dataset needs {least} to {most} classes, labelled 0 to k-1."
+            )
+        else:
+            message = N_(
+                "{path}: the labels run from 0 to {last}, so {k} classes; "
+                "a dataset needs {least} to {most} classes, labelled 0 to k-1."
+            )
         raise DataError(
-            f"{path}: the labels run from 0 to {k - 1}, so {k} class{'es' * (k != 1)}; "
-            f"a dataset needs {MIN_CLASSES} to {MAX_CLASSES} classes, labelled 0 to k-1."
+            lazy(message, path=path, last=k - 1, k=k, least=MIN_CLASSES, most=MAX_CLASSES)
         )
     missing = sorted(set(range(k)) - set(np.unique(train).tolist()))
     if missing:
         shown = ", ".join(str(label) for label in missing[:10])
-        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        raise DataError(
-            f"{path}: the labels make {k} classes (0 to {k - 1}), but the training split has "
-            f"no example of label{'s' * (len(missing) > 1)} {shown}{more}; every class needs "
-            "training examples to be learned."
-        )
+        if len(missing) > 10:
+            # TRANSLATORS: the first ten labels missing, and how many more are.
+            shown = lazy("{labels} and {more} more", labels=shown, more=len(missing) - 10)
+        if len(missing) > 1:
+            message = N_(
+                "{path}: the labels make {k} classes (0 to {last}), but the training split has "
+                "no example of labels {labels}; every class needs training examples to be "
+                "learned."
+            )
+        else:
+            message = N_(
+                "{path}: the labels make {k} classes (0 to {last}), but the training split has "
+                "no example of label {labels}; every class needs training examples to be "
+                "learned."
+            )
+        raise DataError(lazy(message, path=path, k=k, last=k - 1, labels=shown))
     return k
 
 
@@ -188,7 +216,13 @@ def _recognise(
         try:
             md5s = tuple(hashlib.md5(f.read_bytes()).hexdigest() for f in label_files)
         except OSError as exc:
-            raise DataError(f"{path}: cannot read its label files again ({exc}).") from exc
+            raise DataError(
+                lazy(
+                    "{path}: cannot read its label files again ({error}).",
+                    path=path,
+                    error=str(exc),
+                )
+            ) from exc
         if md5s == KMNIST_GZ_MD5:
             return "KMNIST", KMNIST_CLASSES, "image"
     return None
@@ -199,28 +233,50 @@ def _read_classes(path: Path, k: int) -> tuple[str, ...]:
         # utf-8-sig: a byte order mark, as some Windows editors write, is not part of a name.
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read it as UTF-8 text ({exc}).") from exc
+        raise DataError(
+            lazy("{path}: cannot read it as UTF-8 text ({error}).", path=path, error=str(exc))
+        ) from exc
     names = [line.strip() for line in text.split("\n")]
     while names and not names[-1]:
         names.pop()
     if len(names) != k:
-        raise DataError(
-            f"{path} names {len(names)} class{'es' * (len(names) != 1)}, one a line, but the "
-            f"labels make {k} classes (0 to {k - 1}); give exactly one name a line, in label order."
-        )
+        if len(names) == 1:
+            message = N_(
+                "{path} names {count} class, one a line, but the labels make {k} classes "
+                "(0 to {last}); give exactly one name a line, in label order."
+            )
+        else:
+            message = N_(
+                "{path} names {count} classes, one a line, but the labels make {k} classes "
+                "(0 to {last}); give exactly one name a line, in label order."
+            )
+        raise DataError(lazy(message, path=path, count=len(names), k=k, last=k - 1))
     for line, name in enumerate(names, start=1):
         if not name:
-            raise DataError(f"{path}, line {line}: empty; every class needs a name.")
+            raise DataError(
+                lazy("{path}, line {line}: empty; every class needs a name.", path=path, line=line)
+            )
         if len(name) > MAX_NAME_LENGTH:
             raise DataError(
-                f"{path}, line {line}: the name is {len(name)} characters long; "
-                f"at most {MAX_NAME_LENGTH} are allowed."
+                lazy(
+                    "{path}, line {line}: the name is {length} characters long; "
+                    "at most {most} are allowed.",
+                    path=path,
+                    line=line,
+                    length=len(name),
+                    most=MAX_NAME_LENGTH,
+                )
             )
         bad = [c for c in name if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS]
         if bad:
             raise DataError(
-                f"{path}, line {line}: the name holds the control character "
-                f"U+{ord(bad[0]):04X}; names must be plain text."
+                lazy(
+                    "{path}, line {line}: the name holds the control character "
+                    "U+{code:04X}; names must be plain text.",
+                    path=path,
+                    line=line,
+                    code=ord(bad[0]),
+                )
             )
     return tuple(names)
 

@@ -1,16 +1,18 @@
 """One module per part of the page: each tab, the sidebar, the banner while a model trains."""
 
+from i18n import N_
+
 # The page's tabs, in order. The first (the latent view, which keeps its zoom) and the last
-# (a few lines of text) always run; the others only while open.
+# (a few lines of text) always run; the others only while open. Shown with i18n's `_()`.
 TABS = (
-    "Latent plane",
-    "Posterior",
-    "Sample",
-    "Interpolate",
-    "Outliers",
-    "Few labels",
-    "Manifold",
-    "Compare",
-    "Training",
-    "What am I looking at?",
+    N_("Latent plane"),
+    N_("Posterior"),
+    N_("Sample"),
+    N_("Interpolate"),
+    N_("Outliers"),
+    N_("Few labels"),
+    N_("Manifold"),
+    N_("Compare"),
+    N_("Training"),
+    N_("What am I looking at?"),
 )

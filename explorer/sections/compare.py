@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from i18n import _, label_of, nouns
 from training import DEFAULT_TRAIN_CONFIG, default_cache_dir
 from training.cache import ENTRY, NotCached
 from vae_core import CheckpointError, VAEConfig, load_checkpoint
@@ -82,58 +83,71 @@ def cached_settings(cache_dir: Path, data: str = "mnist") -> list[ModelSettings]
 
 
 def describe(s: ModelSettings) -> str:
-    kind = ", conditional" if s.conditional else ""
-    return f"β = {s.beta:g}, width {s.width}, {s.epochs} epochs, seed {s.seed}{kind}"
+    if s.conditional:
+        text = _("β = {beta:g}, width {width}, {epochs} epochs, seed {seed}, conditional")
+    else:
+        text = _("β = {beta:g}, width {width}, {epochs} epochs, seed {seed}")
+    return text.format(beta=s.beta, width=s.width, epochs=s.epochs, seed=s.seed)
 
 
 def _metrics(checkpoint: dict, noun: str) -> None:
     m = checkpoint["metrics"]
+    per = _("nats per test {noun}").format(**nouns(noun))
     a, b, c = st.columns(3)
-    a.metric("test −ELBO", f"{m['test_neg_elbo']:.1f}", help=f"nats per test {noun}")
-    b.metric("reconstruction", f"{m['test_reconstruction']:.1f}", help=f"nats per test {noun}")
-    c.metric("KL", f"{m['test_kl']:.2f}", help=f"nats per test {noun}")
+    a.metric(_("test −ELBO"), f"{m['test_neg_elbo']:.1f}", help=per)
+    b.metric(_("reconstruction"), f"{m['test_reconstruction']:.1f}", help=per)
+    c.metric(_("KL"), f"{m['test_kl']:.2f}", help=per)
 
 
 def section(model, view: ModelView, checkpoint: dict) -> None:
     ss = st.session_state
-    st.subheader("Two models side by side")
+    st.subheader(_("Two models side by side"))
     dataset = dataset_of(view.data)
     shown = preview.shown_settings()  # a model still training is compared as it stands
     others = [s for s in cached_settings(default_cache_dir(), view.data) if s != shown]
     if not others:
         st.info(
-            f"No other model of {dataset.name} is in this server's cache yet. Train one from the "
-            "sidebar (for instance β = 4, or a conditional VAE, beside the shown one), then come "
-            "back to compare them."
+            _(
+                "No other model of {dataset} is in this server's cache yet. Train one from the "
+                "sidebar (for instance β = 4, or a conditional VAE, beside the shown one), then "
+                "come back to compare them."
+            ).format(dataset=dataset.name)
         )
         return
     other = st.selectbox(
-        "Compare the shown model with",
+        _("Compare the shown model with"),
         others,
-        format_func=describe,
+        format_func=label_of(others, describe),
         key="compare_with",
-        help=f"Any model of {dataset.name} in the server's cache. One z is decoded by both as it "
-        "moves.",
+        help=_(
+            "Any model of {dataset} in the server's cache. One z is decoded by both as it moves."
+        ).format(dataset=dataset.name),
     )
     other_name = model_id(*other.configs())
     try:
         other_model, other_checkpoint = load_model(other_name, other.configs())
     except (NotCached, CheckpointError) as exc:
-        st.warning(f"That model cannot be loaded any more ({exc}); pick another.")
+        st.warning(
+            _("That model cannot be loaded any more ({error}); pick another.").format(error=exc)
+        )
         return
     other_view = model_view(other_model, other_name, other.data)
     latent_plane.component()(key="compare_data", data=other_view.payload, height=0)
     st.caption(
-        "Hover either plane: the same z is decoded by both models, each from its own weights. "
-        "A click sets the page's latent point; the planes keep their own scales."
+        _(
+            "Hover either plane: the same z is decoded by both models, each from its own weights. "
+            "A click sets the page's latent point; the planes keep their own scales."
+        )
     )
     if view.conditional != other_view.conditional:
         k = len(view.classes)
         st.caption(
-            "A conditional model is given the class, so it draws the class chosen on the page "
-            "and its figures bound −log p(x|y), not −log p(x): knowing the class is worth at most "
-            f"log {k} = {np.log(k):.1f} nats per {view.noun} (classes equally common), so a "
-            "larger gap comes from the models themselves."
+            _(
+                "A conditional model is given the class, so it draws the class chosen on the page "
+                "and its figures bound −log p(x|y), not −log p(x): knowing the class is worth at "
+                "most log {k} = {nats:.1f} nats per {noun} (classes equally common), so a larger "
+                "gap comes from the models themselves."
+            ).format(k=k, nats=np.log(k), **nouns(view.noun))
         )
     _planes(view, other_view)
     theme = state.page_theme()
@@ -149,11 +163,16 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
         with column:
             st.markdown(f"**{name}**")
             _metrics(c, v.noun)
-            _, picture = manifold.pictures(
+            _grid, picture = manifold.pictures(
                 m, v.model_id, MANIFOLD_N, "normal", 3.0, None, theme, cls
             )
-            shows = "" if cls is None else f", class {v.classes[cls]}"
-            st.image(picture, caption=f"{MANIFOLD_N}×{MANIFOLD_N} manifold{shows}", width=360)
+            if cls is None:
+                caption = _("{n}×{n} manifold").format(n=MANIFOLD_N)
+            else:
+                caption = _("{n}×{n} manifold, class {name}").format(
+                    n=MANIFOLD_N, name=v.classes[cls]
+                )
+            st.image(picture, caption=caption, width=360)
 
 
 @st.fragment

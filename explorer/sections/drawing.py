@@ -19,10 +19,11 @@ import json
 import numpy as np
 import streamlit as st
 
+from i18n import _, nouns
 from vae_core import encode
 from vae_core.inference import encoder_layers
 
-from .. import images, payload, state
+from .. import images, payload, state, words
 from ..components import script, source
 from ..model_view import ModelView
 from . import outliers, posterior
@@ -48,8 +49,9 @@ def encoder_payload(_model, model_id: str) -> bytes:
 def pad_data(view: ModelView, label: int | None) -> bytes:
     """What the pad's own mount reads, JSON as bytes: the model whose encoder it uses (from the
     encoder's mount), the class a conditional model reads the drawing with (None for a plain
-    model) and what one image is called."""
-    return json.dumps({"model_id": view.model_id, "cls": label, "noun": view.noun}).encode()
+    model) and the pad's words in the page's language (explorer.words)."""
+    pad_words = words.drawing(view.noun, conditional=label is not None)
+    return json.dumps({"model_id": view.model_id, "cls": label, "words": pad_words}).encode()
 
 
 def chosen_class(view: ModelView) -> int | None:
@@ -137,9 +139,11 @@ def panel(model, view: ModelView) -> None:
     with st.container(key="draw_result"):
         if ss.drawn is None:
             st.caption(
-                f"Draw {images.a(view.noun)} above. On each release the server shows its "
-                "reconstruction, how unusual the model finds it, its nearest test "
-                f"{view.noun}s and its true posterior."
+                _(
+                    "Draw {a_noun} above. On each release the server shows its "
+                    "reconstruction, how unusual the model finds it, its nearest test "
+                    "{nouns} and its true posterior."
+                ).format(**nouns(view.noun))
             )
             return
         _result(model, view, ss.drawn, label)
@@ -149,27 +153,39 @@ def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
     d = result(model, view, view.model_id, pixels, label, state.page_theme())
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
-            st.image(picture, caption=name, width=RESULT_PX, output_format="PNG")
+            st.image(picture, caption=_(name), width=RESULT_PX, output_format="PNG")
     st.markdown(
-        f"reconstruction **{d['reconstruction']:.1f}** + KL **{d['kl']:.2f}** = "
-        f"−ELBO **{d['neg_elbo']:.1f}** nats: more unusual than **{d['percentile']:.0f} %** "
-        f"of test {view.noun}s."
+        _(
+            "reconstruction **{reconstruction:.1f}** + KL **{kl:.2f}** = "
+            "−ELBO **{neg_elbo:.1f}** nats: more unusual than **{percentile:.0f} %** "
+            "of test {nouns}."
+        ).format(
+            reconstruction=d["reconstruction"],
+            kl=d["kl"],
+            neg_elbo=d["neg_elbo"],
+            percentile=d["percentile"],
+            **nouns(view.noun),
+        )
     )
     given = None if label is None else view.classes[label]
     if given is not None:
         st.caption(
-            f"Read as class **{given}**, the class chosen: a conditional VAE encodes and "
-            "decodes with the class, so these terms bound −log p(x|y), and the test images' "
-            "are each given their own class."
+            _(
+                "Read as class **{given}**, the class chosen: a conditional VAE encodes and "
+                "decodes with the class, so these terms bound −log p(x|y), and the test "
+                "images' are each given their own class."
+            ).format(given=given)
         )
     st.caption(
-        f"μ = ({d['mu'][0]:.2f}, {d['mu'][1]:.2f}), σ = ({d['sigma'][0]:.3f}, "
-        f"{d['sigma'][1]:.3f}): the diamond and ellipses on the plane."
+        _(
+            "μ = ({mu1:.2f}, {mu2:.2f}), σ = ({sigma1:.3f}, {sigma2:.3f}): the diamond and "
+            "ellipses on the plane."
+        ).format(mu1=d["mu"][0], mu2=d["mu"][1], sigma1=d["sigma"][0], sigma2=d["sigma"][1])
     )
-    st.markdown(f"**Nearest test {view.noun}s in the plane**")
+    st.markdown(_("**Nearest test {nouns} in the plane**").format(**nouns(view.noun)))
     with st.container(horizontal=True, gap="small"):
         for row, name, picture in d["nearest"]:
             st.image(picture, caption=f"#{row}: {name}", width=NEAREST_PX, output_format="PNG")
-    st.markdown("**Its true posterior**")
+    st.markdown(_("**Its true posterior**"))
     data = posterior.lens_of_image(model, view.model_id, pixels, label)
     posterior.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from i18n import N_, Text, _, label_of, lazy, ngettext, nouns
 from vae_core import encode, load_split
 from vae_core.data import Split
 from vae_core.few_labels import (
@@ -36,17 +37,46 @@ MOST_MARKS = 500  # misclassified images marked on the plane: more would hide it
 LINE = {"codes": "solid", "pixels": "dot"}
 COLOUR = {"kNN": "#2563eb", "logistic": "#ea580c"}
 EXPLAINED = {
-    "kNN": f"k-nearest neighbours: the majority label of the {NEIGHBOURS} nearest labelled images",
-    "logistic": "logistic regression: a linear softmax on the standardised features (L2, C = 1)",
+    "kNN": N_("k-nearest neighbours: the majority label of the {n} nearest labelled images"),
+    "logistic": N_(
+        "logistic regression: a linear softmax on the standardised features (L2, C = 1)"
+    ),
+}
+# How the page names each classifier and each kind of features (vae_core.few_labels's keys).
+CLASSIFIER_NAMES = {
+    # TRANSLATORS: the classifier k-nearest neighbours, short, as in a chart's legend.
+    "kNN": N_("kNN"),
+    # TRANSLATORS: the classifier logistic regression, short, as in a chart's legend.
+    "logistic": N_("logistic"),
+}
+FEATURE_NAMES = {
+    # TRANSLATORS: the features a classifier reads: the VAE's codes (posterior means μ).
+    "codes": N_("codes"),
+    # TRANSLATORS: the features a classifier reads: the raw pixels of the images.
+    "pixels": N_("pixels"),
 }
 
 
-REFUSED = (
+def classifier_name(classifier: str) -> str:
+    return _(CLASSIFIER_NAMES.get(classifier, classifier))
+
+
+def _series(features: str, classifier: str) -> str:
+    """A line of the chart, a column of the table: "codes · kNN"."""
+    return f"{_(FEATURE_NAMES.get(features, features))} · {classifier_name(classifier)}"
+
+
+def explained() -> str:
+    """Each classifier in a few words, joined."""
+    return " · ".join(_(text).format(n=NEIGHBOURS) for text in EXPLAINED.values())
+
+
+REFUSED = N_(
     "Model M1 classifies from codes learnt without labels. This model is a conditional VAE: "
     "its encoder is given each {noun}'s label, so its codes hold what the label does not say "
     "(the style), not the class, and a few labels cannot read the class from them. Pick a plain "
     "model in the sidebar (Conditional VAE off) to see how well k labels a class read the test "
-    "{noun}s from its codes."
+    "{nouns} from its codes."
 )
 
 
@@ -64,7 +94,8 @@ def usable_ks(train_labels: np.ndarray) -> tuple[int, ...]:
     return tuple(k for k in KS if k <= fewest)
 
 
-@st.cache_data(show_spinner="Classifying the test images from their pixels…", max_entries=8)
+# Their spinners are shown by the caller, in the page's language.
+@st.cache_data(show_spinner=False, max_entries=8)
 def pixel_accuracy(seed: int, data: str) -> dict[int, dict[str, float]]:
     """{k: {classifier: test accuracy}} on the raw pixels: the same for every model of `data`."""
     train = Split(*train_set(data))
@@ -73,7 +104,7 @@ def pixel_accuracy(seed: int, data: str) -> dict[int, dict[str, float]]:
     return {k: {s.classifier: s.accuracy for s in scores if s.k == k} for k in ks}
 
 
-@st.cache_data(show_spinner="Classifying the test images from their codes…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def code_results(_model, _view: ModelView, model_id: str, seed: int) -> dict[int, dict]:
     """{k: {"z": the labelled images' codes, "predicted": {classifier: (N,) uint8},
     "accuracy": {classifier: float}}}; only the k a class labelled images are encoded."""
@@ -102,16 +133,17 @@ def accuracy_chart(table: dict[str, dict[int, dict[str, float]]], k: int) -> go.
                 go.Scatter(
                     x=ks,
                     y=[100 * table[features][n][classifier] for n in ks],
-                    name=f"{features} · {classifier}",
+                    name=_series(features, classifier),
                     mode="lines+markers",
                     line=dict(color=COLOUR[classifier], dash=LINE[features], width=2),
-                    hovertemplate="%{y:.1f} % with %{x} a class<extra>%{fullData.name}</extra>",
+                    # TRANSLATORS: a plotly hover template: keep each %{...} as it is.
+                    hovertemplate=_("%{y:.1f} % with %{x} a class<extra>%{fullData.name}</extra>"),
                 )
             )
     fig.add_vline(x=k, line_width=1, line_dash="dash", line_color="#9ca3af")
     fig.update_layout(
-        xaxis=dict(type="log", title="labelled images a class (log scale)", tickvals=list(KS)),
-        yaxis=dict(title="test accuracy (%)", range=[0, 100]),
+        xaxis=dict(type="log", title=_("labelled images a class (log scale)"), tickvals=list(KS)),
+        yaxis=dict(title=_("test accuracy (%)"), range=[0, 100]),
         height=320,
         margin=dict(l=10, r=10, t=10, b=10),
         legend=dict(orientation="h", y=-0.3),
@@ -122,8 +154,10 @@ def accuracy_chart(table: dict[str, dict[int, dict[str, float]]], k: int) -> go.
 def accuracy_table(table: dict[str, dict[int, dict[str, float]]]) -> str:
     """The chart's figures as a markdown table, a row for each k of `table`."""
     columns = [(f, c) for f in FEATURES for c in CLASSIFIERS]
+    # TRANSLATORS: the heading of a table's first column, the number of labels of each class.
+    k_heading = _("labels a class")
     lines = [
-        "| labels a class | " + " | ".join(f"{f} · {c}" for f, c in columns) + " |",
+        f"| {k_heading} | " + " | ".join(_series(f, c) for f, c in columns) + " |",
         "| ---: " * (len(columns) + 1) + "|",
     ]
     for k in sorted(table[FEATURES[0]]):
@@ -151,13 +185,19 @@ def error_mosaic(
     cols = max(1, max(len(r) for r in rows_by_class))
     cells = np.zeros((count * cols, 28, 28), dtype=np.float32)
     xs, ys, text = [], [], []
+    if view.noun == "digit":  # "a 7"; another dataset's class names take no article
+        # TRANSLATORS: hover text of a misread test digit: "test #12: a 7, read as 1".
+        hover = _("test #{row}: a {name}, read as {read}")
+    else:
+        # TRANSLATORS: hover text of a misread test image: "test #12: Sneaker, read as Sandal".
+        hover = _("test #{row}: {name}, read as {read}")
     for c, rows in enumerate(rows_by_class):
         for j, r in enumerate(rows):
             cells[c * cols + j] = view.images[r] / 255.0
             xs.append(j * 30 + 14)
             ys.append(c * 30 + 14)
-            read = view.classes[int(predicted[r])]
-            text.append(f"test #{r}: {images.called(view, labels[r])}, read as {read}")
+            name, read = view.classes[int(labels[r])], view.classes[int(predicted[r])]
+            text.append(hover.format(row=r, name=name, read=read))
     picture = images.png(images.themed(images.tile(cells, cols=cols), theme), scale=2)
     fig = go.Figure(
         go.Image(
@@ -182,7 +222,7 @@ def error_mosaic(
         xaxis=dict(visible=False, fixedrange=True),
         yaxis=dict(
             fixedrange=True,
-            title="true class",
+            title=_("true class"),
             tickvals=[c * 30 + 14 for c in range(count)],
             ticktext=list(view.classes),
             showgrid=False,
@@ -198,7 +238,7 @@ def error_mosaic(
     return fig
 
 
-def _mark(name: str | None, points: list | None, model_id: str | None) -> None:
+def _mark(name: Text | None, points: list | None, model_id: str | None) -> None:
     """Before the run, so the plane drawn first in it shows the marks (None clears them)."""
     st.session_state.overlay = (
         None
@@ -210,51 +250,61 @@ def _mark(name: str | None, points: list | None, model_id: str | None) -> None:
 def section(model, view: ModelView) -> None:
     ss = st.session_state
     noun = view.noun
-    st.subheader(f"Few labels: reading the test {noun}s from k labelled images a class")
+    words = nouns(noun)
+    st.subheader(
+        _("Few labels: reading the test {nouns} from k labelled images a class").format(**words)
+    )
     if view.conditional:
-        st.info(REFUSED.format(noun=noun), icon="🏷️")
+        st.info(_(REFUSED).format(**words), icon="🏷️")
         return
     train_labels = train_set(view.data)[1]
     ks = usable_ks(train_labels)
     st.caption(
-        "Model M1 of Kingma, Rezende, Mohamed & Welling (2014): the VAE learnt its codes from "
-        f"{len(train_labels):,} training images without their labels. Now only k images of "
-        "each class are labelled, drawn at random with the seed, and a classifier learns from "
-        "their codes (the posterior means μ) or, for comparison, from their raw pixels; each is "
-        f"scored on the {len(view.labels):,} test {noun}s."
+        _(
+            "Model M1 of Kingma, Rezende, Mohamed & Welling (2014): the VAE learnt its codes from "
+            "{train} training images without their labels. Now only k images of each class are "
+            "labelled, drawn at random with the seed, and a classifier learns from their codes "
+            "(the posterior means μ) or, for comparison, from their raw pixels; each is scored "
+            "on the {test} test {nouns}."
+        ).format(train=f"{len(train_labels):,}", test=f"{len(view.labels):,}", **words)
     )
     if ss.get("few_k") not in ks:
         ss.pop("few_k", None)  # a k that another dataset had, beyond what this one can give
     a, b, c = st.columns([2, 1, 2])
-    k = a.select_slider("Labelled images a class", ks, value=min(10, ks[-1]), key="few_k")
-    seed = int(b.number_input("Seed", 0, 1_000_000, key="few_seed"))
+    k = a.select_slider(_("Labelled images a class"), ks, value=min(10, ks[-1]), key="few_k")
+    seed = int(b.number_input(_("Seed"), 0, 1_000_000, key="few_seed"))
     classifier = c.radio(
-        f"Classifier of the codes, for the {noun}s it gets wrong",
+        _("Classifier of the codes, for the {nouns} it gets wrong").format(**words),
         CLASSIFIERS,
         horizontal=True,
         key="few_classifier",
-        help=" · ".join(EXPLAINED.values()),
+        format_func=label_of(CLASSIFIERS, classifier_name),
+        help=explained(),
     )
-    codes = code_results(model, view, view.model_id, seed)
-    table = {
-        "codes": {n: codes[n]["accuracy"] for n in ks},
-        "pixels": pixel_accuracy(seed, view.data),
-    }
+    with st.spinner(_("Classifying the test images from their codes…")):
+        codes = code_results(model, view, view.model_id, seed)
+    with st.spinner(_("Classifying the test images from their pixels…")):
+        pixels = pixel_accuracy(seed, view.data)
+    table = {"codes": {n: codes[n]["accuracy"] for n in ks}, "pixels": pixels}
     chart, figures = st.columns([3, 2], gap="large")
     with chart:
         st.plotly_chart(accuracy_chart(table, k), key="few_labels_chart")
     with figures:
         st.markdown(accuracy_table(table))
         chance = 100 / len(view.classes)
-        st.caption(" · ".join(EXPLAINED.values()) + f". Chance is {chance:.3g} %.")
+        st.caption(
+            _("{explained}. Chance is {chance:.3g} %.").format(explained=explained(), chance=chance)
+        )
         labelled = codes[k]["z"]
         st.button(
-            "Mark the labelled images on the plane",
+            _("Mark the labelled images on the plane"),
             key="mark_labelled",
             on_click=_mark,
-            args=(f"labelled images, k = {k}", labelled, view.model_id),
-            help=f"They are training images, so they are not among the plane's test {noun}s: "
-            "they are marked as rings.",
+            args=(lazy("labelled images, k = {k}", k=k), labelled, view.model_id),
+            help=_(
+                "They are training images, so they are not among the plane's test {nouns}: "
+                "they are marked as rings."
+            ).format(**words),
         )
     predicted = codes[k]["predicted"][classifier]
     wrong = np.flatnonzero(predicted != view.labels)
@@ -268,28 +318,54 @@ def section(model, view: ModelView) -> None:
             config={"displayModeBar": False},
         )
     with side:
+        name = classifier_name(classifier)
         st.markdown(
-            f"**The test {noun}s the codes' {classifier} gets wrong with {k} label"
-            f"{'s' if k > 1 else ''} a class: {len(wrong):,} of {len(view.labels):,}** "
-            f"({100 * codes[k]['accuracy'][classifier]:.1f} % right)."
+            ngettext(
+                "**The test {nouns} the codes' {classifier} gets wrong with {k} label a class: "
+                "{wrong} of {total}** ({right:.1f} % right).",
+                "**The test {nouns} the codes' {classifier} gets wrong with {k} labels a class: "
+                "{wrong} of {total}** ({right:.1f} % right).",
+                k,
+            ).format(
+                classifier=name,
+                k=k,
+                wrong=f"{len(wrong):,}",
+                total=f"{len(view.labels):,}",
+                right=100 * codes[k]["accuracy"][classifier],
+                **words,
+            )
         )
         st.caption(
-            f"Each row is a true class, with its first {ERRORS_A_ROW} misread {noun}s in "
-            f"test-set order; hover {images.a(noun)} for what the classifier read. Marked on "
-            "the plane, they show where the classes overlap."
+            _(
+                "Each row is a true class, with its first {count} misread {nouns} in test-set "
+                "order; hover {a_noun} for what the classifier read. Marked on the plane, they "
+                "show where the classes overlap."
+            ).format(count=ERRORS_A_ROW, **words)
         )
         marked = wrong[:MOST_MARKS]
-        what = f"misread by {classifier}, k = {k}"
         if len(wrong) > MOST_MARKS:
-            what = f"the first {MOST_MARKS} of {len(wrong):,} " + what
+            misread = f"{len(wrong):,}"
+            what = lazy(
+                "the first {count} of {wrong} misread by {classifier}, k = {k}",
+                count=MOST_MARKS,
+                wrong=misread,
+                classifier=lazy(CLASSIFIER_NAMES.get(classifier, classifier)),
+                k=k,
+            )
+        else:
+            what = lazy(
+                "misread by {classifier}, k = {k}",
+                classifier=lazy(CLASSIFIER_NAMES.get(classifier, classifier)),
+                k=k,
+            )
         st.button(
-            f"Mark the misread test {noun}s on the plane",
+            _("Mark the misread test {nouns} on the plane").format(**words),
             key="mark_misread",
             on_click=_mark,
             args=(what, np.round(view.mu[marked], 3).tolist(), view.model_id),
         )
         if ss.get("overlay"):
-            st.caption(f"Marked on the latent plane: {ss.overlay['name']}.")
+            st.caption(_("Marked on the latent plane: {name}.").format(name=ss.overlay["name"]))
             st.button(
-                "Clear the marks", key="few_clear_marks", on_click=_mark, args=(None, None, None)
+                _("Clear the marks"), key="few_clear_marks", on_click=_mark, args=(None, None, None)
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import Text, _, lazy_ngettext, nouns
 from vae_core import cross_fade, decode, latent_path
 
 from .. import images
@@ -25,8 +26,14 @@ def endpoint_of(view: ModelView, end: dict) -> tuple[list[float], str]:
     if "row" in end:
         row = end["row"]
         called = images.called(view, view.labels[row])
-        return view.mu[row].tolist(), f"test image #{row} ({called})"
-    return list(end["z"]), f"the point ({end['z'][0]:.2f}, {end['z'][1]:.2f})"
+        # TRANSLATORS: an end of the path, in "From {a} to {b}"; {called} names its class ("a 7").
+        return view.mu[row].tolist(), _("test image #{row} ({called})").format(
+            row=row, called=called
+        )
+    # TRANSLATORS: an end of the path, in "From {a} to {b}": a point (z1, z2) of the plane.
+    return list(end["z"]), _("the point ({z1:.2f}, {z2:.2f})").format(
+        z1=end["z"][0], z2=end["z"][1]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -43,7 +50,7 @@ def path_pictures(
     """The decoded steps and the cross-fade, as PNG strips, and the path's GIF; a conditional
     model decodes the path, and a point's image, as class `label`."""
     ends = [dict(a), dict(b)]
-    (za, _), (zb, _) = (endpoint_of(_view, e) for e in ends)
+    (za, _name_a), (zb, _name_b) = (endpoint_of(_view, e) for e in ends)
     z = latent_path(za, zb, n)
     steps = decode(_model, z, label)
     pixels = [
@@ -74,7 +81,7 @@ def set_endpoint(which: str, end: dict) -> None:
     st.session_state[f"path_{which}"] = end
 
 
-def mark(name: str, z: list) -> None:
+def mark(name: Text, z: list) -> None:
     st.session_state.overlay = {"name": name, "points": z, "path": True, "model_id": None}
 
 
@@ -84,44 +91,50 @@ def section(model, view: ModelView) -> None:
     a = stored_endpoint(ss.get("path_a"), DEFAULT_ENDPOINTS[0], count)
     b = stored_endpoint(ss.get("path_b"), DEFAULT_ENDPOINTS[1], count)
     name_a, name_b = endpoint_of(view, a)[1], endpoint_of(view, b)[1]
-    st.subheader(f"From {name_a} to {name_b}")
+    st.subheader(_("From {a} to {b}").format(a=name_a, b=name_b))
     st.caption(
-        f"Set A and B from the selection panel beside the plane ({images.a(view.noun)}), or "
-        "take the current latent point here."
+        _(
+            "Set A and B from the selection panel beside the plane ({a_noun}), or take the "
+            "current latent point here."
+        ).format(**nouns(view.noun))
     )
     c1, c2, c3 = st.columns([1, 1, 2])
     current = {"z": [float(ss.z1), float(ss.z2)]}
     c1.button(
-        "A = the current point", key="path_a_here", on_click=set_endpoint, args=("a", current)
+        _("A = the current point"), key="path_a_here", on_click=set_endpoint, args=("a", current)
     )
     c2.button(
-        "B = the current point", key="path_b_here", on_click=set_endpoint, args=("b", current)
+        _("B = the current point"), key="path_b_here", on_click=set_endpoint, args=("b", current)
     )
-    n = c3.slider("Steps", 5, 15, 9, key="path_steps")
+    n = c3.slider(_("Steps"), 5, 15, 9, key="path_steps")
     label = int(ss.cls) if view.conditional else None
     data = path_pictures(
         model, view, view.model_id, tuple(a.items()), tuple(b.items()), n, page_theme(), label
     )
     with st.container(key="path_latent"):
-        st.markdown("**Through the latent plane**: the decoder's output at each step")
+        st.markdown(_("**Through the latent plane**: the decoder's output at each step"))
         if label is not None:
-            name = view.classes[label]
             st.caption(
-                f"Decoded as class **{name}**, the class chosen: a conditional VAE's plane "
-                f"holds the style, so along the path the style morphs, the class stays {name}."
+                _(
+                    "Decoded as class **{name}**, the class chosen: a conditional VAE's plane "
+                    "holds the style, so along the path the style morphs, the class stays "
+                    "{name}."
+                ).format(name=view.classes[label])
             )
         st.image(data["latent"])
     with st.container(key="path_pixels"):
-        st.markdown("**Through pixel space**: the two images blended")
+        st.markdown(_("**Through pixel space**: the two images blended"))
         st.image(data["pixels"])
     st.caption(
-        f"Every step on the latent path decodes to something the model draws as "
-        f"{images.a(view.noun)}; a pixel blend halfway is two faint {view.noun}s on top of each "
-        "other. The VAE's plane is where images change smoothly."
+        _(
+            "Every step on the latent path decodes to something the model draws as {a_noun}; "
+            "a pixel blend halfway is two faint {nouns} on top of each other. The VAE's plane "
+            "is where images change smoothly."
+        ).format(**nouns(view.noun))
     )
     d1, d2 = st.columns(2)
     d1.download_button(
-        "Download the path as a GIF",
+        _("Download the path as a GIF"),
         data["gif"],
         file_name="latent_path.gif",
         mime="image/gif",
@@ -129,8 +142,9 @@ def section(model, view: ModelView) -> None:
         on_click="ignore",
     )
     d2.button(
-        "Mark the path on the plane",
+        _("Mark the path on the plane"),
         key="mark_path",
         on_click=mark,
-        args=(f"path A→B, {n} steps", data["z"]),
+        # TRANSLATORS: the name of the marks on the latent plane (A and B are the path's ends).
+        args=(lazy_ngettext("path A→B, {n} step", "path A→B, {n} steps", n), data["z"]),
     )

@@ -1,8 +1,9 @@
 """The latent view: the page's main section, drawn and decoded in the browser.
 
-Two mounts of one v2 component. `latent_data` carries the model's payload (explorer.payload)
+Mounts of one v2 component. `latent_data` carries the model's payload (explorer.payload)
 and sits outside the fragment, so it is sent on full reruns only (and then by reference, from
-Streamlit's message cache); `latent_scatter` carries a few hundred bytes of JSON (z, the
+Streamlit's message cache), as does `latent_words`, the views' words in the page's language
+(explorer.words, 1.5 kB); `latent_scatter` carries a few hundred bytes of JSON (z, the
 selection) and lives in a fragment of its own, so a commit from the browser reruns that one
 element. A click on a digit reruns the page, for the selection panel beside the plane.
 """
@@ -14,7 +15,9 @@ import json
 import numpy as np
 import streamlit as st
 
-from .. import images, payload, state
+from i18n import N_, Deferred, _, nouns
+
+from .. import images, payload, state, words
 from ..components import script, source
 from ..model_view import ModelView
 from . import drawing, outliers, selection
@@ -64,12 +67,19 @@ def view_data(
     }
 
 
+def mount_words(view: ModelView) -> None:
+    """The latent views' words, for every view on the page (the compared ones too)."""
+    data = json.dumps({"words": words.latent_view(view.noun)}).encode()
+    component()(key="latent_words", data=data, height=0)
+
+
 def _overlay(view: ModelView) -> dict | None:
     """A lens's marks, unless they belong to another model than the one shown."""
     overlay = st.session_state.get("overlay")
     if overlay is None or overlay.get("model_id") not in (None, view.model_id):
         return None
-    return {"name": overlay["name"], "points": overlay["points"], "path": overlay["path"]}
+    # The marks' name is a message: shown in the page's language, whichever marked them.
+    return {"name": str(overlay["name"]), "points": overlay["points"], "path": overlay["path"]}
 
 
 def on_commit(view: ModelView, key: str = "latent_scatter") -> None:
@@ -83,7 +93,7 @@ def on_select(view: ModelView, key: str = "latent_scatter") -> None:
         st.session_state.rerun_page = True
 
 
-@st.cache_data(show_spinner="Scoring the test images…", max_entries=8)
+@st.cache_data(show_spinner=Deferred(N_("Scoring the test images…")), max_entries=8)
 def scores_payload(_model, _view: ModelView, model_id: str) -> bytes:
     """The test images' −ELBO for the plane's colouring; the scale spans the 1st to 99th
     percentile, so a few extreme images do not wash out the rest."""
@@ -114,7 +124,7 @@ def class_chooser(view: ModelView) -> None:
     options = list(range(len(view.classes)))
     chooser, why = st.columns([3, 2], vertical_alignment="center")
     kwargs = dict(
-        label="Class the decoder draws",
+        label=_("Class the decoder draws"),
         options=options,
         format_func=view.classes.__getitem__,
         key="class_choice",
@@ -126,16 +136,19 @@ def class_chooser(view: ModelView) -> None:
         else:
             st.selectbox(**kwargs)
     why.caption(
-        f"A conditional VAE is given each {view.noun}'s class, so its codes q(z|x, y) no longer "
-        "cluster by class: the decoder is told the class, and z is left to hold what the class "
-        "does not say (slant, thickness, width). Hover or slide to change the style of "
-        f"{images.called(view, ss.cls)}."
+        _(
+            "A conditional VAE is given each {noun}'s class, so its codes q(z|x, y) no longer "
+            "cluster by class: the decoder is told the class, and z is left to hold what the "
+            "class does not say (slant, thickness, width). Hover or slide to change the style "
+            "of {called}."
+        ).format(called=images.called(view, ss.cls), **nouns(view.noun))
     )
 
 
 def section(model, view: ModelView) -> None:
     """The plane (with the decoded image and the sliders) and, beside it, the selection."""
     component()(key="latent_data", data=view.payload, height=0)
+    mount_words(view)
     if view.conditional:
         class_chooser(view)
     plane, side = st.columns([3, 1], gap="small")
@@ -143,10 +156,12 @@ def section(model, view: ModelView) -> None:
         _plane(model, view)
     with side:
         if st.toggle(
-            f"✏️ Draw {images.a(view.noun)}",
+            _("✏️ Draw {a_noun}").format(**nouns(view.noun)),
             key="drawing",
             on_change=drawing.forget,
-            help=f"Draw your own {view.noun} and see where the encoder puts it, live.",
+            help=_("Draw your own {noun} and see where the encoder puts it, live.").format(
+                **nouns(view.noun)
+            ),
         ):
             drawing.panel(model, view)
         else:

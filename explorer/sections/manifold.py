@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from i18n import N_, Deferred, _, label_of, nouns
 from vae_core import decode, grid_axis, manifold
 
 from .. import figures, images
@@ -17,6 +18,7 @@ from ..state import page_theme
 
 STYLE_CELL_PX = 56  # a cell of the style grid, while the classes fit the page's width
 STYLE_ROW_WIDTH_PX = 1100  # past this, the cells shrink so that one row still fits
+SPACINGS = {"normal": N_("inverse normal CDF"), "linear": N_("linear")}  # the options shown
 
 
 def themed_png(picture: np.ndarray, theme_name: str) -> bytes:
@@ -26,7 +28,7 @@ def themed_png(picture: np.ndarray, theme_name: str) -> bytes:
     return images.png(np.dstack([rgb, alpha]))
 
 
-@st.cache_data(show_spinner="Decoding the grid…", max_entries=16)
+@st.cache_data(show_spinner=Deferred(N_("Decoding the grid…")), max_entries=16)
 def pictures(
     _model,
     model_id: str,
@@ -65,15 +67,18 @@ def _style_section(model, view: ModelView) -> None:
     grid = style_grid(model, zs)
     k = len(view.classes)
     picture = images.png(images.themed(images.tile(grid.reshape(-1, 28, 28), cols=k), page_theme()))
-    st.subheader("Same style, every class")
+    st.subheader(_("Same style, every class"))
     st.caption(
-        f"Each row is one point z decoded as each of the {k} classes. The class is given to the "
-        "decoder, so z is free to hold what the class does not say (slant, thickness, width): "
-        f"one z draws the same style in every class. Top: the latent point; bottom: the code "
-        f"of the selected test {view.noun}, #{row} ({images.called(view, view.labels[row])}), "
-        "encoded with its own class."
+        _(
+            "Each row is one point z decoded as each of the {k} classes. The class is given to "
+            "the decoder, so z is free to hold what the class does not say (slant, thickness, "
+            "width): one z draws the same style in every class. Top: the latent point; bottom: "
+            "the code of the selected test {noun}, #{row} ({called}), encoded with its own "
+            "class."
+        ).format(k=k, row=row, called=images.called(view, view.labels[row]), **nouns(view.noun))
     )
-    rows = [f"z = ({ss.z1:.2f}, {ss.z2:.2f})", f"test #{row}'s style"]
+    # TRANSLATORS: the label of the style grid's second row, beside its pictures.
+    rows = [f"z = ({ss.z1:.2f}, {ss.z2:.2f})", _("test #{row}'s style").format(row=row)]
     cell = max(16, min(STYLE_CELL_PX, STYLE_ROW_WIDTH_PX // k))
     st.plotly_chart(
         figures.labelled_grid_figure(picture, list(view.classes), rows, cell),
@@ -89,27 +94,31 @@ def section(model, view: ModelView) -> None:
     cls = ss.cls if view.conditional else None
     plot, controls = st.columns([6.2, 3.8], gap="medium")
     with controls:
-        st.subheader("Manifold")
+        st.subheader(_("Manifold"))
         st.caption(
-            f"Each {view.noun} is the decoder's output at the centre of its cell. Inverse-normal "
-            "spacing gives every cell the same prior mass (Kingma & Welling 2014, fig. 4); "
-            "linear spacing covers a range evenly."
+            _(
+                "Each {noun} is the decoder's output at the centre of its cell. Inverse-normal "
+                "spacing gives every cell the same prior mass (Kingma & Welling 2014, fig. 4); "
+                "linear spacing covers a range evenly."
+            ).format(**nouns(view.noun))
         )
         if view.conditional:
             st.caption(
-                "A conditional model: the decoder is given the class chosen on the page, so "
-                f"the style varies over the plane; the class stays {view.classes[cls]}."
+                _(
+                    "A conditional model: the decoder is given the class chosen on the page, so "
+                    "the style varies over the plane; the class stays {name}."
+                ).format(name=view.classes[cls])
             )
-        n = st.slider("Grid size n", 5, 40, 20, key="manifold_n")
+        n = st.slider(_("Grid size n"), 5, 40, 20, key="manifold_n")
         spacing = st.radio(
-            "Spacing",
-            ["normal", "linear"],
+            _("Spacing"),
+            list(SPACINGS),
             horizontal=True,
             key="manifold_spacing",
-            format_func={"normal": "inverse normal CDF", "linear": "linear"}.get,
+            format_func=label_of(SPACINGS, lambda value: _(SPACINGS[value])),
         )
         extent = st.slider(
-            "Linear range ±",
+            _("Linear range ±"),
             0.5,
             float(view.window[1]),
             min(3.0, float(view.window[1])),
@@ -118,11 +127,12 @@ def section(model, view: ModelView) -> None:
             disabled=spacing != "linear",
         )
         on_plane = st.toggle(
-            "Draw at latent scale",
+            _("Draw at latent scale"),
             key="manifold_on_plane",
-            help=f"Off: equal cells, the classic figure. On: each {view.noun} over its own cell "
-            "of the plane, on the latent view's window, so normal spacing shows its wide outer "
-            "cells.",
+            help=_(
+                "Off: equal cells, the classic figure. On: each {noun} over its own cell of the "
+                "plane, on the latent view's window, so normal spacing shows its wide outer cells."
+            ).format(**nouns(view.noun)),
         )
         grid_png, shown_png = pictures(
             model,
@@ -135,7 +145,7 @@ def section(model, view: ModelView) -> None:
             cls,
         )
         st.download_button(
-            f"Download the {n}×{n} grid (PNG)",
+            _("Download the {n}×{n} grid (PNG)").format(n=n),
             grid_png,
             file_name=f"manifold_{n}x{n}{'' if cls is None else f'_class{cls}'}.png",
             mime="image/png",

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from i18n import N_, Deferred, _, nouns
 from vae_core import decode, elbo_terms, exact_log_px
 
 from .. import images
@@ -23,6 +24,11 @@ SAMPLES = 8  # draws of z behind each test image's −ELBO
 CANDIDATES = 500  # images, least likely by −ELBO first, re-ranked by exact −log p(x)
 EXACT_GRID = 400  # cells a side of the quadrature behind that ranking
 GALLERY = 12
+# The gallery's title, by what one image is called (an English plural made capital).
+TITLES = {
+    "digit": N_("Digits the model finds unusual"),
+    "image": N_("Images the model finds unusual"),
+}
 
 
 def _labels(view: ModelView, rows=slice(None)) -> np.ndarray | None:
@@ -34,19 +40,23 @@ def rankings(view: ModelView) -> dict[str, str]:
     """The rankings offered, by key, as the page names them."""
     px = "p(x|y)" if view.conditional else "p(x)"
     return {
-        "elbo": f"−ELBO, all {len(view.labels):,} test {view.noun}s",
-        "exact": f"exact −log {px}, among the {CANDIDATES} least likely by −ELBO",
+        "elbo": _("−ELBO, all {count} test {nouns}").format(
+            count=f"{len(view.labels):,}", **nouns(view.noun)
+        ),
+        "exact": _("exact −log {px}, among the {candidates} least likely by −ELBO").format(
+            px=px, candidates=CANDIDATES
+        ),
     }
 
 
-@st.cache_data(show_spinner="Scoring the test images…", max_entries=8)
+@st.cache_data(show_spinner=Deferred(N_("Scoring the test images…")), max_entries=8)
 def neg_elbo(_model, _view: ModelView, model_id: str) -> np.ndarray:
     """Each test image's −ELBO in nats, mean of SAMPLES draws of z: (N,). A conditional model's
     is given each image's own class: a bound on −log p(x|y)."""
     return elbo_terms(_model, _view.images, _labels(_view), samples=SAMPLES)["neg_elbo"]
 
 
-@st.cache_data(show_spinner="Computing exact log p(x) by quadrature…", max_entries=8)
+@st.cache_data(show_spinner=Deferred(N_("Computing exact log p(x) by quadrature…")), max_entries=8)
 def exact_ranking(_model, _view: ModelView, model_id: str) -> tuple[np.ndarray, np.ndarray]:
     """(rows, −log p(x)) of the CANDIDATES least likely images by −ELBO, by exact −log p(x)
     (a conditional model's −log p(x|y), given each image's own class)."""
@@ -79,7 +89,8 @@ MARK_COLOURS = ["#ef4444", "#16a34a"]  # the selected image, the drawing
 def histogram(scores: np.ndarray, marks: list[tuple[float, str]], noun: str) -> go.Figure:
     """The test images' −ELBO, with a labelled line at each of `marks`: (value, label); `noun`
     is what one image is called."""
-    fig = go.Figure(go.Histogram(x=scores, nbinsx=80, marker_color="#60a5fa", name=f"test {noun}s"))
+    tests = _("test {nouns}").format(**nouns(noun))
+    fig = go.Figure(go.Histogram(x=scores, nbinsx=80, marker_color="#60a5fa", name=tests))
     for (value, label), colour in zip(marks, MARK_COLOURS, strict=False):
         fig.add_vline(x=value, line_width=2, line_color=colour)
         fig.add_annotation(
@@ -87,7 +98,7 @@ def histogram(scores: np.ndarray, marks: list[tuple[float, str]], noun: str) -> 
         )
     fig.update_layout(
         xaxis_title="−ELBO (nats)",
-        yaxis_title=f"test {noun}s",
+        yaxis_title=tests,
         height=240,
         margin=dict(l=10, r=10, t=24, b=10),
         showlegend=False,
@@ -104,17 +115,17 @@ def section(model, view: ModelView, row: int, drawn: dict | None = None) -> None
     theme = page_theme()
     noun = view.noun
     scores = neg_elbo(model, view, view.model_id)
-    st.subheader(f"{noun.capitalize()}s the model finds unusual")
+    st.subheader(_(TITLES.get(noun, TITLES["image"])))
     offered = rankings(view)
     ranking = st.radio(
-        "Rank by",
+        _("Rank by"),
         list(offered),
         format_func=offered.get,
         horizontal=True,
         key="outlier_ranking",
     )
     found = least_likely(model, view, view.model_id, ranking)
-    rows = [r for r, _ in found]
+    rows = [r for r, _score in found]
     originals = view.images[rows] / 255.0
     # At the posterior means, in one batch; a conditional model's given each image's class.
     reconstructions = decode(model, view.mu[rows], _labels(view, rows))
@@ -127,28 +138,48 @@ def section(model, view: ModelView, row: int, drawn: dict | None = None) -> None
                 st.image(
                     images.png(images.themed(images.tile(pictures[r], cols=2), theme), scale=3)
                 )
-                st.caption(f"#{r}, {images.called(view, view.labels[r])} · {score:.1f} nats")
-                st.button("Select", key=f"select_outlier_{r}", on_click=_select, args=(r,))
-    note = "Each pair: the test image and its reconstruction (decoded at the posterior mean)."
+                st.caption(
+                    # TRANSLATORS: under a gallery picture: test image #{row}, its class ("a 7"),
+                    # its score.
+                    _("#{row}, {called} · {score:.1f} nats").format(
+                        row=r, called=images.called(view, view.labels[r]), score=score
+                    )
+                )
+                st.button(_("Select"), key=f"select_outlier_{r}", on_click=_select, args=(r,))
     if view.conditional:
-        note += (
-            " A conditional VAE scores each image given its own class: how unusual it is as "
-            "one of that class, −log p(x|y)."
+        note = _(
+            "Each pair: the test image and its reconstruction (decoded at the posterior mean). "
+            "A conditional VAE scores each image given its own class: how unusual it is as one "
+            "of that class, −log p(x|y)."
+        )
+    else:
+        note = _(
+            "Each pair: the test image and its reconstruction (decoded at the posterior mean)."
         )
     st.caption(note)
     value = float(scores[row])
     marks = [(value, f"#{row}: {value:.1f}")]
     lines = [
-        f"The selected test image #{row} ({images.called(view, view.labels[row])}) has −ELBO "
-        f"{value:.1f} nats: more unusual than {percentile(scores, value):.0f} % of test {noun}s."
+        _(
+            "The selected test image #{row} ({called}) has −ELBO {value:.1f} nats: more "
+            "unusual than {share:.0f} % of test {nouns}."
+        ).format(
+            row=row,
+            called=images.called(view, view.labels[row]),
+            value=value,
+            share=percentile(scores, value),
+            **nouns(noun),
+        )
     ]
     if drawn is not None:
         mine = drawn["neg_elbo"]
-        yours = "your digit" if noun == "digit" else "your drawing"
-        marks.append((mine, f"{yours}: {mine:.1f}"))
+        yours = _("your digit: {value:.1f}") if noun == "digit" else _("your drawing: {value:.1f}")
+        marks.append((mine, yours.format(value=mine)))
         lines.append(
-            f"Your drawing has −ELBO {mine:.1f} nats: more unusual than "
-            f"{drawn['percentile']:.0f} % of test {noun}s."
+            _(
+                "Your drawing has −ELBO {value:.1f} nats: more unusual than {share:.0f} % of "
+                "test {nouns}."
+            ).format(value=mine, share=drawn["percentile"], **nouns(noun))
         )
     st.plotly_chart(histogram(scores, marks, noun), key="outlier_histogram")
     st.markdown("  \n".join(lines))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from i18n import N_, Deferred, _, label_of, nouns
 from vae_core import encode, exact_posterior, iwae_log_px
 from vae_core.posterior import DecodedPlane, Posterior, decode_plane
 
@@ -23,6 +24,8 @@ from .. import figures, images
 from ..model_view import ModelView
 from ..state import page_theme
 from . import selection
+
+SCALES = (N_("linear"), N_("log"))  # the colour scales offered, as shown in English
 
 GRID = 96  # cells a side of the picture's grid
 SEARCH_GRID = 48  # cells a side of the grid over the posterior's mass that places the picture
@@ -34,16 +37,16 @@ HELD = 0.99  # and at least this share of its mass, which log p(x) counts in ful
 SEARCH_HELD = 0.999  # the search's cells that hold this share place the picture
 WIDENINGS = 4  # times the picture's box may grow by half when its grid holds less than HELD
 
-LEGEND = (
+LEGEND = N_(
     "Colour: p(z|x), computed exactly on a grid. White: the encoder's guess q(z|x), its mean "
     "and 1σ / 2σ ellipses."
 )
-GIVEN = (
+GIVEN = N_(
     "Colour: p(z|x, y), computed exactly on a grid. White: the encoder's guess q(z|x, y), its "
     "mean and 1σ / 2σ ellipses. A conditional VAE reads the class y = {name} in both encoder "
     "and decoder, so everything here is given it: log p(x|y), and its bounds."
 )
-EXPLAINED = """
+EXPLAINED = N_("""
 - **Exact log p(x)**: how likely the model finds this image, from p(x|z) p(z) summed over the
   whole plane; possible only because z has two dimensions.
 - **IWAE (k = 100)**: a tighter lower bound on log p(x), from 100 draws of q(z|x) weighted by
@@ -52,7 +55,7 @@ EXPLAINED = """
   draws of z.
 - **Gap**: log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)), how far the encoder's Gaussian is from the
   true posterior; zero only if q(z|x) matched p(z|x) exactly.
-"""
+""")
 
 
 def view_window(
@@ -105,7 +108,7 @@ def compute(model, plane: DecodedPlane, image: np.ndarray, label: int | None = N
     search = exact_posterior(model, image, label, n=SEARCH_GRID, plane=plane)
     window = view_window(search, mu, sigma)
     post = exact_posterior(model, image, label, n=GRID, window=window, plane=plane)
-    for _ in range(WIDENINGS):  # so the picture leaves out little of what log p(x) counts
+    for _step in range(WIDENINGS):  # so the picture leaves out little of what log p(x) counts
         if post.held >= HELD:
             break
         window = widened(window)
@@ -128,7 +131,7 @@ def compute(model, plane: DecodedPlane, image: np.ndarray, label: int | None = N
     }
 
 
-@st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
+@st.cache_data(show_spinner=Deferred(N_("Computing p(z|x) on the plane…")), max_entries=64)
 def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
     """The lens of test image `row`, a conditional model's given the image's own class (see
     compute)."""
@@ -136,7 +139,7 @@ def lens(_model, _view: ModelView, model_id: str, row: int) -> dict:
     return compute(_model, decoded_plane(_model, model_id, label), _view.images[row], label)
 
 
-@st.cache_data(show_spinner="Computing p(z|x) on the plane…", max_entries=64)
+@st.cache_data(show_spinner=Deferred(N_("Computing p(z|x) on the plane…")), max_entries=64)
 def lens_of_image(_model, model_id: str, pixels: bytes, label: int | None = None) -> dict:
     """The lens of any image given as 784 uint8 bytes, row-major 28x28, given class `label`
     for a conditional model (see compute)."""
@@ -163,35 +166,44 @@ def show(
         plot, numbers = st.columns([6, 4], gap="medium")
         head = numbers
     with head:
-        st.caption(LEGEND if given is None else GIVEN.format(name=given))
+        st.caption(_(LEGEND) if given is None else _(GIVEN).format(name=given))
         scale = st.radio(
-            "Colour scale",
-            ["linear", "log"],
+            _("Colour scale"),
+            SCALES,
             horizontal=True,
             key=f"{key}_scale",
-            help="The log scale shows the tails and any second mode.",
+            format_func=label_of(SCALES),
+            help=_("The log scale shows the tails and any second mode."),
         )
     with numbers:
         # Two by two where there is room; stacked in a narrow column.
         cells = [st.container()] * 4 if compact else st.columns(2) * 2
-        cells[0].metric(f"exact log {px}", f"{data['log_px']:.2f}")
+        # TRANSLATORS: {px} is p(x), or p(x|y) for a conditional model.
+        cells[0].metric(_("exact log {px}").format(px=px), f"{data['log_px']:.2f}")
         cells[1].metric(
             "IWAE, k = 100",
             f"{data['iwae']:.2f}",
-            help=f"Mean of {IWAE_REPEATS} estimates, each from {IWAE_K} draws of z; its "
-            f"standard error ± {data['iwae_spread']:.2f} nats.",
+            help=_(
+                "Mean of {repeats} estimates, each from {k} draws of z; its standard error "
+                "± {spread:.2f} nats."
+            ).format(repeats=IWAE_REPEATS, k=IWAE_K, spread=data["iwae_spread"]),
         )
         cells[2].metric("ELBO", f"{elbo:.2f}")
-        cells[3].metric(f"gap = KL(q ‖ {posterior})", f"{data['log_px'] - elbo:.2f}")
+        cells[3].metric(
+            _("gap = KL(q ‖ {posterior})").format(posterior=posterior),
+            f"{data['log_px'] - elbo:.2f}",
+        )
         st.plotly_chart(
             figures.bound_bars(data["log_px"], data["iwae"], elbo, given is not None),
             key=f"{key}_bounds",
         )
         if not compact:
-            st.markdown(EXPLAINED)
+            st.markdown(_(EXPLAINED))
         st.caption(
-            f"All in nats (natural-log units) for this one image. The picture holds "
-            f"{data['held']:.1%} of {posterior}; log {px} counts the whole plane."
+            _(
+                "All in nats (natural-log units) for this one image. The picture holds "
+                "{held:.1%} of {posterior}; log {px} counts the whole plane."
+            ).format(held=data["held"], posterior=posterior, px=px)
         )
     figure = figures.posterior_figure(
         data["z1"],
@@ -219,10 +231,16 @@ def section(model, view: ModelView, row: int) -> None:
     # The selection panel's ELBO of this image (cached there): the same figure on both.
     elbo = -selection.details(model, view, view.model_id, row, page_theme())["neg_elbo"]
     label = int(view.labels[row])
-    st.subheader(f"The true posterior of test image #{row}: {images.called(view, label)}")
+    st.subheader(
+        _("The true posterior of test image #{row}: {called}").format(
+            row=row, called=images.called(view, label)
+        )
+    )
     st.caption(
-        f"The ELBO is the selection panel's, over {selection.SELECTION_SAMPLES} draws of z. "
-        f"Click another {view.noun} on the latent plane to see its posterior."
+        _(
+            "The ELBO is the selection panel's, over {samples} draws of z. "
+            "Click another {noun} on the latent plane to see its posterior."
+        ).format(samples=selection.SELECTION_SAMPLES, **nouns(view.noun))
     )
     given = view.classes[label] if view.conditional else None
     show(lens(model, view, view.model_id, row), elbo, key="posterior", given=given)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import _
+
 from .. import preview
 from .sidebar import duration
 
@@ -13,22 +15,39 @@ def section(shown: preview.Preview) -> None:
     """Says that the page shows a model still training, and how to go back."""
     job, metrics = shown.job, shown.checkpoint()["metrics"]
     left = job.eta()
-    when = f"in about {duration(left + 2)}" if left is not None else "when it ends"
+    if left is not None:
+        text = _(
+            "**Training: epoch {epoch} of {epochs}** · {settings}. You are exploring this model "
+            "as it trains: the plane, hover, the sliders and every tab use its weights after "
+            "epoch {epoch} (test −ELBO {neg_elbo:.1f} nats, one draw of z), refreshed as epochs "
+            "end. The finished model takes their place in about {left}, z kept."
+        )
+    else:
+        text = _(
+            "**Training: epoch {epoch} of {epochs}** · {settings}. You are exploring this model "
+            "as it trains: the plane, hover, the sliders and every tab use its weights after "
+            "epoch {epoch} (test −ELBO {neg_elbo:.1f} nats, one draw of z), refreshed as epochs "
+            "end. The finished model takes their place when it ends, z kept."
+        )
     with st.container(key="preview"):
         words, back = st.columns([5, 1], vertical_alignment="center")
         words.info(
-            f"**Training: epoch {shown.epoch} of {shown.epochs}** · {shown.settings.describe()}. "
-            f"You are exploring this model as it trains: the plane, hover, the sliders and every "
-            f"tab use its weights after epoch {shown.epoch} (test −ELBO {metrics['test_neg_elbo']:.1f} "
-            f"nats, one draw of z), refreshed as epochs end. The finished model takes their "
-            f"place {when}, z kept.",
+            text.format(
+                epoch=shown.epoch,
+                epochs=shown.epochs,
+                settings=shown.settings.describe(),
+                neg_elbo=metrics["test_neg_elbo"],
+                left=duration(left + 2) if left is not None else "",
+            ),
             icon="⏳",
         )
         if back.button(
-            "Show the previous model",
+            _("Show the previous model"),
             key="preview_stop",
-            help="Explore the model shown before this training until it has finished; the "
-            "sidebar can bring the training back.",
+            help=_(
+                "Explore the model shown before this training until it has finished; the "
+                "sidebar can bring the training back."
+            ),
         ):
             preview.stop(job.key)
             st.rerun()

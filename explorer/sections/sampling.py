@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from i18n import Text, _, lazy, lazy_ngettext, nouns
 from vae_core import decode, reparameterized_draws, sample_prior
 
 from .. import images
@@ -51,7 +52,7 @@ def _resample() -> None:
     st.session_state.sample_seed = int(st.session_state.get("sample_seed", 0)) + 1
 
 
-def _mark(name: str | None, z: list | None, model_id: str | None) -> None:
+def _mark(name: Text | None, z: list | None, model_id: str | None) -> None:
     """Before the run, so the plane drawn first in it shows the marks (None clears them)."""
     st.session_state.overlay = (
         None if name is None else {"name": name, "points": z, "path": False, "model_id": model_id}
@@ -64,46 +65,68 @@ def section(model, view: ModelView, row: int) -> None:
     prior, reparam = st.columns(2, gap="large")
     label = int(ss.cls) if view.conditional else None
     with prior:
-        st.subheader(f"New {view.noun}s from the prior")
+        st.subheader(_("New {nouns} from the prior").format(**nouns(view.noun)))
         if label is None:
             st.caption(
-                "A VAE generates by drawing z from the prior p(z) = N(0, I) and decoding it. "
-                "Each cell below is one draw."
+                _(
+                    "A VAE generates by drawing z from the prior p(z) = N(0, I) and decoding "
+                    "it. Each cell below is one draw."
+                )
             )
         else:
             st.caption(
-                "A conditional VAE generates by drawing z from the prior p(z) = N(0, I) and "
-                f"decoding it with a class: here **{view.classes[label]}**, the class chosen. "
-                "Each cell below is one draw: z sets the style, the class stays the same."
+                _(
+                    "A conditional VAE generates by drawing z from the prior p(z) = N(0, I) "
+                    "and decoding it with a class: here **{name}**, the class chosen. Each "
+                    "cell below is one draw: z sets the style, the class stays the same."
+                ).format(name=view.classes[label])
             )
         a, b = st.columns(2)
-        k = a.select_slider("How many", SAMPLE_COUNTS, value=16, key="sample_count")
-        seed = b.number_input("Seed", 0, 1_000_000, key="sample_seed")
+        k = a.select_slider(_("How many"), SAMPLE_COUNTS, value=16, key="sample_count")
+        seed = b.number_input(_("Seed"), 0, 1_000_000, key="sample_seed")
         samples = prior_samples(model, view.model_id, k, int(seed), theme, label)
         with st.container(key="prior_samples"):
             st.image(samples["png"], width=min(440, 90 * int(np.ceil(np.sqrt(k)))))
         c, d = st.columns(2)
-        c.button("Resample", key="resample", width="stretch", on_click=_resample)
+        c.button(_("Resample"), key="resample", width="stretch", on_click=_resample)
         d.button(
-            "Mark their z on the plane",
+            _("Mark their z on the plane"),
             key="mark_samples",
             width="stretch",
             on_click=_mark,
-            args=(f"{k} prior samples", samples["z"], None),
+            args=(
+                # TRANSLATORS: the name of the marks on the latent plane.
+                lazy_ngettext("{k} prior sample", "{k} prior samples", k, k=k),
+                samples["z"],
+                None,
+            ),
         )
     with reparam:
         called = images.called(view, view.labels[row])
-        st.subheader(f"The reparameterization trick: test image #{row} ({called})")
+        st.subheader(
+            _("The reparameterization trick: test image #{row} ({called})").format(
+                row=row, called=called
+            )
+        )
         mu, sigma = view.mu[row], view.sigma[row]
         q = "q(z|x, y)" if view.conditional else "q(z|x)"
-        st.caption(
-            f"{q} = N(μ, σ²) with μ = ({mu[0]:.3f}, {mu[1]:.3f}), σ = ({sigma[0]:.3f}, "
-            f"{sigma[1]:.3f}). A draw is written z = μ + σ·ε with ε ~ N(0, I) drawn apart, so "
-            "the randomness sits in ε and z is a smooth function of μ and σ: gradients reach "
-            "the encoder through it (Kingma & Welling 2014, §2.4)."
-            + (" Each draw is decoded with the image's own class." if view.conditional else "")
-        )
-        draw_seed = st.number_input("Seed of ε", 0, 1_000_000, key="trick_seed")
+        if view.conditional:
+            trick_text = _(
+                "{q} = N(μ, σ²) with μ = ({mu1:.3f}, {mu2:.3f}), σ = ({sigma1:.3f}, "
+                "{sigma2:.3f}). A draw is written z = μ + σ·ε with ε ~ N(0, I) drawn apart, so "
+                "the randomness sits in ε and z is a smooth function of μ and σ: gradients "
+                "reach the encoder through it (Kingma & Welling 2014, §2.4). Each draw is "
+                "decoded with the image's own class."
+            )
+        else:
+            trick_text = _(
+                "{q} = N(μ, σ²) with μ = ({mu1:.3f}, {mu2:.3f}), σ = ({sigma1:.3f}, "
+                "{sigma2:.3f}). A draw is written z = μ + σ·ε with ε ~ N(0, I) drawn apart, so "
+                "the randomness sits in ε and z is a smooth function of μ and σ: gradients "
+                "reach the encoder through it (Kingma & Welling 2014, §2.4)."
+            )
+        st.caption(trick_text.format(q=q, mu1=mu[0], mu2=mu[1], sigma1=sigma[0], sigma2=sigma[1]))
+        draw_seed = st.number_input(_("Seed of ε"), 0, 1_000_000, key="trick_seed")
         draws = trick(model, view, view.model_id, row, int(draw_seed), theme)
         for start in range(0, DRAWS, 3):
             for cell, i in zip(st.columns(3), range(start, start + 3), strict=True):
@@ -111,11 +134,12 @@ def section(model, view: ModelView, row: int) -> None:
                 cell.image(draws["pngs"][i], width=PICTURE_PX)
                 cell.caption(f"ε = ({eps[0]:+.2f}, {eps[1]:+.2f})  \nz = ({z[0]:.3f}, {z[1]:.3f})")
         st.button(
-            "Mark these z on the plane",
+            _("Mark these z on the plane"),
             key="mark_draws",
             on_click=_mark,
-            args=(f"draws from {q} of #{row}", draws["z"], view.model_id),
+            # TRANSLATORS: the name of the marks on the latent plane; #{row} is a test image.
+            args=(lazy("draws from {q} of #{row}", q=q, row=row), draws["z"], view.model_id),
         )
     if ss.get("overlay"):
-        st.caption(f"Marked on the latent plane: {ss.overlay['name']}.")
-        st.button("Clear the marks", key="clear_marks", on_click=_mark, args=(None, None, None))
+        st.caption(_("Marked on the latent plane: {name}.").format(name=ss.overlay["name"]))
+        st.button(_("Clear the marks"), key="clear_marks", on_click=_mark, args=(None, None, None))

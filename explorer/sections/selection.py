@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from i18n import N_, _, nouns
 from vae_core import decode, elbo_terms
 
 from .. import images, state
@@ -30,10 +31,11 @@ def judge(
     image = pixels[0] / 255.0
     reconstruction = decode(model, mu[None], label)[0]
     terms = elbo_terms(model, pixels, label, samples=SELECTION_SAMPLES, seed=seed)
+    # Named in English, shown translated (the captions of the selection and the drawing).
     pictures = {
-        "input": images.themed(image, theme),
-        "reconstruction": images.themed(reconstruction, theme),
-        "difference": images.difference_rgb(image, reconstruction),
+        N_("input"): images.themed(image, theme),
+        N_("reconstruction"): images.themed(reconstruction, theme),
+        N_("difference"): images.difference_rgb(image, reconstruction),
     }
     return {
         "pictures": {name: images.png(p, scale=4) for name, p in pictures.items()},
@@ -49,60 +51,86 @@ def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> di
     return judge(_model, _view.images[row][None], _view.mu[row], row, theme, label)
 
 
-KEY = (
-    f"<span style='color:{images.hex_colour(images.ADDED)}'>■</span> ink added by the "
-    f"reconstruction · <span style='color:{images.hex_colour(images.MISSED)}'>■</span> ink it "
-    "misses · <span style='color:#808080'>■</span> the two agree"
-)
+def _swatch(colour: str) -> str:
+    return f"<span style='color:{colour}'>■</span>"
+
+
+def key() -> str:
+    """The difference picture's colours, in words (HTML)."""
+    # TRANSLATORS: the key under the difference picture: each {…} is a coloured square.
+    return _(
+        "{added} ink added by the reconstruction · {missed} ink it misses · {agree} the two agree"
+    ).format(
+        added=_swatch(images.hex_colour(images.ADDED)),
+        missed=_swatch(images.hex_colour(images.MISSED)),
+        agree=_swatch("#808080"),
+    )
 
 
 def panel(model, view: ModelView) -> None:
     row = st.session_state.selected_row
     if row is None:
         st.markdown(
-            f"**Click {images.a(view.noun)}** on the plane to see it, its reconstruction and "
-            "its ELBO."
+            _("**Click {a_noun}** on the plane to see it, its reconstruction and its ELBO.").format(
+                **nouns(view.noun)
+            )
         )
         return
     d = details(model, view, view.model_id, row, state.page_theme())
     mu, sigma = view.mu[row], view.sigma[row]
-    st.markdown(f"**Test image #{row}: {images.called(view, view.labels[row])}**")
+    st.markdown(
+        # TRANSLATORS: the selection's title: a test image's row and its class ("a 7",
+        # "Sneaker").
+        _("**Test image #{row}: {called}**").format(
+            row=row, called=images.called(view, view.labels[row])
+        )
+    )
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
-            st.image(picture, caption=name, width=PICTURE_PX, output_format="PNG")
-    st.caption(KEY, unsafe_allow_html=True)
+            st.image(picture, caption=_(name), width=PICTURE_PX, output_format="PNG")
+    st.caption(key(), unsafe_allow_html=True)
     st.markdown(
-        f"posterior mean μ = ({mu[0]:.2f}, {mu[1]:.2f}), "
-        f"standard deviation σ = ({sigma[0]:.3f}, {sigma[1]:.3f})  \n"
-        f"reconstruction **{d['reconstruction']:.1f}** + KL **{d['kl']:.2f}** "
-        f"= −ELBO **{d['neg_elbo']:.1f}** nats"
+        _(
+            "posterior mean μ = ({mu1:.2f}, {mu2:.2f}), "
+            "standard deviation σ = ({sigma1:.3f}, {sigma2:.3f})  \n"
+            "reconstruction **{reconstruction:.1f}** + KL **{kl:.2f}** "
+            "= −ELBO **{neg_elbo:.1f}** nats"
+        ).format(
+            mu1=mu[0],
+            mu2=mu[1],
+            sigma1=sigma[0],
+            sigma2=sigma[1],
+            reconstruction=d["reconstruction"],
+            kl=d["kl"],
+            neg_elbo=d["neg_elbo"],
+        )
     )
     if view.conditional:
-        given = (
-            f"−log p(x|y), natural log, given the image's own class y = "
-            f"{view.classes[int(view.labels[row])]}: a conditional VAE encodes and decodes "
-            "with the class. "
+        why = _(
+            "A nat is a unit of information: −ELBO is an upper bound on −log p(x|y), natural "
+            "log, given the image's own class y = {cls}: a conditional VAE encodes and decodes "
+            "with the class. Lower means the model finds the {noun} more likely. The inset on "
+            "the plane zooms on this {noun}'s q(z|x, y)."
         )
-        q = "q(z|x, y)"
     else:
-        given, q = "−log p(x), natural log. ", "q(z|x)"
-    st.caption(
-        f"A nat is a unit of information: −ELBO is an upper bound on {given}Lower means the "
-        f"model finds the {view.noun} more likely. The inset on the plane zooms on this "
-        f"{view.noun}'s {q}."
-    )
+        why = _(
+            "A nat is a unit of information: −ELBO is an upper bound on −log p(x), natural "
+            "log. Lower means the model finds the {noun} more likely. The inset on the plane "
+            "zooms on this {noun}'s q(z|x)."
+        )
+    st.caption(why.format(cls=view.classes[int(view.labels[row])], **nouns(view.noun)))
     st.button(
-        "Move the latent point here",
+        _("Move the latent point here"),
         key="goto_selected",
         on_click=state.move_to,
         args=(float(mu[0]), float(mu[1]), view.window),
     )
     with st.container(horizontal=True, gap="small"):
-        for which in ("a", "b"):
+        for which, label in (("a", N_("Set as A")), ("b", N_("Set as B"))):
             st.button(
-                f"Set as {which.upper()}",
+                _(label),
                 key=f"set_{which}",
                 on_click=set_endpoint,
                 args=(which, {"row": int(row)}),
-                help="An endpoint of the path on the Interpolate tab.",
+                help=_("An endpoint of the path on the Interpolate tab."),
             )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import N_, _, ngettext
 from training import is_cached
 from training.queue import LimitError
 
-from .. import figures, preview, state
+from .. import figures, language, preview, state
 from ..model_view import (
     ModelSettings,
     data_problems,
@@ -49,7 +50,7 @@ def request(settings: ModelSettings) -> None:
     try:
         training_queue().submit(*configs, waiter=state.session_id())
     except LimitError as exc:
-        ss.request_error = str(exc)
+        ss.request_error = exc.args[0]  # a message shown in the page's language when shown
         return
     ss.requests = [*ss.requests, settings]
 
@@ -86,22 +87,37 @@ def trained_where(checkpoint: dict, shipped: bool = False) -> str:
     epochs = len(m["history"])
     snapshot = checkpoint["extra"].get("snapshot")
     if snapshot is not None:
-        return (
-            f"Training now: epoch {snapshot['epoch']} of {snapshot['epochs']}, "
-            f"{m['train_seconds']:.0f} s so far; test −ELBO of one draw of z."
+        return _(
+            "Training now: epoch {epoch} of {epochs}, {seconds:.0f} s so far; test −ELBO of "
+            "one draw of z."
+        ).format(epoch=snapshot["epoch"], epochs=snapshot["epochs"], seconds=m["train_seconds"])
+    fields = {"epochs": epochs, "seconds": m["train_seconds"], "rate": m["train_seconds"] / epochs}
+    if "device" not in m:  # trained before checkpoints recorded where
+        if shipped:
+            return _(
+                "The shipped model: trained ahead of time, {epochs} epochs in {seconds:.0f} s "
+                "({rate:.1f} s an epoch); nothing was trained for this page."
+            ).format(**fields)
+        return _("Trained: {epochs} epochs in {seconds:.0f} s ({rate:.1f} s an epoch).").format(
+            **fields
         )
-    if "device" in m:
-        kind = "GPU" if m["device"] == "cuda" else f"CPU of {m['cores']} cores"
-        where = f" on a {kind} ({m['device_name']}, {m['precision']})"
+    if m["device"] == "cuda":
+        kind = _("GPU")
     else:
-        where = ""  # trained before checkpoints recorded where
-    rate = f"{m['train_seconds'] / epochs:.1f} s an epoch"
-    if shipped:
-        return (
-            f"The shipped model: trained ahead of time{where}, {epochs} epochs in "
-            f"{m['train_seconds']:.0f} s ({rate}); nothing was trained for this page."
+        kind = ngettext("CPU of {cores} core", "CPU of {cores} cores", m["cores"]).format(
+            cores=m["cores"]
         )
-    return f"Trained{where}: {epochs} epochs in {m['train_seconds']:.0f} s ({rate})."
+    fields.update(kind=kind, device=m["device_name"], precision=m["precision"])
+    if shipped:
+        return _(
+            "The shipped model: trained ahead of time on a {kind} ({device}, {precision}), "
+            "{epochs} epochs in {seconds:.0f} s ({rate:.1f} s an epoch); nothing was trained "
+            "for this page."
+        ).format(**fields)
+    return _(
+        "Trained on a {kind} ({device}, {precision}): {epochs} epochs in {seconds:.0f} s "
+        "({rate:.1f} s an epoch)."
+    ).format(**fields)
 
 
 def panel(checkpoint: dict) -> None:
@@ -111,62 +127,75 @@ def panel(checkpoint: dict) -> None:
     if snapshot is None:  # a snapshot's figures are no model's to compare the next one with
         ss.metrics = {"test_neg_elbo": m["test_neg_elbo"], "test_kl": m["test_kl"]}
     with st.sidebar:
-        st.header("Model")
+        language.switch()
+        st.header(_("Model"))
         with st.form("model_settings", border=False):
             offered = {d.key: d.name for d in datasets()}
             st.selectbox(
-                "Data",
+                _("Data"),
                 list(offered),
                 format_func=offered.__getitem__,
                 key="data",
-                help="The bundled MNIST, or a directory of MNIST-format files named by whoever "
-                "runs the server. Each dataset has models of its own.",
+                help=_(
+                    "The bundled MNIST, or a directory of MNIST-format files named by whoever "
+                    "runs the server. Each dataset has models of its own."
+                ),
             )
             st.toggle(
-                "Conditional VAE",
+                _("Conditional VAE"),
                 key="conditional",
-                help="Sohn et al. 2015: the encoder and the decoder are also given the class, "
-                "so the latent plane holds the style and you choose the class to draw.",
+                help=_(
+                    "Sohn et al. 2015: the encoder and the decoder are also given the class, "
+                    "so the latent plane holds the style and you choose the class to draw."
+                ),
             )
             st.select_slider(
-                "β (KL weight)", state.BETAS, key="beta", help="1 trains the true ELBO."
+                _("β (KL weight)"), state.BETAS, key="beta", help=_("1 trains the true ELBO.")
             )
             st.selectbox(
-                "Hidden width",
+                _("Hidden width"),
                 state.WIDTHS,
                 key="width",
-                help="Both hidden layers, encoder and decoder.",
+                help=_("Both hidden layers, encoder and decoder."),
             )
             st.number_input(
-                "Epochs",
+                _("Epochs"),
                 min_value=1,
                 max_value=state.MAX_EPOCHS,
                 step=1,
                 key="epochs",
-                help=f"This server trains new models for up to {limits().max_epochs} epochs.",
+                help=_("This server trains new models for up to {epochs} epochs.").format(
+                    epochs=limits().max_epochs
+                ),
             )
-            st.number_input("Seed", min_value=0, max_value=state.MAX_SEED, step=1, key="seed")
+            st.number_input(_("Seed"), min_value=0, max_value=state.MAX_SEED, step=1, key="seed")
             st.form_submit_button(
-                "Load or train", on_click=_on_submit, type="primary", width="stretch"
+                _("Load or train"), on_click=_on_submit, type="primary", width="stretch"
             )
         for problem in data_problems():
-            st.error(problem, icon="📁")
+            st.error(str(problem), icon="📁")
         if ss.request_error:
-            st.error(ss.request_error, icon="🚫")
+            st.error(str(ss.request_error), icon="🚫")
         if ss.requests:
             progress()
         s = preview.shown_settings()
-        training = " (still training)" if snapshot is not None else ""
-        st.caption(f"Showing: 2-D latent, {s.describe()}{training}.")
+        if snapshot is not None:
+            showing = _("Showing: 2-D latent, {model} (still training).")
+        else:
+            showing = _("Showing: 2-D latent, {model}.")
+        st.caption(showing.format(model=s.describe()))
         before = ss.previous_metrics if snapshot is None else None
         a, b = st.columns(2)
         a.metric(
-            "test −ELBO",
+            _("test −ELBO"),
             f"{m['test_neg_elbo']:.1f}",
             delta=_delta(m["test_neg_elbo"], before, "test_neg_elbo"),
             delta_color="inverse",
-            help=f"nats per test image, mean of {m['eval_samples']} draw"
-            f"{'s' if m['eval_samples'] > 1 else ''} of z; lower is better",
+            help=ngettext(
+                "nats per test image, mean of {n} draw of z; lower is better",
+                "nats per test image, mean of {n} draws of z; lower is better",
+                m["eval_samples"],
+            ).format(n=m["eval_samples"]),
         )
         b.metric(
             "KL",
@@ -175,27 +204,42 @@ def panel(checkpoint: dict) -> None:
             delta_color="off",
         )
         shipped = snapshot is None and s == state.DEFAULT_SETTINGS
+        reconstruction = _("Reconstruction {nats:.1f} nats.").format(nats=m["test_reconstruction"])
+        # TRANSLATORS: two sentences side by side (a language without spaces joins them so).
         st.caption(
-            f"Reconstruction {m['test_reconstruction']:.1f} nats. "
-            f"{trained_where(checkpoint, shipped)}"
+            _("{reconstruction} {trained}").format(
+                reconstruction=reconstruction, trained=trained_where(checkpoint, shipped)
+            )
         )
         if before is not None:
             st.caption(
-                f"Changes against the previous model ({before['settings'].describe()}): "
-                f"test −ELBO {before['test_neg_elbo']:.1f}, KL {before['test_kl']:.2f}."
+                _(
+                    "Changes against the previous model ({model}): test −ELBO {neg_elbo:.1f}, "
+                    "KL {kl:.2f}."
+                ).format(
+                    model=before["settings"].describe(),
+                    neg_elbo=before["test_neg_elbo"],
+                    kl=before["test_kl"],
+                )
             )
 
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
-        return "estimating…"
+        return _("estimating…")
     seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    if seconds < 60:
+        return _("{seconds} s").format(seconds=seconds)
+    return _("{minutes} min {seconds:02d} s").format(minutes=seconds // 60, seconds=seconds % 60)
+
+
+# English ordinals' suffixes, each a message: other languages write all of them alike.
+ORDINALS = {"st": N_("{n}st"), "nd": N_("{n}nd"), "rd": N_("{n}rd"), "th": N_("{n}th")}
 
 
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return _(ORDINALS[suffix]).format(n=n)
 
 
 def show_finished() -> bool:
@@ -209,7 +253,10 @@ def show_finished() -> bool:
         job = queue.job(model_id(*settings.configs()))
         if job is not None and job.done:
             switch_to(settings)
-            st.toast(f"Now showing the new model: {settings.describe()}.", icon="✅")
+            st.toast(
+                _("Now showing the new model: {model}.").format(model=settings.describe()),
+                icon="✅",
+            )
             return True
     return False
 
@@ -243,59 +290,69 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
     ss = st.session_state
     name = settings.describe()
     if job.error:
-        st.error(f"Training {name} failed: {job.error}. The page still shows the previous model.")
-        if st.button("Dismiss", key=f"dismiss_{job.key}"):
+        st.error(
+            _(
+                "Training {model} failed: {problem}. The page still shows the previous model."
+            ).format(model=name, problem=job.error)
+        )
+        if st.button(_("Dismiss"), key=f"dismiss_{job.key}"):
             _leave(settings)
             st.rerun()
         return
     if place is not None:
         start, finish = estimate if estimate is not None else (None, None)
-        st.markdown(f"**Waiting: {_ordinal(place)} in line** for {name}.")
+        st.markdown(
+            _("**Waiting: {place} in line** for {model}.").format(place=_ordinal(place), model=name)
+        )
+        at_once = limits().max_trainings
         st.caption(
-            f"Starts in about {duration(start)} · ready in about {duration(finish)}. "
-            f"This server trains {_count(limits().max_trainings, 'model')} at a time."
+            ngettext(
+                "Starts in about {start} · ready in about {finish}. This server trains one "
+                "model at a time.",
+                "Starts in about {start} · ready in about {finish}. This server trains {n} "
+                "models at a time.",
+                at_once,
+            ).format(start=duration(start), finish=duration(finish), n=at_once)
         )
     else:
         history = job.history
-        label = (
-            f"Training {name}: epoch {min(len(history) + 1, settings.epochs)} of {settings.epochs}"
+        label = _("Training {model}: epoch {epoch} of {epochs}").format(
+            model=name, epoch=min(len(history) + 1, settings.epochs), epochs=settings.epochs
         )
         st.progress(job.progress(), text=label)
-        text = (
-            f"{job.progress():.0%} · elapsed {duration(job.elapsed())} · left {duration(job.eta())}"
+        text = _("{done:.0%} · elapsed {elapsed} · left {left}").format(
+            done=job.progress(), elapsed=duration(job.elapsed()), left=duration(job.eta())
         )
         if history:
-            text += f" · test −ELBO {history[-1].test_neg_elbo:.1f} nats"
+            text += _(" · test −ELBO {nats:.1f} nats").format(nats=history[-1].test_neg_elbo)
         st.caption(text)
         if job.key in ss.preview_off:
             if st.button(
-                "Explore it while it trains",
+                _("Explore it while it trains"),
                 key=f"preview_{job.key}",
-                help="Show this model's latest weights on the whole page, refreshed as epochs "
-                "end, until the finished model takes their place.",
+                help=_(
+                    "Show this model's latest weights on the whole page, refreshed as epochs "
+                    "end, until the finished model takes their place."
+                ),
             ):
                 preview.resume(job.key)
                 st.rerun()
         elif not history:
-            st.caption("The page shows this model from the end of its first epoch.")
+            st.caption(_("The page shows this model from the end of its first epoch."))
         curves = figures.sparkline_svg(
             {
-                "test −ELBO": [h.test_neg_elbo for h in history],
-                "train objective": [h.train_loss for h in history],
+                _("test −ELBO"): [h.test_neg_elbo for h in history],
+                _("train objective"): [h.train_loss for h in history],
             }
         )
         if curves:
             st.html(curves)
     if st.button(
-        "Cancel",
+        _("Cancel"),
         key=f"cancel_{job.key}",
-        help="Withdraw this request; other pages asking for the same model keep theirs.",
+        help=_("Withdraw this request; other pages asking for the same model keep theirs."),
     ):
         _leave(settings)
         st.rerun()
     if len(ss.requests) == 1:
-        st.caption("Keep exploring the current model; the page switches when training is done.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{'one' if n == 1 else n} {noun}{'' if n == 1 else 's'}"
+        st.caption(_("Keep exploring the current model; the page switches when training is done."))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from i18n import _, nouns
 from training.cache import cached_path
 from training.job import RUNNING, TrainingJob
 from vae_core import Replay, replay_of
@@ -108,7 +109,7 @@ def frame_pictures(
     )
 
 
-@st.cache_data(show_spinner="Drawing every epoch…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)  # its spinner is the caller's
 def animation(
     _replay: Replay, _replayed: Replayed, name: str, frames: int, bounds, theme: str
 ) -> bytes:
@@ -140,28 +141,29 @@ def section(checkpoint: dict, view: ModelView) -> None:
     """The Training tab: the replay of the shown model's epochs (or of one training now), then
     its per-epoch curves."""
     _replay(checkpoint, view)
-    st.subheader("Training curves of this model")
+    st.subheader(_("Training curves of this model"))
     st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
 
 
 def _replay(checkpoint: dict, view: ModelView) -> None:
     ss = st.session_state
-    st.subheader("Training replay")
+    st.subheader(_("Training replay"))
     if checkpoint["extra"].get("snapshot") is not None:  # the page shows a training: so far
         _live(checkpoint["extra"]["cache_key"], _training(preview.shown_settings()))
         return
     live = _training_now()
     if live is not None:
         settings, job = live
+        shown = {
+            "shown": _("the model shown"),
+            "training": _("the model training now ({model})").format(model=settings.describe()),
+        }
         source = st.radio(
-            "Replay of",
+            _("Replay of"),
             ["shown", "training"],
             horizontal=True,
             key="replay_source",
-            format_func={
-                "shown": "the model shown",
-                "training": f"the model training now ({settings.describe()})",
-            }.get,
+            format_func=shown.get,
         )
         if source == "training":
             _live(job.key, _training(settings))
@@ -187,12 +189,12 @@ def _no_replay(settings: ModelSettings) -> str:
         f"{settings.beta:g}{options} --epochs {settings.epochs} --seed {settings.seed} "
         f"--output {path}"
     )
-    return (
+    return _(
         "This model was trained before training replays were recorded, so it has none: its "
         "checkpoint keeps the final weights and the curves below, not the epochs on the way. "
         "Every model trained from now on records one. Whoever runs the server can train this "
-        f"one again, with its replay: `{command}`."
-    )
+        "one again, with its replay: `{command}`."
+    ).format(command=command)
 
 
 @st.fragment
@@ -205,7 +207,7 @@ def _live(key: str, replayed: Replayed) -> None:
     job = training_queue().job(key)
     frames = [] if job is None else job.replay_frames
     if not frames:
-        st.caption("The first frame comes as the first epoch ends.")
+        st.caption(_("The first frame comes as the first epoch ends."))
         return
     replay = _live_replay(key, len(frames), frames)
     history = [r.to_dict() for r in job.history]
@@ -239,7 +241,7 @@ def _player(
     ss[seen] = last
     if count > 1:
         ss[key] = epoch
-        epoch = st.slider("Epoch", first, last, key=key)
+        epoch = st.slider(_("Epoch"), first, last, key=key)
     else:
         epoch = last
     i = int(np.searchsorted(replay.epochs, epoch))
@@ -251,34 +253,48 @@ def _player(
     plane, side = st.columns([SCATTER_PX, 460], gap="medium")
     with plane, st.container(key="replay_plane"):
         st.image(plane_png, width=SCATTER_PX)
-        st.caption(
-            f"The {len(replayed.labels):,} test {replayed.noun}s at their encoded means after "
-            f"epoch {epoch}, on the same axes for every epoch; the circles are the prior's 1σ "
-            "and 2σ. With a large β the KL term pulls every code towards the centre: the classes "
-            "overlap as the plane collapses towards the prior."
-            + (
-                " A conditional model is given each class, so its codes need not separate the "
-                "classes at all."
-                if replayed.conditional
-                else ""
+        if replayed.conditional:
+            caption = _(
+                "The {count} test {nouns} at their encoded means after epoch {epoch}, on the same "
+                "axes for every epoch; the circles are the prior's 1σ and 2σ. With a large β the "
+                "KL term pulls every code towards the centre: the classes overlap as the plane "
+                "collapses towards the prior. A conditional model is given each class, so its "
+                "codes need not separate the classes at all."
             )
+        else:
+            caption = _(
+                "The {count} test {nouns} at their encoded means after epoch {epoch}, on the same "
+                "axes for every epoch; the circles are the prior's 1σ and 2σ. With a large β the "
+                "KL term pulls every code towards the centre: the classes overlap as the plane "
+                "collapses towards the prior."
+            )
+        st.caption(
+            caption.format(count=f"{len(replayed.labels):,}", epoch=epoch, **nouns(replayed.noun))
         )
         st.html(_legend(replayed.classes))
     with side:
         with st.container(key="replay_manifold"):
             st.image(manifold_png, width=28 * len(replay.axis) * MANIFOLD_SCALE)
         lo, hi = float(replay.axis[0]), float(replay.axis[-1])
-        drawn = f", drawing class {replayed.classes[REPLAY_CLASS]}" if replayed.conditional else ""
-        st.caption(
-            f"The decoder at the same {len(replay.axis)}×{len(replay.axis)} points z every "
-            f"epoch{drawn}, from {lo:.2f} to {hi:.2f} on each axis (the prior's quantiles)."
-        )
+        if replayed.conditional:
+            caption = _(
+                "The decoder at the same {n}×{n} points z every epoch, drawing class {name}, from "
+                "{lo:.2f} to {hi:.2f} on each axis (the prior's quantiles)."
+            )
+        else:
+            caption = _(
+                "The decoder at the same {n}×{n} points z every epoch, from {lo:.2f} to {hi:.2f} "
+                "on each axis (the prior's quantiles)."
+            )
+        drawn = replayed.classes[REPLAY_CLASS] if replayed.conditional else ""
+        st.caption(caption.format(n=len(replay.axis), name=drawn, lo=lo, hi=hi))
         _metrics(history, epoch)
-        if count > 1 and st.toggle("Play every epoch", key=f"{key}_play"):
-            gif = animation(replay, replayed, name, count, bounds, theme)
+        if count > 1 and st.toggle(_("Play every epoch"), key=f"{key}_play"):
+            with st.spinner(_("Drawing every epoch…")):
+                gif = animation(replay, replayed, name, count, bounds, theme)
             st.image(gif, width=420)
             st.download_button(
-                "Download the replay (GIF)",
+                _("Download the replay (GIF)"),
                 gif,
                 file_name="replay.gif",
                 mime="image/gif",
@@ -298,15 +314,15 @@ def _metrics(history: list[dict], epoch: int) -> None:
 
     a, b, c = st.columns(3)
     a.metric(
-        "test −ELBO",
+        _("test −ELBO"),
         f"{now['test_neg_elbo']:.1f}",
         delta=delta("test_neg_elbo"),
         delta_color="inverse",
-        help="nats per test image after this epoch, one draw of z; lower is better",
+        help=_("nats per test image after this epoch, one draw of z; lower is better"),
     )
-    b.metric("KL", f"{now['test_kl']:.2f}", delta=delta("test_kl"), delta_color="off")
+    b.metric(_("KL"), f"{now['test_kl']:.2f}", delta=delta("test_kl"), delta_color="off")
     c.metric(
-        "reconstruction",
+        _("reconstruction"),
         f"{now['test_reconstruction']:.1f}",
         delta=delta("test_reconstruction"),
         delta_color="inverse",

@@ -5,9 +5,10 @@
 //
 // The same module serves two mounts. Given the encoder's payload (bytes, "VAEE"), it files the
 // encoder by model id in a registry shared by the page; given a small JSON object (as UTF-8
-// bytes: the model's id, the class a conditional model reads the drawing with, and what one
-// image is called), it is the pad, which encodes with that model's encoder once it is filed.
-// A new class then costs a few bytes, and the weights cross the wire once per model.
+// bytes: the model's id, the class a conditional model reads the drawing with, and the pad's
+// words in the page's language, from explorer/words.py), it is the pad, which encodes with
+// that model's encoder once it is filed. A new class or language then costs a few bytes, and
+// the weights cross the wire once per model.
 //
 // explorer/web/payload.js comes first in this module: parsePayload, magicOf and makeEncoder are its.
 
@@ -144,12 +145,12 @@ const HTML = `
 <div class="pad" data-strokes="0" data-sent="0">
   <canvas class="ink" width="${PAD}" height="${PAD}"></canvas>
   <div class="tools">
-    <label>brush <input class="brush" type="range" min="10" max="40" step="1" value="24"></label>
-    <button type="button" data-act="undo" title="Take back the last stroke">undo</button>
-    <button type="button" data-act="clear" title="Start again">clear</button>
+    <label> <input class="brush" type="range" min="10" max="40" step="1" value="24"></label>
+    <button type="button" data-act="undo"></button>
+    <button type="button" data-act="clear"></button>
   </div>
   <div class="seen">
-    <canvas class="mnist" width="${SIDE}" height="${SIDE}" aria-label="the drawing as the encoder sees it"></canvas>
+    <canvas class="mnist" width="${SIDE}" height="${SIDE}"></canvas>
     <div class="live"></div>
   </div>
 </div>`;
@@ -165,7 +166,7 @@ function createPad(parent) {
     current: null,
     modelId: null, // the model whose encoder the pad uses
     cls: null, // the class a conditional model reads the drawing with; null for a plain one
-    noun: null, // what one image is called
+    words: {}, // the pad's words (explorer/words.py), as the data last sent them
     encoder: null, // the model's encodeDrawing, once filed
     pixels: null, // the prepared 28x28 (0-255), or null with no ink
     code: null, // {mu, sigma} of the pixels under the current encoder
@@ -213,9 +214,18 @@ function showPrepared(pad) {
   pad.el.mnist.getContext("2d").putImageData(image, 0, 0);
 }
 
-// "a digit", "an image".
-function withArticle(noun) {
-  return `${"aeiou".includes(noun[0]) ? "an" : "a"} ${noun}`;
+// The pad's words, on every run: a new language changes them, and keeps the drawing.
+function showWords(pad) {
+  const { el, words: w } = pad;
+  const tools = el.pad.querySelector(".tools");
+  tools.querySelector("label").firstChild.textContent = `${w.brush} `;
+  const button = (act) => tools.querySelector(`[data-act="${act}"]`);
+  button("undo").textContent = w.undo;
+  button("undo").title = w.undo_title;
+  button("clear").textContent = w.clear;
+  button("clear").title = w.clear_title;
+  el.mnist.setAttribute("aria-label", w.seen);
+  el.ink.setAttribute("aria-label", w.pad);
 }
 
 function encode(pad) {
@@ -230,8 +240,7 @@ function encode(pad) {
     el.live.textContent = `μ = (${f(code.mu[0])}, ${f(code.mu[1])}), σ = (${code.sigma[0].toFixed(3)}, ${code.sigma[1].toFixed(3)})`;
     el.pad.dataset.mu = code.mu.join(",");
   } else {
-    const q = pad.cls === null ? "q(z|x)" : "q(z|x, y)";
-    el.live.textContent = pad.pixels ? "Loading the encoder…" : `Draw ${withArticle(pad.noun)} in the box: its ${q} appears on the plane as you draw.`;
+    el.live.textContent = pad.pixels ? pad.words.loading : pad.words.empty;
     delete el.pad.dataset.mu;
   }
   const detail = code && { model_id: pad.modelId, mu: code.mu, sigma: code.sigma };
@@ -313,17 +322,17 @@ export default function (component) {
     registerEncoder(data);
     return undefined;
   }
-  const { model_id: modelId, cls, noun } = JSON.parse(new TextDecoder().decode(data));
+  const { model_id: modelId, cls, words } = JSON.parse(new TextDecoder().decode(data));
   let pad = parentElement.__drawPad;
   if (!pad || !parentElement.contains(pad.el.pad)) {
     pad = parentElement.__drawPad = createPad(parentElement);
   }
   pad.send = (text) => setStateValue("image", text);
   // Another model or class: the same drawing, encoded anew.
-  Object.assign(pad, { modelId, cls, noun });
+  Object.assign(pad, { modelId, cls, words: words || {} });
   if (cls === null) delete pad.el.pad.dataset.cls;
   else pad.el.pad.dataset.cls = String(cls);
-  pad.el.ink.setAttribute("aria-label", `drawing pad: draw ${withArticle(noun)} with the mouse, a pen or a finger`);
+  showWords(pad);
   attachEncoder(pad);
   const onEncoder = (event) => {
     if (event.detail === pad.modelId && !pad.encoder && attachEncoder(pad)) encode(pad);

@@ -6,6 +6,14 @@
 const DRAWING_EVENT = "vae-drawing";
 const DRAWING_KEY = "__vaeDrawing";
 
+// A component's words come from the page (explorer/words.py), translated: `fill` puts the
+// fields only the browser knows into a template's {names}; a name without a field stays as it is.
+export function fill(template, fields = {}) {
+  return String(template ?? "").replace(/\{(\w+)\}/g, (whole, name) =>
+    name in fields ? String(fields[name]) : whole,
+  );
+}
+
 const ARRAY_TYPES = { float32: Float32Array, uint8: Uint8Array, uint32: Uint32Array };
 
 // A training snapshot's weights come as IEEE half floats: widened once to float32, so the

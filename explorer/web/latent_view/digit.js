@@ -23,11 +23,12 @@ function drawDigit(view) {
   el.digit.getContext("2d").putImageData(view.image, 0, 0);
   const ms = performance.now() - t0;
   el.readout.textContent = `z = (${z1.toFixed(2)}, ${z2.toFixed(2)})`;
+  const w = view.words;
   el.source.textContent = view.previewing
-    ? "under the pointer (click to set)"
+    ? w.source_pointer
     : view.pendingTimer || view.sliderHeld
-      ? "from the sliders"
-      : "the current point";
+      ? w.source_sliders
+      : w.source_point;
   el.lv.dataset.z = `${z1},${z2}`;
   el.lv.dataset.cls = model.conditional ? String(cls) : "";
   el.lv.dataset.ink = t.rgbText.join(",");

@@ -121,7 +121,7 @@ function wire(view) {
     view.previewing = true;
     view.shown = toLatent(view, px, py);
     view.hover = nearest(view, px, py);
-    const tip = view.hover >= 0 ? hoverText(view.model, view.hover) : "";
+    const tip = view.hover >= 0 ? hoverText(view, view.hover) : "";
     el.tip.textContent = tip;
     schedule(view);
     announce(view);

@@ -1,5 +1,5 @@
 // The legend and the colouring: class chips that hide or isolate a class, the colour bar
-// while colouring by -ELBO, and the words the view uses for the data's images.
+// while colouring by -ELBO, and the words the view uses for the model's data.
 
 // The colour switch's state, and the colour bar with its ends while colouring by -ELBO.
 function showColouring(view, scores) {
@@ -22,28 +22,20 @@ function showColouring(view, scores) {
   el.colourBar.querySelector(".high").textContent = `${scores.high.toFixed(0)}+`;
 }
 
-// "digit" for MNIST, whose classes are digits; "class" for other data.
-function classWord(model) {
-  return model.noun === "digit" ? "digit" : "class";
+// The tip over test point i: its row and its class's name, in the words of the data
+// (explorer/words.py chose them by the data's noun).
+function hoverText(view, i) {
+  const model = view.model;
+  return fill(view.words.hover, { row: i, name: model.classes[model.labels[i]] });
 }
 
-function hoverText(model, i) {
-  const name = model.classes[model.labels[i]];
-  return model.noun === "digit" ? `test image #${i}, a ${name}` : `test image #${i}: ${name}`;
-}
-
-// The view's words for this model's data: its noun in the hint and the colour switch.
-function nameThings(view) {
-  const { el, model } = view;
-  const noun = model.noun;
-  el.colourBy.querySelector('[data-colour="digit"]').textContent = classWord(model);
-  el.colourBy.querySelector('[data-colour="elbo"]').title =
-    `Colour each test ${noun} by its −ELBO: the model finds the bright ones unusual`;
-  el.legend.setAttribute("aria-label", `${classWord(model)} classes shown`);
-  el.digit.setAttribute("aria-label", `decoded ${noun}`);
-  el.hint.textContent =
-    `Hover the plane to decode any point. Click empty space or release a slider to set the ` +
-    `point; click a ${noun} to inspect it. Scroll to zoom, drag to pan.`;
+// What the plane says of its model in words: the legend's chips, and a snapshot's mark.
+function nameModel(view) {
+  buildLegend(view);
+  const { model, words } = view;
+  const { training } = view.el;
+  training.hidden = !model.snapshot;
+  training.textContent = model.snapshot ? fill(words.training, model.snapshot) : "";
 }
 
 function buildLegend(view) {
@@ -51,7 +43,7 @@ function buildLegend(view) {
   el.legend.replaceChildren();
   const title = document.createElement("span");
   title.className = "legend-title";
-  title.textContent = classWord(model);
+  title.textContent = view.words.class_word;
   el.legend.appendChild(title);
   model.colours.forEach((colour, label) => {
     const chip = document.createElement("button");
@@ -59,7 +51,7 @@ function buildLegend(view) {
     chip.className = "chip";
     chip.dataset.label = String(label);
     const name = model.classes[label];
-    chip.title = `${name}: click to hide or show; double-click to show this ${classWord(model)} alone`;
+    chip.title = fill(view.words.chip_title, { name });
     const swatch = document.createElement("i");
     swatch.style.background = colour;
     chip.append(swatch, name);

@@ -21,27 +21,42 @@ function attachModel(view) {
     // A training's next snapshot, or its finished model, keeps a zoom the user chose.
     const successor = old && old.id.split("@")[0] === model.id.split("@")[0];
     const zoomed = old && view.range && view.range.join() !== [...old.window, ...old.window].join();
+    const kept = !old && !view.data.sync ? globalThis[KEPT_KEY] : null;
     view.model = model;
     view.inset = null;
     const [lo, hi] = model.window;
-    if (!view.range || (!sameWindow && !(successor && zoomed))) view.range = [lo, hi, lo, hi];
+    if (kept && kept.model === model.id) {
+      view.range = kept.range.slice();
+      view.hidden = new Set(kept.hidden);
+    } else if (!view.range || (!sameWindow && !(successor && zoomed))) {
+      view.range = [lo, hi, lo, hi];
+    }
     for (const slider of view.el.sliders) {
       slider.min = String(lo);
       slider.max = String(hi);
     }
     view.rgbColours = model.colours.map(hexToRgb);
-    buildLegend(view);
-    nameThings(view);
     view.el.lv.dataset.modelId = model.id;
     view.el.waiting.style.display = "none";
-    // A snapshot is marked on the plane itself, so nobody takes it for the finished model.
-    const { training } = view.el;
-    training.hidden = !model.snapshot;
-    training.textContent = model.snapshot
-      ? `training: epoch ${model.snapshot.epoch} of ${model.snapshot.epochs}`
-      : "";
+  }
+  // The legend, and a snapshot's mark on the plane itself (so nobody takes it for the
+  // finished model), made anew for a new model or new words.
+  const named = `${model.id}\n${view.wordsKey}`;
+  if (view.named !== named) {
+    nameModel(view);
+    view.named = named;
   }
   return true;
+}
+
+// The views' words (explorer/words.py) as the words mount last sent them; new ones (another
+// language) redraw the view's text, and its zoom, z and selection stay.
+function takeWords(view) {
+  const words = globalThis[WORDS_KEY];
+  if (!words || view.words === words) return; // none yet: the words mount's event brings them
+  view.words = words;
+  view.wordsKey = JSON.stringify(words);
+  showWords(view);
 }
 
 // A new value from the server. z it sent of its own accord (a link, "move here", a model
@@ -49,6 +64,7 @@ function attachModel(view) {
 // confirmation arriving mid-drag cannot pull the slider back.
 function receive(view, data) {
   view.data = data;
+  takeWords(view);
   view.el.colourBy.hidden = Boolean(data.sync); // models side by side: coloured by digit
   view.el.lv.dataset.committed = `${data.z[0]},${data.z[1]}`;
   view.el.lv.dataset.zRev = String(data.z_rev);
@@ -77,6 +93,12 @@ export default function (component) {
       return undefined;
     }
     data = JSON.parse(new TextDecoder().decode(data)); // the view's JSON, sent as bytes
+  }
+  if (data && data.words && !data.model_id) {
+    // The words mount: sent on full reruns only (a language switch), read by every view.
+    globalThis[WORDS_KEY] = data.words;
+    window.dispatchEvent(new CustomEvent(WORDS_EVENT));
+    return undefined;
   }
   if (!data || !parentElement) return undefined;
   let view = parentElement.__latentView;
@@ -119,7 +141,16 @@ export default function (component) {
     if (view.model && event.detail === view.model.id) schedule(view, { sliders: false });
   };
   window.addEventListener(SCORES_EVENT, onScores);
+  const onWords = () => {
+    takeWords(view);
+    if (view.model && attachModel(view) && layout(view)) render(view, { sliders: false });
+  };
+  window.addEventListener(WORDS_EVENT, onWords);
   return () => {
+    if (view.model && view.range && !view.data.sync) {
+      globalThis[KEPT_KEY] = { model: view.model.id, range: view.range.slice(), hidden: [...view.hidden] };
+    }
+    window.removeEventListener(WORDS_EVENT, onWords);
     window.removeEventListener(SCORES_EVENT, onScores);
     window.removeEventListener(SYNC_EVENT, onSync);
     observer.disconnect();

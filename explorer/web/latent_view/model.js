@@ -5,6 +5,11 @@ const REGISTRY_KEY = "__vaeLatentModels";
 const SCORES_KEY = "__vaeLatentScores";
 const MODEL_EVENT = "vae-latent-model";
 const SCORES_EVENT = "vae-latent-scores";
+const WORDS_KEY = "__vaeLatentWords"; // the views' words, in the page's language
+const WORDS_EVENT = "vae-latent-words";
+// The page's own view's zoom and hidden classes, kept when its element is made anew (Streamlit
+// remounts it when the tabs around it are renamed: a switch of language).
+const KEPT_KEY = "__vaeLatentKept";
 const SYNC_EVENT = "vae-latent-z"; // z shown by a view of a sync group (models side by side)
 const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
 const HIT_PX = 6; // a click within this many pixels of a point selects it

@@ -59,7 +59,7 @@ function drawDrawing(view, ctx) {
   ctx.font = "bold 11px sans-serif";
   ctx.textAlign = "left";
   ctx.textBaseline = "bottom";
-  ctx.fillText("your digit", mx + 9, my - 6);
+  ctx.fillText(view.words.your_drawing, mx + 9, my - 6);
   view.el.lv.dataset.drawing = drawing.mu.join(",");
 }
 
@@ -174,9 +174,10 @@ function drawInset(view, ctx, selected) {
   ctx.font = "11px sans-serif";
   ctx.textAlign = "left";
   ctx.textBaseline = "top";
-  ctx.fillText(`q(z|x) of #${selected.row}: μ ± 4σ`, bx + 4, by + 3);
+  ctx.fillText(fill(view.words.inset_title, { row: selected.row }), bx + 4, by + 3);
   ctx.textBaseline = "bottom";
-  ctx.fillText(`ellipses: 1σ, 2σ · width ${(2 * half).toPrecision(2)}`, bx + 4, by + box - 3);
+  const width = (2 * half).toPrecision(2);
+  ctx.fillText(fill(view.words.inset_scale, { width }), bx + 4, by + box - 3);
   view.el.lv.dataset.inset = `${selected.row},${view.inset.near.length}`;
   view.el.lv.dataset.insetHides = String(corner.hides);
   view.el.lv.dataset.overlayInInset = String(inInset);

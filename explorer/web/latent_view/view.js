@@ -1,43 +1,41 @@
 // The view's elements and their layout: a square plane sized to the window, the digit and
-// the sliders beside it.
+// the sliders beside it. Their words come with the data (explorer/words.py): showWords.
 
 
 const HTML = `
 <div class="lv" data-draws="0" data-commits="0">
   <div class="main">
     <div class="bar">
-      <div class="colour-by" role="group" aria-label="colour the digits by">
-        <span class="legend-title">colour</span>
-        <button type="button" data-colour="digit" aria-pressed="true">digit</button>
-        <button type="button" data-colour="elbo" aria-pressed="false"
-          title="Colour each test digit by its −ELBO: the model finds the bright ones unusual">−ELBO</button>
+      <div class="colour-by" role="group">
+        <span class="legend-title"></span>
+        <button type="button" data-colour="digit" aria-pressed="true"></button>
+        <button type="button" data-colour="elbo" aria-pressed="false">−ELBO</button>
       </div>
-      <div class="legend" role="group" aria-label="digit classes shown"></div>
+      <div class="legend" role="group"></div>
       <div class="colour-bar" hidden><span class="low"></span><canvas width="120" height="10"></canvas><span class="high"></span><span class="unit">−ELBO, nats</span></div>
       <div class="tools">
-        <button type="button" data-act="in" title="Zoom in">+</button>
-        <button type="button" data-act="out" title="Zoom out">−</button>
-        <button type="button" data-act="reset" title="Show the whole plane">reset</button>
+        <button type="button" data-act="in">+</button>
+        <button type="button" data-act="out">−</button>
+        <button type="button" data-act="reset"></button>
       </div>
     </div>
     <div class="plot">
       <canvas class="base"></canvas>
-      <canvas class="marks" aria-label="latent plane: hover to decode, click to choose"></canvas>
-      <div class="waiting">Loading the model…</div>
+      <canvas class="marks"></canvas>
+      <div class="waiting"></div>
       <div class="training" hidden></div>
     </div>
   </div>
   <div class="side">
     <div class="st-key-decoded decoded">
-      <canvas class="digit" width="28" height="28" aria-label="decoded digit"></canvas>
+      <canvas class="digit" width="28" height="28"></canvas>
       <div class="readout"></div>
       <div class="source"></div>
     </div>
     <label class="st-key-z1 slider"><span>z1</span><input type="range" step="0.01"><output></output></label>
     <label class="st-key-z2 slider"><span>z2</span><input type="range" step="0.01"><output></output></label>
     <div class="tip"></div>
-    <div class="hint">Hover the plane to decode any point. Click empty space or release a
-      slider to set the point; click a digit to inspect it. Scroll to zoom, drag to pan.</div>
+    <div class="hint"></div>
   </div>
 </div>`;
 
@@ -86,9 +84,31 @@ function createView(parent) {
     insetPlace: null, // the inset's corner, and what it was placed for
     hover: -1, // the test digit under the pointer, or -1
     send: null, // the current mount's Streamlit callbacks
+    words: {}, // the words of explorer/words.py, as the data last sent them
+    wordsKey: null,
+    named: null, // the model and words the legend and the marks on the plane were made for
   };
   wire(view);
   return view;
+}
+
+// The words that need no model: shown as soon as the data bring them, again on a new language.
+function showWords(view) {
+  const { el, words: w } = view;
+  el.colourBy.setAttribute("aria-label", w.colour_by);
+  el.colourBy.querySelector(".legend-title").textContent = w.colour;
+  el.colourBy.querySelector('[data-colour="digit"]').textContent = w.class_word;
+  el.colourBy.querySelector('[data-colour="elbo"]').title = w.by_elbo_title;
+  el.legend.setAttribute("aria-label", w.classes_shown);
+  const tool = (act) => el.tools.querySelector(`[data-act="${act}"]`);
+  tool("in").title = w.zoom_in;
+  tool("out").title = w.zoom_out;
+  tool("reset").title = w.reset_title;
+  tool("reset").textContent = w.reset;
+  el.marks.setAttribute("aria-label", w.plane);
+  el.waiting.textContent = w.loading;
+  el.digit.setAttribute("aria-label", w.decoded);
+  el.hint.textContent = w.hint;
 }
 
 function layout(view) {
