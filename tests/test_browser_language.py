@@ -85,6 +85,26 @@ def test_a_link_with_lang_zh_opens_the_page_and_the_drawing_pad_in_chinese(serve
         page.context.close()
 
 
+def test_the_switch_keeps_a_drawing(server, chromium):  # noqa: F811
+    page = open_page(chromium, server)
+    try:
+        page.locator(".st-key-drawing label").first.click()
+        page.locator(".st-key-draw .pad[data-model-id]").wait_for(timeout=60_000)
+        lp.draw_stroke(page, [(0.25, 0.22), (0.72, 0.2), (0.55, 0.5), (0.42, 0.85)])  # a 7
+        page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=60_000)
+        page.locator(".st-key-lang").get_by_text("中文").click()
+        page.wait_for_function(
+            "() => { const p = document.querySelector('.st-key-draw [data-testid=stBidiComponentIsolated]')"
+            "?.shadowRoot?.querySelector('.pad [data-act=undo]'); return p && p.textContent === "
+            f"{ZH('undo')!r}; }}",
+            timeout=30_000,
+        )
+        assert page.evaluate(f"() => {lp.PAD_JS}.dataset.strokes") == "1"
+        page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=30_000)
+    finally:
+        page.context.close()
+
+
 def test_a_first_visit_from_a_chinese_browser_is_in_chinese(server, chromium):  # noqa: F811
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()

@@ -46,12 +46,15 @@ def encoder_payload(_model, model_id: str) -> bytes:
     return payload.pack_encoder(model_id, encoder_layers(_model))
 
 
-def pad_data(view: ModelView, label: int | None) -> bytes:
+def pad_data(view: ModelView, label: int | None, drawn: bool = False) -> bytes:
     """What the pad's own mount reads, JSON as bytes: the model whose encoder it uses (from the
     encoder's mount), the class a conditional model reads the drawing with (None for a plain
-    model) and the pad's words in the page's language (explorer.words)."""
+    model), the pad's words in the page's language (explorer.words), and whether the page holds
+    a drawing (a pad made anew then takes back its strokes: Streamlit remounts it when the
+    tabs are renamed, on a switch of language)."""
     pad_words = words.drawing(view.noun, conditional=label is not None)
-    return json.dumps({"model_id": view.model_id, "cls": label, "words": pad_words}).encode()
+    data = {"model_id": view.model_id, "cls": label, "words": pad_words, "drawn": drawn}
+    return json.dumps(data).encode()
 
 
 def chosen_class(view: ModelView) -> int | None:
@@ -132,7 +135,7 @@ def panel(model, view: ModelView) -> None:
     component()(key="draw_encoder", data=encoder_payload(model, view.model_id), height=0)
     component()(
         key="draw",
-        data=pad_data(view, label),
+        data=pad_data(view, label, drawn=ss.drawn is not None),
         default={"image": None},
         on_image_change=_on_image,
     )

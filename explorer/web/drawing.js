@@ -18,6 +18,7 @@ const SIDE = 28; // ...centred by their centre of mass in 28x28
 const INK_FLOOR = 8; // fainter pad pixels are not ink, when finding the drawing's box
 const PIXELS = SIDE * SIDE;
 const ENCODERS_KEY = "__vaeDrawingEncoders";
+const STROKES_KEY = "__vaeDrawingStrokes"; // the strokes of the last pad, for one made anew
 const ENCODER_EVENT = "vae-drawing-encoder"; // an encoder was filed: its model id
 
 // ---------------------------------------------------------------- the encoder
@@ -322,10 +323,11 @@ export default function (component) {
     registerEncoder(data);
     return undefined;
   }
-  const { model_id: modelId, cls, words } = JSON.parse(new TextDecoder().decode(data));
+  const { model_id: modelId, cls, words, drawn } = JSON.parse(new TextDecoder().decode(data));
   let pad = parentElement.__drawPad;
   if (!pad || !parentElement.contains(pad.el.pad)) {
     pad = parentElement.__drawPad = createPad(parentElement);
+    if (drawn && globalThis[STROKES_KEY]) pad.strokes = globalThis[STROKES_KEY];
   }
   pad.send = (text) => setStateValue("image", text);
   // Another model or class: the same drawing, encoded anew.
@@ -341,6 +343,7 @@ export default function (component) {
   paint(pad); // encodes, and tells the latent view again after the cleanup below took it back
   return () => {
     window.removeEventListener(ENCODER_EVENT, onEncoder);
+    globalThis[STROKES_KEY] = pad.strokes;
     globalThis[DRAWING_KEY] = null;
     window.dispatchEvent(new CustomEvent(DRAWING_EVENT, { detail: null }));
   };
