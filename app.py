@@ -51,6 +51,15 @@ PAGE_CSS = """
 """
 
 
+# What a lesson link's `hide` takes off the page (state.HIDEABLE); "training" and "data" are
+# left out of the sidebar's form instead (sections/sidebar.py).
+HIDDEN_CSS = {
+    "sidebar": "[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl], "
+    "[data-testid=stExpandSidebarButton] { display: none; }",
+    "tabs": ".st-key-tab [data-baseweb=tab-list], .st-key-tab [role=tablist] { display: none; }",
+}
+
+
 def cannot_load(exc: Exception) -> None:
     st.error(
         _(
@@ -68,6 +77,9 @@ def main() -> None:
     st.set_page_config(page_title=_("VAE latent explorer"), page_icon="🔢", layout="wide")
     ss = st.session_state
     st.html(PAGE_CSS)
+    hidden = [HIDDEN_CSS[name] for name in sorted(ss.hide) if name in HIDDEN_CSS]
+    if hidden:
+        st.html(f"<style>{' '.join(hidden)}</style>")
     title = st.empty()
     for notice in ss.notices:
         st.warning(str(notice), icon="🔗")

@@ -54,6 +54,13 @@ def tab_label(index: int) -> str:
     return _(TABS[index])
 
 
+def tab_index() -> int:
+    """The open tab's index in TABS (the first until the page has drawn its tabs)."""
+    labels = [tab_label(i) for i in range(len(TABS))]
+    tab = st.session_state.get("tab")
+    return labels.index(tab) if tab in labels else 0
+
+
 def _carry_tab(before: str) -> None:
     """The open tab's label, from language `before` to the current one."""
     ss = st.session_state

@@ -2,7 +2,9 @@
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
 write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class)
-seeds the state on a session's first run and follows it afterwards. Whatever a browser sends
+seeds the state on a session's first run and follows it afterwards; a teacher's lesson link
+adds the open tab, the colouring and the controls it hides (tab, colour, hide), read on the
+first run only. Whatever a browser sends
 is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
 defaults with a notice.
 """
@@ -15,12 +17,13 @@ from collections.abc import Mapping
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from i18n import LANGUAGES, N_, SOURCE, Text, lazy
+from i18n import LANGUAGES, N_, SOURCE, Text, _, lazy
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 
 from .language import browser_language
 from .model_view import ModelSettings, datasets, default_data
 from .preview import shown_settings
+from .sections import TAB_KEYS, TABS
 
 BETAS = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 WIDTHS = [64, 128, 256, 512]
@@ -28,6 +31,15 @@ MAX_EPOCHS = 200
 MAX_SEED = 10_000
 Z_LIMIT = 10.0  # a link's z beyond this is refused; within it, z is clamped to the plane
 TEST_SIZE = 10_000
+COLOURINGS = ("digit", "elbo")  # the plane's points by their class, or by their −ELBO
+# What a lesson link may hide, so students land on one exercise: a convenience, not a
+# permission (the server's limits are what bound a session).
+HIDEABLE = {
+    "sidebar": N_("the sidebar"),
+    "training": N_("training new models"),
+    "data": N_("the choice of data"),
+    "tabs": N_("the other tabs"),
+}
 
 DEFAULT_SETTINGS = ModelSettings(
     beta=DEFAULT_MODEL_CONFIG.beta,
@@ -51,8 +63,19 @@ def _integer(text: str) -> int:
     return int(value)
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """A comma list of names (a lesson link's `hide`), each a short word."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not all(n.isidentifier() for n in names):
+        raise ValueError
+    return names
+
+
 def _check(name: str, value, allowed) -> tuple[object, Text | None]:
-    if isinstance(allowed, list):
+    if isinstance(value, tuple):  # a list of names, each one of those allowed
+        ok = set(value) <= set(allowed)
+        say = lazy("a comma list among {values}", values=", ".join(allowed))
+    elif isinstance(allowed, list):
         ok = value in allowed
         say = lazy("one of {values}", values=", ".join(str(a) for a in allowed))
     else:
@@ -74,6 +97,9 @@ RULES = {
     "z2": (_number, (-Z_LIMIT, Z_LIMIT)),
     "digit": (_integer, (0, TEST_SIZE - 1)),
     "class": (_integer, (0, MAX_CLASSES - 1)),
+    "tab": (str, list(TAB_KEYS)),
+    "colour": (str, list(COLOURINGS)),
+    "hide": (_names, list(HIDEABLE)),
 }
 
 
@@ -96,8 +122,8 @@ def parse_link(params: Mapping[str, str]) -> tuple[dict, list[Text]]:
         try:
             value, rule = _check(name, parse(text), allowed)
         except ValueError:
-            kind = N_("a whole number") if parse is _integer else N_("a number")
-            value, rule = None, lazy(kind)
+            kind = {_integer: N_("a whole number"), _names: N_("a comma list of names")}
+            value, rule = None, lazy(kind.get(parse, N_("a number")))
         if rule:
             notices.append(
                 lazy(
@@ -137,6 +163,14 @@ def link_of(
         link["cvae"] = "1"
         link["class"] = str(cls)
     return link
+
+
+def lesson_link(view_link: dict[str, str], tab: int, colour_by: str, hide) -> dict[str, str]:
+    """A teacher's lesson link: the view's link (`link_of`), the open tab (its index in
+    TABS), the plane's colouring and the controls hidden (names among HIDEABLE)."""
+    link = {**view_link, "tab": TAB_KEYS[tab], "colour": colour_by}
+    hidden = [name for name in HIDEABLE if name in set(hide)]
+    return {**link, "hide": ",".join(hidden)} if hidden else link
 
 
 def clamp(value: float, window: tuple[float, float]) -> float:
@@ -185,9 +219,12 @@ def init_state() -> bool:
     ss.notices = notices
     # The link's language, else the browser's; from then on the sidebar's switch (language.py).
     ss.lang = str(values.get("lang") or browser_language())
+    ss.hide = frozenset(values.get("hide", ()))  # what a lesson link hides from this session
+    if "tab" in values:  # the tab a lesson link opens, by its label in the page's language
+        ss.tab = _(TABS[TAB_KEYS.index(values["tab"])])
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
-    ss.colour_by = "digit"  # the plane's points by their class, or "elbo": by their −ELBO
+    ss.colour_by = str(values.get("colour", "digit"))  # by class, or "elbo": by −ELBO
     ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
     # The sidebar's form starts on the requested model.
     ss.beta, ss.width, ss.epochs, ss.seed = (

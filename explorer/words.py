@@ -28,7 +28,7 @@ def latent_view(noun: str) -> dict[str, str]:
         # TRANSLATORS: the latent view's bar: the title before the colouring's two buttons.
         "colour": _("colour"),
         # TRANSLATORS: accessible name of the latent view's colouring buttons.
-        "colour_by": _("colour the digits by"),
+        "colour_by": _("colour the {nouns} by").format(**n),
         # TRANSLATORS: the latent view's legend title and button colouring points by their
         # class; for MNIST a class is a digit.
         "class_word": _("digit") if digits else _("class"),
@@ -36,7 +36,7 @@ def latent_view(noun: str) -> dict[str, str]:
             "Colour each test {noun} by its −ELBO: the model finds the bright ones unusual"
         ).format(**n),
         # TRANSLATORS: accessible name of the latent view's legend of class chips.
-        "classes_shown": _("digit classes shown") if digits else _("class classes shown"),
+        "classes_shown": _("digit classes shown") if digits else _("classes shown"),
         # TRANSLATORS: tooltip of a class's chip in the latent view's legend; {name} is the
         # class's name ("7", "Sneaker").
         "chip_title": (
@@ -53,11 +53,10 @@ def latent_view(noun: str) -> dict[str, str]:
         "loading": _("Loading the model…"),
         # TRANSLATORS: accessible name of the picture decoded at the latent point.
         "decoded": _("decoded {noun}").format(**n),
-        # TRANSLATORS: the latent view's hint beside the plane. Kept as it is in English: "a
-        # {noun}" even where {noun} is "image".
+        # TRANSLATORS: the latent view's hint beside the plane.
         "hint": _(
             "Hover the plane to decode any point. Click empty space or release a slider to set "
-            "the point; click a {noun} to inspect it. Scroll to zoom, drag to pan."
+            "the point; click {a_noun} to inspect it. Scroll to zoom, drag to pan."
         ).format(**n),
         # TRANSLATORS: the tip over the test point under the pointer: its row and its digit.
         "hover": (_("test image #{row}, a {name}") if digits else _("test image #{row}: {name}")),
@@ -68,7 +67,7 @@ def latent_view(noun: str) -> dict[str, str]:
         "source_sliders": _("from the sliders"),
         "source_point": _("the current point"),
         # TRANSLATORS: beside the drawing's q(z|x) on the plane.
-        "your_drawing": _("your digit"),
+        "your_drawing": _("your {noun}").format(**n),
         # TRANSLATORS: the posterior inset's title: the selected test image's row.
         "inset_title": _("q(z|x) of #{row}: μ ± 4σ"),
         # TRANSLATORS: the posterior inset's foot: its ellipses and the width it spans in z.

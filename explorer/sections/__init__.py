@@ -16,3 +16,16 @@ TABS = (
     N_("Training"),
     N_("What am I looking at?"),
 )
+# Each tab's name in a link (`tab=`), in the same order.
+TAB_KEYS = (
+    "plane",
+    "posterior",
+    "sample",
+    "interpolate",
+    "outliers",
+    "few_labels",
+    "manifold",
+    "compare",
+    "training",
+    "about",
+)

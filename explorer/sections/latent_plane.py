@@ -22,7 +22,7 @@ from ..components import script, source
 from ..model_view import ModelView
 from . import drawing, outliers, selection
 
-COLOURINGS = ("digit", "elbo")
+COLOURINGS = state.COLOURINGS
 
 
 @st.cache_resource

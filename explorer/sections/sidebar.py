@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
-from i18n import N_, _, ngettext
+from i18n import N_, _, label_of, ngettext
 from training import is_cached
 from training.queue import LimitError
 
@@ -26,7 +28,7 @@ def _form_settings() -> ModelSettings:
         width=int(ss.width),
         epochs=int(ss.epochs),
         seed=int(ss.seed),
-        data=str(ss.data),
+        data=str(ss.get("data", ss.settings.data)),  # a lesson link may hide the choice
         conditional=bool(ss.conditional),
     )
 
@@ -120,17 +122,12 @@ def trained_where(checkpoint: dict, shipped: bool = False) -> str:
     ).format(**fields)
 
 
-def panel(checkpoint: dict) -> None:
-    ss = st.session_state
-    m = checkpoint["metrics"]
-    snapshot = checkpoint["extra"].get("snapshot")
-    if snapshot is None:  # a snapshot's figures are no model's to compare the next one with
-        ss.metrics = {"test_neg_elbo": m["test_neg_elbo"], "test_kl": m["test_kl"]}
-    with st.sidebar:
-        language.switch()
-        st.header(_("Model"))
-        with st.form("model_settings", border=False):
-            offered = {d.key: d.name for d in datasets()}
+def _model_form() -> None:
+    """The model's settings and "Load or train"; a lesson link may hide the data, or the whole
+    form (a new setting trains a model)."""
+    with st.form("model_settings", border=False):
+        offered = {d.key: d.name for d in datasets()}
+        if "data" not in st.session_state.hide:
             st.selectbox(
                 _("Data"),
                 list(offered),
@@ -141,37 +138,50 @@ def panel(checkpoint: dict) -> None:
                     "runs the server. Each dataset has models of its own."
                 ),
             )
-            st.toggle(
-                _("Conditional VAE"),
-                key="conditional",
-                help=_(
-                    "Sohn et al. 2015: the encoder and the decoder are also given the class, "
-                    "so the latent plane holds the style and you choose the class to draw."
-                ),
-            )
-            st.select_slider(
-                _("β (KL weight)"), state.BETAS, key="beta", help=_("1 trains the true ELBO.")
-            )
-            st.selectbox(
-                _("Hidden width"),
-                state.WIDTHS,
-                key="width",
-                help=_("Both hidden layers, encoder and decoder."),
-            )
-            st.number_input(
-                _("Epochs"),
-                min_value=1,
-                max_value=state.MAX_EPOCHS,
-                step=1,
-                key="epochs",
-                help=_("This server trains new models for up to {epochs} epochs.").format(
-                    epochs=limits().max_epochs
-                ),
-            )
-            st.number_input(_("Seed"), min_value=0, max_value=state.MAX_SEED, step=1, key="seed")
-            st.form_submit_button(
-                _("Load or train"), on_click=_on_submit, type="primary", width="stretch"
-            )
+        st.toggle(
+            _("Conditional VAE"),
+            key="conditional",
+            help=_(
+                "Sohn et al. 2015: the encoder and the decoder are also given the class, "
+                "so the latent plane holds the style and you choose the class to draw."
+            ),
+        )
+        st.select_slider(
+            _("β (KL weight)"), state.BETAS, key="beta", help=_("1 trains the true ELBO.")
+        )
+        st.selectbox(
+            _("Hidden width"),
+            state.WIDTHS,
+            key="width",
+            help=_("Both hidden layers, encoder and decoder."),
+        )
+        st.number_input(
+            _("Epochs"),
+            min_value=1,
+            max_value=state.MAX_EPOCHS,
+            step=1,
+            key="epochs",
+            help=_("This server trains new models for up to {epochs} epochs.").format(
+                epochs=limits().max_epochs
+            ),
+        )
+        st.number_input(_("Seed"), min_value=0, max_value=state.MAX_SEED, step=1, key="seed")
+        st.form_submit_button(
+            _("Load or train"), on_click=_on_submit, type="primary", width="stretch"
+        )
+
+
+def panel(checkpoint: dict) -> None:
+    ss = st.session_state
+    m = checkpoint["metrics"]
+    snapshot = checkpoint["extra"].get("snapshot")
+    if snapshot is None:  # a snapshot's figures are no model's to compare the next one with
+        ss.metrics = {"test_neg_elbo": m["test_neg_elbo"], "test_kl": m["test_kl"]}
+    with st.sidebar:
+        language.switch()
+        st.header(_("Model"))
+        if "training" not in ss.hide:
+            _model_form()
         for problem in data_problems():
             st.error(str(problem), icon="📁")
         if ss.request_error:
@@ -222,6 +232,32 @@ def panel(checkpoint: dict) -> None:
                     kl=before["test_kl"],
                 )
             )
+        lesson_link()
+
+
+def lesson_link() -> None:
+    """A teacher's link to this view as an exercise: the view, the open tab, the colouring,
+    and the controls the teacher hides from the students who open it."""
+    ss = st.session_state
+    with st.popover(_("🔗 Copy a lesson link"), width="stretch"):
+        hide = st.multiselect(
+            _("Hide from the students"),
+            list(state.HIDEABLE),
+            format_func=label_of(state.HIDEABLE, lambda name: _(state.HIDEABLE[name])),
+            key="lesson_hide",
+        )
+        view = state.link_of(
+            preview.shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang
+        )
+        link = state.lesson_link(view, language.tab_index(), ss.colour_by, hide)
+        st.code(f"{st.context.url or ''}?{urlencode(link)}", language=None, wrap_lines=True)
+        st.caption(
+            _(
+                "Students who open it land on this tab, at this point, with these controls "
+                "hidden. It is a convenience, not a permission: the server's limits still "
+                "bound what any page may train."
+            )
+        )
 
 
 def duration(seconds: float | None) -> str:

@@ -1,0 +1,34 @@
+"""A lesson link in headless Chromium: the student's page opens on the lesson's tab, in its
+language, with the controls the teacher hid out of sight."""
+
+import pytest
+
+from tests import latent_page as lp
+from tests.test_browser import chromium, open_page, server  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("lesson_cache")
+
+
+def test_a_lesson_link_opens_its_tab_with_the_sidebar_and_the_tabs_hidden(server, chromium):  # noqa: F811
+    page = open_page(chromium, f"{server}/?tab=plane&colour=elbo&hide=sidebar,tabs&digit=42")
+    try:
+        page.locator(f"{lp.VIEW}[data-colour-by=elbo]").wait_for(timeout=60_000)
+        assert not page.locator("[data-testid=stSidebar]").is_visible()
+        assert not page.get_by_role("tab", name="Posterior").is_visible()
+        assert page.locator(lp.MARKS).is_visible()
+    finally:
+        page.context.close()
+    # The latent view is out of sight behind the lesson's tab: no waiting for it to draw.
+    page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(f"{server}/?lang=zh&tab=sample&digit=42")
+    try:
+        page.locator(".st-key-prior_samples img").wait_for(timeout=60_000)
+        assert page.get_by_role("tab", name="采样", selected=True).is_visible()
+        assert page.locator("[data-testid=stSidebar]").is_visible()
+    finally:
+        page.context.close()
