@@ -254,8 +254,8 @@ def lesson_link() -> None:
         st.caption(
             _(
                 "Students who open it land on this tab, at this point, with these controls "
-                "hidden. It is a convenience, not a permission: the server's limits still "
-                "bound what any page may train."
+                "hidden. It is a convenience, not a permission: what any page may train is "
+                "bounded by the server's limits."
             )
         )
 
