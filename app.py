@@ -37,7 +37,7 @@ from explorer.sections import (
     sidebar,
     training_replay,
 )
-from i18n import _, lazy, nouns
+from i18n import _, lazy, nouns, said
 from training.cache import NotCached
 from vae_core import CheckpointError, DataError
 
@@ -103,9 +103,7 @@ def main() -> None:
             "The model this page showed is no longer in the server's model cache (removed to "
             "keep the cache within its size, or deleted); the default is shown meanwhile."
         )
-        ss.request_error = " ".join(
-            filter(None, [notice, ss.request_error and str(ss.request_error)])
-        )
+        ss.request_error = " ".join(str(m) for m in (notice, ss.request_error) if m)
         st.rerun()
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
@@ -118,7 +116,7 @@ def main() -> None:
         ss.request_error = lazy(
             "Cannot read the data of {name}: {problem} The bundled MNIST is shown.",
             name=gone,
-            problem=exc.args[0] if len(exc.args) == 1 else str(exc),
+            problem=said(exc),
         )
         st.rerun()
     if shown is not None:

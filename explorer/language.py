@@ -55,30 +55,24 @@ def tab_label(index: int) -> str:
 
 
 def tab_index() -> int:
-    """The open tab's index in TABS (the first until the page has drawn its tabs)."""
-    labels = [tab_label(i) for i in range(len(TABS))]
+    """The open tab's index in TABS, its label in whichever language (the first until the page
+    has drawn its tabs)."""
     tab = st.session_state.get("tab")
-    return labels.index(tab) if tab in labels else 0
-
-
-def _carry_tab(before: str) -> None:
-    """The open tab's label, from language `before` to the current one."""
-    ss = st.session_state
-    english = {i18n.translations(before).gettext(t): i for i, t in enumerate(TABS)}
-    if ss.get("tab") in english:
-        ss.tab = tab_label(english[ss.tab])
+    for language in i18n.LANGUAGES:
+        labels = [i18n.translations(language).gettext(t) for t in TABS]
+        if tab in labels:
+            return labels.index(tab)
+    return 0
 
 
 def _on_switch() -> None:
-    ss = st.session_state
-    _carry_tab(ss.get("lang_shown", i18n.SOURCE))
-    ss.lang_shown = ss.lang
+    """The open tab's label, carried to the same tab in the language just chosen."""
+    if "tab" in st.session_state:
+        st.session_state.tab = tab_label(tab_index())
 
 
 def switch() -> None:
     """The sidebar's 中文 / English control."""
-    ss = st.session_state
-    ss.lang_shown = ss.lang
     st.segmented_control(
         _("Language"),
         list(i18n.LANGUAGES),

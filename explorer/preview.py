@@ -18,7 +18,7 @@ from time import monotonic
 
 import streamlit as st
 
-from i18n import Text, lazy
+from i18n import lazy, said
 from training.job import RUNNING, TrainingJob
 from vae_core.data import DataError
 from vae_core.model import VAE
@@ -178,19 +178,12 @@ def current() -> Preview | None:
             ss.request_error = lazy(
                 "Cannot show {model} while it trains: {problem}",
                 model=settings.describe(),
-                problem=_problem(exc),
+                problem=said(exc),
             )
             return None
         if shown is None or shown["id"] != view.model_id:
             ss.preview = {"id": view.model_id, "key": job.key, "epoch": epoch, "at": monotonic()}
     return Preview(settings, job, epoch, view.model_id, model, view)
-
-
-def _problem(exc: Exception) -> Text | str:
-    """What an exception says, a message raised with `lazy()` kept one (shown in its reader's
-    language)."""
-    said = exc.args[0] if len(exc.args) == 1 else None
-    return said if isinstance(said, Text) else str(exc)
 
 
 def shown_settings() -> ModelSettings:

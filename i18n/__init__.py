@@ -172,10 +172,17 @@ def lazy_ngettext(singular: str, plural: str, n: int, **fields) -> Text:
     return Text(singular, plural, n=n, **fields)
 
 
+def said(exc: BaseException) -> Text | str:
+    """What an exception says: the message it was raised with if that is a Text (so shown in
+    its reader's language), else its string."""
+    message = exc.args[0] if len(exc.args) == 1 else None
+    return message if isinstance(message, Text) else str(exc)
+
+
 def message_of(value) -> dict | str:
     """What a process sends for a message or an exception: a Text as data, else its string."""
-    if isinstance(value, BaseException) and len(value.args) == 1:
-        value = value.args[0]
+    if isinstance(value, BaseException):
+        value = said(value)
     return value.to_message() if isinstance(value, Text) else str(value)
 
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from google.protobuf.json_format import MessageToDict
@@ -11,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 import i18n
 from explorer import language
 from explorer.sections import TABS
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.test_app import run_app
 
 # Three English words in a row is a sentence (or its start) left untranslated. Notation,
 # code, names and links are not sentences: they are taken out first.
@@ -79,15 +77,6 @@ def english_sentences(at: AppTest) -> list[str]:
             text = NAMES.sub(" ", text)
             found += SENTENCE.findall(text)
     return found
-
-
-def run_app(link: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for name, value in link.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.mark.parametrize(

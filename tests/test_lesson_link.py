@@ -1,23 +1,10 @@
 """A teacher's lesson link: the view, the open tab, the colouring and what it hides."""
 
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
-
-from streamlit.testing.v1 import AppTest
 
 from explorer import state
 from explorer.model_view import ModelSettings
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-def run_app(link: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for name, value in link.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.test_app import run_app
 
 
 def test_a_lesson_link_adds_the_tab_the_colouring_and_what_it_hides():

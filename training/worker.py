@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import i18n
-from i18n import Text, lazy
+from i18n import Text, lazy, said
 
 from .limits import where_set
 
@@ -35,13 +35,8 @@ NICENESS = 10  # added to the worker's nice value: the server's reruns come firs
 def describe_error(exc: BaseException, cache_dir: Path) -> Text:
     """What went wrong, and for the disk's faults what an operator can do about it (a lazy
     message, sent as data so that each page reads it in its own language)."""
-    said = exc.args[0] if len(exc.args) == 1 else None
     # TRANSLATORS: an error's type (a Python name such as OSError) and what it says.
-    text = lazy(
-        "{kind}: {error}",
-        kind=type(exc).__name__,
-        error=said if isinstance(said, Text) else str(exc),
-    )
+    text = lazy("{kind}: {error}", kind=type(exc).__name__, error=said(exc))
     if not isinstance(exc, OSError):
         return text
     where = str(cache_dir)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from i18n import N_, Text, lazy
+from i18n import N_, Text, lazy, said
 
 from .data import BUNDLED_MNIST, SPLIT_PREFIX, DataError, _find, fingerprint, load_split
 
@@ -120,14 +120,13 @@ def datasets_from(names: Sequence[str]) -> tuple[list[Dataset], list[Text]]:
         try:
             dataset = describe(name)
         except DataError as exc:
-            said = exc.args[0] if len(exc.args) == 1 else None
             problems.append(
                 lazy(
                     "Data directory {name} left out: {problem} The page offers the other "
                     "datasets (the bundled MNIST always); fix the directory and restart the "
                     "server to add it.",
                     name=name,
-                    problem=said if isinstance(said, Text) else str(exc),
+                    problem=said(exc),
                 )
             )
             continue

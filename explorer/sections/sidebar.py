@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from i18n import N_, _, label_of, ngettext
+from i18n import N_, _, label_of, ngettext, said
 from training import is_cached
 from training.queue import LimitError
 
@@ -52,7 +52,7 @@ def request(settings: ModelSettings) -> None:
     try:
         training_queue().submit(*configs, waiter=state.session_id())
     except LimitError as exc:
-        ss.request_error = exc.args[0]  # a message shown in the page's language when shown
+        ss.request_error = said(exc)  # a message shown in the page's language when shown
         return
     ss.requests = [*ss.requests, settings]
 
