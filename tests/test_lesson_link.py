@@ -38,6 +38,7 @@ def test_a_student_lands_on_the_lessons_tab_with_its_controls_hidden():
     assert not [b for b in at.sidebar.button if b.label == "加载或训练"]
     assert not at.sidebar.selectbox  # neither the data nor the width
     assert at.sidebar.metric  # the model's figures stay
+    assert at.multiselect(key="lesson_hide").placeholder == "不隐藏任何控件"  # not Streamlit's
 
 
 def test_the_teacher_copies_a_link_of_the_view_with_the_controls_chosen():

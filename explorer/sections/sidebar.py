@@ -245,6 +245,7 @@ def lesson_link() -> None:
             list(state.HIDEABLE),
             format_func=label_of(state.HIDEABLE, lambda name: _(state.HIDEABLE[name])),
             key="lesson_hide",
+            placeholder=_("Nothing hidden"),  # else Streamlit's own English
         )
         view = state.link_of(
             preview.shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang
