@@ -11,10 +11,14 @@ LV_JS = (
     "?.shadowRoot?.querySelector('.lv')"
 )
 
+# The view's data attributes from page JavaScript, never null: while Streamlit swaps the view's
+# element (a rerun that remounts it, a switch of data) a wait reads an empty object, not a TypeError.
+VIEW_DATA = f"({LV_JS}?.dataset ?? {{}})"
+
 # The drawing pad's root element (its own component, in its own shadow root).
 PAD_JS = (
     "document.querySelector('.st-key-draw [data-testid=stBidiComponentIsolated]')"
-    ".shadowRoot.querySelector('.pad')"
+    "?.shadowRoot?.querySelector('.pad')"
 )
 
 

@@ -121,7 +121,7 @@ def test_hover_decodes_in_the_browser_as_torch_does_and_sends_nothing(page, mode
     for z in [(-1.0, 1.5), (0.4, -0.8), (2.0, 0.3), (-0.2, -2.2)]:
         draws = int(lp.attribute(page, "draws"))
         page.mouse.move(*lp.pixel(page, *z))
-        page.wait_for_function(f"() => Number({lp.LV_JS}.dataset.draws) > {draws}")
+        page.wait_for_function(f"() => Number({lp.VIEW_DATA}.draws) > {draws}")
         shown = lp.point(page, "z")
         assert shown == pytest.approx(z, abs=0.02)  # the point under the pointer
         # The browser's decoding is the torch decoder's, to the canvas's 8-bit precision,
@@ -137,7 +137,7 @@ def test_hover_decodes_in_the_browser_as_torch_does_and_sends_nothing(page, mode
     assert float(lp.attribute(page, "decode-ms")) >= 0
     # Leaving the plane shows the committed point again.
     page.mouse.move(5, 5)
-    page.wait_for_function(f"() => {lp.LV_JS}.dataset.z === '0,0'")
+    page.wait_for_function(f"() => {lp.VIEW_DATA}.z === '0,0'")
 
 
 def test_a_burst_of_key_presses_is_one_commit_that_the_server_confirms(page):
@@ -147,7 +147,7 @@ def test_a_burst_of_key_presses_is_one_commit_that_the_server_confirms(page):
     for _ in range(5):
         handle.press("ArrowRight")
     # The digit follows the key presses in the next frame, before the server hears of them.
-    page.wait_for_function(f"() => {lp.LV_JS}.dataset.z === '0.05,0'")
+    page.wait_for_function(f"() => {lp.VIEW_DATA}.z === '0.05,0'")
     lp.wait_committed(page, (0.05, 0.0))
     page.wait_for_timeout(400)
     assert commits_sent(page) == 1
@@ -165,7 +165,7 @@ def test_dragging_a_slider_morphs_the_digit_live_and_commits_once_on_release(pag
     for f in (0.55, 0.62, 0.7, 0.78):
         draws = int(lp.attribute(page, "draws"))
         page.mouse.move(track["x"] + f * track["width"], y, steps=3)
-        page.wait_for_function(f"() => Number({lp.LV_JS}.dataset.draws) > {draws}")
+        page.wait_for_function(f"() => Number({lp.VIEW_DATA}.draws) > {draws}")
         shown.append(lp.point(page, "z")[1])
     assert shown == sorted(shown) and len(set(shown)) == len(shown)
     assert not page.sent_frames, "dragging must not talk to the server until release"
@@ -187,7 +187,9 @@ def test_a_click_on_empty_plane_commits_that_point(page, model_and_codes):
     lp.wait_committed(page, tuple(z), tolerance=0.02)
     committed = lp.point(page, "committed")
     page.mouse.move(5, 5)  # leave the plane: the view shows the committed point
-    page.wait_for_function(f"() => {lp.LV_JS}.dataset.z === {lp.LV_JS}.dataset.committed")
+    page.wait_for_function(
+        f"() => {lp.VIEW_DATA}.committed && {lp.VIEW_DATA}.z === {lp.VIEW_DATA}.committed"
+    )
     assert slider_value(page, "z1") == pytest.approx(committed[0], abs=0.006)
     link = parse_qs(urlparse(page.url).query)
     assert float(link["z1"][0]) == pytest.approx(committed[0], abs=5e-4)
@@ -199,13 +201,15 @@ def test_a_click_on_a_digit_selects_it_and_move_here_brings_z_to_it(page, model_
     row = browser.isolated_points(codes)[0]
     page.mouse.click(*lp.pixel(page, *codes[row]))
     page.locator(".st-key-selection").get_by_text(f"Test image #{row}:").wait_for(timeout=20_000)
-    page.wait_for_function(f"() => ({lp.LV_JS}.dataset.inset || '').startsWith('{row},')")
+    page.wait_for_function(f"() => ({lp.VIEW_DATA}.inset || '').startsWith('{row},')")
     assert lp.point(page, "committed") == (0.0, 0.0)  # selecting does not move z
     assert "−ELBO" in page.locator(".st-key-selection").inner_text()
     page.get_by_role("button", name="Move the latent point here").click()
     lp.wait_committed(page, tuple(codes[row]), tolerance=1e-5)
     page.mouse.move(5, 5)
-    page.wait_for_function(f"() => {lp.LV_JS}.dataset.z === {lp.LV_JS}.dataset.committed")
+    page.wait_for_function(
+        f"() => {lp.VIEW_DATA}.committed && {lp.VIEW_DATA}.z === {lp.VIEW_DATA}.committed"
+    )
     assert slider_value(page, "z1") == pytest.approx(codes[row][0], abs=0.006)
     assert slider_value(page, "z2") == pytest.approx(codes[row][1], abs=0.006)
 
@@ -213,11 +217,11 @@ def test_a_click_on_a_digit_selects_it_and_move_here_brings_z_to_it(page, model_
 def test_legend_toggles_and_zoom_survive_a_commit(page):
     everything = int(lp.attribute(page, "points-drawn"))
     page.locator(".st-key-latent_scatter .chip[data-label='3']").click()
-    page.wait_for_function(f"() => {lp.LV_JS}.dataset.hidden === '3'")
+    page.wait_for_function(f"() => {lp.VIEW_DATA}.hidden === '3'")
     assert int(lp.attribute(page, "points-drawn")) < everything - 500
     whole = lp.attribute(page, "range")
     page.locator(".st-key-latent_scatter .tools button[data-act='in']").click()
-    page.wait_for_function(f"() => {lp.LV_JS}.dataset.range !== '{whole}'")
+    page.wait_for_function(f"() => {lp.VIEW_DATA}.range !== '{whole}'")
     zoomed = lp.attribute(page, "range")
     handle = page.locator(lp.SLIDER.format("z2"))
     handle.focus()
@@ -246,7 +250,7 @@ def test_a_model_switch_keeps_z_and_redraws_the_plane(server, chromium):
         epochs.press("Tab")
         sidebar.get_by_role("button", name="Load or train").click()
         page.wait_for_function(
-            f"() => {lp.LV_JS}.dataset.modelId && {lp.LV_JS}.dataset.modelId !== '{first}'",
+            f"() => {lp.VIEW_DATA}.modelId && {lp.VIEW_DATA}.modelId !== '{first}'",
             timeout=60_000,
         )
         page.wait_for_timeout(500)
@@ -316,7 +320,7 @@ def test_a_switch_to_the_dark_theme_reaches_every_canvas_and_picture(server, chr
             min(plane_corner(page)[:3]) > 200 and min(selection_picture_corner(page, server)) > 200
         )
         page.emulate_media(color_scheme="dark")  # Streamlit follows the system's theme
-        page.wait_for_function(f"() => {lp.LV_JS}.dataset.paper !== '255,255,255'")
+        page.wait_for_function(f"() => {lp.VIEW_DATA}.paper !== '255,255,255'")
         paper = [int(v) for v in lp.attribute(page, "paper").split(",")]
         assert max(paper) < 60  # the decoded digit's paper is the dark background
         assert max(plane_corner(page)[:3]) < 80  # and so is the plane's
@@ -356,7 +360,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
                 timeout=120_000
             )
             second.wait_for_function(
-                f"() => {lp.LV_JS}.dataset.modelId && {lp.LV_JS}.dataset.modelId !== '{default_id}'",
+                f"() => {lp.VIEW_DATA}.modelId && {lp.VIEW_DATA}.modelId !== '{default_id}'",
                 timeout=30_000,
             )
             assert "Waiting" not in second_bar.inner_text()
@@ -398,7 +402,7 @@ def test_prior_samples_resample_and_their_z_are_marked_on_the_plane(server, chro
         page.get_by_text("Marked on the latent plane: 16 prior samples.").wait_for(timeout=20_000)
         page.get_by_role("tab", name="Latent plane").click()
         page.wait_for_function(
-            f"() => {lp.LV_JS}.dataset.overlay === '16 prior samples:16'", timeout=20_000
+            f"() => {lp.VIEW_DATA}.overlay === '16 prior samples:16'", timeout=20_000
         )
     finally:
         page.context.close()
@@ -418,7 +422,7 @@ def test_the_path_between_two_set_digits_is_decoded_and_marked_on_the_plane(serv
         page.wait_for_timeout(1000)
         page.get_by_role("tab", name="Latent plane").click()
         page.wait_for_function(
-            f"() => {lp.LV_JS}.dataset.overlay === 'path A→B, 9 steps:9'", timeout=20_000
+            f"() => {lp.VIEW_DATA}.overlay === 'path A→B, 9 steps:9'", timeout=20_000
         )
     finally:
         page.context.close()
@@ -452,9 +456,7 @@ def test_draws_from_q_are_marked_in_the_selected_digits_inset(server, chromium):
         )
         page.get_by_role("tab", name="Latent plane").click()
         # Six draws within 4σ of μ, all but never-seen outliers inside the inset.
-        page.wait_for_function(
-            f"() => Number({lp.LV_JS}.dataset.overlayInInset) >= 5", timeout=20_000
-        )
+        page.wait_for_function(f"() => Number({lp.VIEW_DATA}.overlayInInset) >= 5", timeout=20_000)
     finally:
         page.context.close()
 
@@ -512,7 +514,9 @@ def test_a_drawn_digit_is_encoded_live_on_the_plane_and_judged_on_release(server
         pad.and_(page.locator("[data-sent='1']")).wait_for(timeout=10_000)
         # The browser's own encoding, drawn on the plane at once.
         mu = [float(v) for v in pad.get_attribute("data-mu").split(",")]
-        page.wait_for_function(f"() => {lp.LV_JS}?.dataset.drawing === {lp.PAD_JS}.dataset.mu")
+        page.wait_for_function(
+            f"() => {lp.PAD_JS}?.dataset.mu && {lp.VIEW_DATA}.drawing === {lp.PAD_JS}.dataset.mu"
+        )
         # The server's result for the same prepared pixels: the same q(z|x), to its 2 decimals.
         result = page.locator(".st-key-draw_result")
         result.get_by_text("more unusual than").wait_for(timeout=60_000)
@@ -529,7 +533,7 @@ def test_a_drawn_digit_is_encoded_live_on_the_plane_and_judged_on_release(server
             [float(v) for v in pad.get_attribute("data-mu").split(",")], mu, atol=1e-9
         )
         pad.get_by_role("button", name="clear").click()
-        page.wait_for_function(f"() => !('drawing' in {lp.LV_JS}.dataset)")
+        page.wait_for_function(f"() => {lp.LV_JS} && !('drawing' in {lp.VIEW_DATA})")
         result.get_by_text("Draw a digit above").wait_for(timeout=20_000)
     finally:
         page.context.close()
@@ -572,7 +576,7 @@ def test_the_few_labels_tab_charts_accuracy_and_marks_the_labelled_images(server
         )
         page.get_by_role("tab", name="Latent plane").click()
         page.wait_for_function(
-            f"() => {lp.LV_JS}.dataset.overlay === 'labelled images, k = 10:100'", timeout=20_000
+            f"() => {lp.VIEW_DATA}.overlay === 'labelled images, k = 10:100'", timeout=20_000
         )
     finally:
         page.context.close()
@@ -645,7 +649,7 @@ def test_a_model_asked_for_is_explored_from_its_first_epoch_then_replaced_with_z
             bar.get_by_role("button", name="Load or train").click()
             # The plane shows the model training, its snapshot marked on the plane itself.
             page.wait_for_function(
-                f"() => ({lp.LV_JS}?.dataset.modelId || '').includes('@epoch')", timeout=90_000
+                f"() => ({lp.VIEW_DATA}.modelId || '').includes('@epoch')", timeout=90_000
             )
             snapshot_id = lp.attribute(page, "model-id")
             assert snapshot_id.split("@")[0] != default_id
@@ -658,12 +662,10 @@ def test_a_model_asked_for_is_explored_from_its_first_epoch_then_replaced_with_z
             box = page.locator(lp.MARKS).bounding_box()
             draws = int(lp.attribute(page, "draws"))
             page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.6)
-            page.wait_for_function(f"() => Number({lp.LV_JS}.dataset.draws) > {draws}")
+            page.wait_for_function(f"() => Number({lp.VIEW_DATA}.draws) > {draws}")
             # Then the finished model takes its place: its own id, unmarked, z kept.
             key = snapshot_id.split("@")[0]
-            page.wait_for_function(
-                f"() => {lp.LV_JS}?.dataset.modelId === '{key}'", timeout=180_000
-            )
+            page.wait_for_function(f"() => {lp.VIEW_DATA}.modelId === '{key}'", timeout=180_000)
             assert not badge.is_visible()
             assert page.locator(".st-key-preview").count() == 0
             assert lp.point(page, "committed") == (0.5, -0.25)

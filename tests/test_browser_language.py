@@ -38,7 +38,7 @@ def test_the_switch_keeps_the_view_and_the_components_speak_chinese(server, chro
         assert view_text(page)["zoom"] == "Zoom in"
         whole = lp.attribute(page, "range")
         page.locator(f"{lp.VIEW} .tools button[data-act='in']").click()
-        page.wait_for_function(f"() => {lp.LV_JS}.dataset.range !== '{whole}'")
+        page.wait_for_function(f"() => {lp.VIEW_DATA}.range !== '{whole}'")
         zoomed = lp.attribute(page, "range")
         page.get_by_role("tab", name="Posterior").click()
         page.locator(".st-key-posterior_lens .heatmaplayer").first.wait_for(timeout=60_000)
