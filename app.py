@@ -35,6 +35,7 @@ from explorer.sections import (
     preview_banner,
     sampling,
     sidebar,
+    tour,
     training_replay,
 )
 from i18n import _, lazy, nouns, said
@@ -80,7 +81,10 @@ def main() -> None:
     hidden = [HIDDEN_CSS[name] for name in sorted(ss.hide) if name in HIDDEN_CSS]
     if hidden:
         st.html(f"<style>{' '.join(hidden)}</style>")
-    title = st.empty()
+    heading, tour_button = st.columns([6, 1], vertical_alignment="center")
+    title = heading.empty()
+    with tour_button:
+        tour.open_button()
     for notice in ss.notices:
         st.warning(str(notice), icon="🔗")
     ss.notices = []
@@ -135,6 +139,7 @@ def main() -> None:
     state.keep_in(view.window)
     state.keep_choices(len(view.labels), len(view.classes))
     sidebar.panel(checkpoint)
+    tour.section(model, view, checkpoint)  # before the tabs: a step may open one
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
     # the first visit then loads no plotly at all.

@@ -1,7 +1,7 @@
 """The session's state: one latent point, the selected digit, the model, and the shareable link.
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
-write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class)
+write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class, tour)
 seeds the state on a session's first run and follows it afterwards; a teacher's lesson link
 adds the open tab, the colouring and the controls it hides (tab, colour, hide), read on the
 first run only. Whatever a browser sends
@@ -105,7 +105,14 @@ RULES = {
 
 def _rules() -> dict:
     """RULES, the languages, and the datasets this server offers (known only once it runs)."""
-    return {"data": (str, [d.key for d in datasets()]), "lang": (str, list(LANGUAGES)), **RULES}
+    from .sections.tour import STEPS  # the tour's module reads the state: imported late
+
+    return {
+        "data": (str, [d.key for d in datasets()]),
+        "lang": (str, list(LANGUAGES)),
+        "tour": (_integer, (1, len(STEPS))),
+        **RULES,
+    }
 
 
 def parse_link(params: Mapping[str, str]) -> tuple[dict, list[Text]]:
@@ -144,9 +151,10 @@ def link_of(
     digit: int | None,
     cls: int = 0,
     lang: str = SOURCE,
+    tour: int | None = None,
 ) -> dict[str, str]:
     """The query string that reopens this view; `cls` is a conditional model's class, `lang`
-    the page's language."""
+    the page's language, `tour` the guided tour's open step."""
     link = {
         "lang": lang,
         "data": settings.data,
@@ -162,6 +170,8 @@ def link_of(
     if settings.conditional:
         link["cvae"] = "1"
         link["class"] = str(cls)
+    if tour:
+        link["tour"] = str(tour)
     return link
 
 
@@ -222,6 +232,10 @@ def init_state() -> bool:
     ss.hide = frozenset(values.get("hide", ()))  # what a lesson link hides from this session
     if "tab" in values:  # the tab a lesson link opens, by its label in the page's language
         ss.tab = _(TABS[TAB_KEYS.index(values["tab"])])
+    ss.tour = values.get("tour")  # the guided tour's open step (sections/tour.py), or None
+    ss.tour_set_up = False  # whether that step has set the page up yet
+    ss.tour_answer = None  # the learner's answer to the step's prediction, once revealed
+    ss.clicked = None  # the latest point the learner clicked on the plane, for the tour
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     ss.colour_by = str(values.get("colour", "digit"))  # by class, or "elbo": by −ELBO
@@ -246,16 +260,18 @@ def move_to(z1: float, z2: float, window: tuple[float, float] | None = None) -> 
     ss.z_rev += 1
 
 
-def commit(value, window: tuple[float, float]) -> None:
-    """The browser settled on a point. Out-of-plane values are clamped, not trusted."""
+def commit(value, window: tuple[float, float]) -> bool:
+    """The browser settled on a point; True if it sent one. Out-of-plane values are clamped,
+    not trusted."""
     z = parse_point(value)
     if z is None:
-        return
+        return False
     ss = st.session_state
     clamped = (clamp(z[0], window), clamp(z[1], window))
     ss.z1, ss.z2 = clamped
     if clamped != z:
         ss.z_rev += 1
+    return True
 
 
 def select(value, count: int) -> bool:
@@ -289,7 +305,9 @@ def keep_choices(rows: int, classes: int) -> None:
 def sync_link() -> None:
     """Write the state to the query string, touching only what changed."""
     ss = st.session_state
-    link = link_of(shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang)
+    link = link_of(
+        shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang, ss.get("tour")
+    )
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)

@@ -84,12 +84,15 @@ def _overlay(view: ModelView) -> dict | None:
 
 def on_commit(view: ModelView, key: str = "latent_scatter") -> None:
     event = st.session_state.get(key) or {}
-    state.commit(event.get("commit"), view.window)
+    if state.commit(event.get("commit"), view.window):
+        st.session_state.clicked = (st.session_state.z1, st.session_state.z2)
 
 
 def on_select(view: ModelView, key: str = "latent_scatter") -> None:
     event = st.session_state.get(key) or {}
     if state.select(event.get("select"), len(view.labels)):
+        row = st.session_state.selected_row
+        st.session_state.clicked = (float(view.mu[row][0]), float(view.mu[row][1]))
         st.session_state.rerun_page = True
 
 

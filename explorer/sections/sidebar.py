@@ -236,8 +236,9 @@ def panel(checkpoint: dict) -> None:
 
 
 def lesson_link() -> None:
-    """A teacher's link to this view as an exercise: the view, the open tab, the colouring,
-    and the controls the teacher hides from the students who open it."""
+    """A teacher's link to this view as an exercise: the view (the tour's step with it), the
+    open tab, the colouring, and the controls the teacher hides from the students who open
+    it."""
     ss = st.session_state
     with st.popover(_("🔗 Copy a lesson link"), width="stretch"):
         hide = st.multiselect(
@@ -248,7 +249,12 @@ def lesson_link() -> None:
             placeholder=_("Nothing hidden"),  # else Streamlit's own English
         )
         view = state.link_of(
-            preview.shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang
+            preview.shown_settings(),
+            (ss.z1, ss.z2),
+            ss.selected_row,
+            ss.cls,
+            ss.lang,
+            ss.get("tour"),
         )
         link = state.lesson_link(view, language.tab_index(), ss.colour_by, hide)
         st.code(f"{st.context.url or ''}?{urlencode(link)}", language=None, wrap_lines=True)
