@@ -52,3 +52,12 @@ def test_the_teacher_copies_a_link_of_the_view_with_the_controls_chosen():
     assert (query["z1"], query["digit"], query["lang"]) == (["1.5"], ["42"], ["en"])
     # The teacher's own page hides nothing.
     assert at.sidebar.button and at.session_state["hide"] == frozenset()
+
+
+def test_a_lesson_link_carries_the_tours_step():
+    view = state.link_of(ModelSettings(1.0, 256, 25, 0), (0.0, 0.0), 0, tour=3)
+    link = state.lesson_link(view, 2, "digit", [])
+    assert link["tour"] == "3" and link["tab"] == "sample"
+    values, notices = state.parse_link(link)
+    assert values["tour"] == 3 and not notices
+    assert "tour" not in state.link_of(ModelSettings(1.0, 256, 25, 0), (0.0, 0.0), 0)
