@@ -171,10 +171,6 @@ def set_up(step: Step, model, view: ModelView) -> None:
         ss.tour_pick = pick_unusual(scores, rng.random() < 0.5, rng)
 
 
-def _go(step: int) -> None:
-    start(step)
-
-
 def open_button() -> None:
     """The header's way in: opens the tour on its first step (or closes it)."""
     ss = st.session_state
@@ -209,7 +205,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
             _("← Back"),
             key="tour_back",
             disabled=number == 1,
-            on_click=_go,
+            on_click=start,
             args=(number - 1,),
             width="stretch",
         )
@@ -217,7 +213,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
             forward.button(
                 _("Next →"),
                 key="tour_next",
-                on_click=_go,
+                on_click=start,
                 args=(number + 1,),
                 type="primary",
                 width="stretch",
