@@ -7,6 +7,9 @@ so the decoded digit shows the point under the pointer, and saves the latent vie
 `python -m docs.make_screenshots zh` takes the main views in Chinese for README.zh-CN.md, with
 Debian's fonts-noto-cjk (installed first where it is missing, as root).
 
+`python -m docs.make_screenshots tour` takes the guided tour's first step, its guess revealed,
+in the light and the dark theme.
+
 `python -m docs.make_screenshots data` takes those of a conditional VAE and of Fashion-MNIST
 (Debian's dataset-fashion-mnist package), training their models into the app's own cache
 first if they are not there (about half an hour on 2 cores), so that a rerun reuses them.
@@ -104,6 +107,29 @@ def chinese() -> None:
         page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(HERE / "screenshot_drawing_zh.png"), full_page=True)
+        chromium.close()
+
+
+def tour() -> None:
+    """The guided tour's first step, a guess revealed beside the true code, light and dark."""
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
+        chromium = browser.launch(pw)
+        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+            for theme in ("light", "dark"):
+                context = chromium.new_context(
+                    viewport={"width": 1400, "height": 1000}, color_scheme=theme
+                )
+                page = context.new_page()
+                page.goto(f"{url}/?lang=en&tour=1")
+                lp.wait_until_ready(page)
+                page.mouse.click(*lp.pixel(page, -1.8, -0.6))  # the learner's guess
+                page.wait_for_timeout(800)
+                page.locator(".st-key-tour").get_by_role("button", name="Reveal").click()
+                page.get_by_text("Your guess was").wait_for(timeout=30_000)
+                page.wait_for_timeout(1500)
+                suffix = "" if theme == "light" else f"_{theme}"
+                page.screenshot(path=str(HERE / f"screenshot_tour{suffix}.png"))
+                context.close()
         chromium.close()
 
 
@@ -214,5 +240,7 @@ if __name__ == "__main__":
         other_data()
     elif sys.argv[1:] == ["zh"]:
         chinese()
+    elif sys.argv[1:] == ["tour"]:
+        tour()
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "light")
