@@ -23,16 +23,16 @@ import math
 import os
 import re
 import secrets
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from filelock import FileLock
 
 from i18n import Text, lazy
+from vae_core.checkpoint import atomic_write
 
 PIXELS = 28 * 28
 NAME_CHARS = 24  # the longest display name kept
@@ -121,6 +121,11 @@ def clean_name(text) -> str:
     return " ".join(kept.split())[:NAME_CHARS]
 
 
+def _is_code(code) -> bool:
+    """Whether `code` has a board code's shape: only then may it name a file."""
+    return isinstance(code, str) and CODE.fullmatch(code) is not None
+
+
 def _point(value, problem: Text) -> tuple[float, float]:
     try:
         z = (float(value[0]), float(value[1]))
@@ -151,7 +156,7 @@ class BoardStore:
         return self.root / f"{code}.json"
 
     def _read(self, code: str) -> Board | None:
-        if not isinstance(code, str) or not CODE.fullmatch(code):
+        if not _is_code(code):
             return None
         try:
             d = json.loads(self._path(code).read_text())
@@ -177,17 +182,10 @@ class BoardStore:
             "items": [item.to_json() for item in board.items],
             "senders": board.senders,
         }
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".board-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(d, f)
-            os.replace(tmp, self._path(board.code))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self._path(board.code), lambda f: f.write(json.dumps(d).encode()))
 
     def _codes(self) -> list[str]:
-        return [p.stem for p in self.root.glob("*.json") if CODE.fullmatch(p.stem)]
+        return [p.stem for p in self.root.glob("*.json") if _is_code(p.stem)]
 
     # ------------------------------------------------------------ reading
 
@@ -214,7 +212,7 @@ class BoardStore:
     def version(self, code: str) -> int:
         """Changes whenever the board does (its file's time), 0 once it is gone: what a page
         polls before it reads the board again."""
-        if not isinstance(code, str) or not CODE.fullmatch(code):
+        if not _is_code(code):
             return 0
         try:
             return self._path(code).stat().st_mtime_ns
@@ -302,28 +300,20 @@ class BoardStore:
                 at=now,
             )
             self._write(
-                Board(
-                    board.code,
-                    board.secret,
-                    board.opened,
-                    (*board.items, item),
-                    {**board.senders, sender: now},
-                )
+                replace(board, items=(*board.items, item), senders={**board.senders, sender: now})
             )
             return item
 
     def hide(self, code: str, secret: str, item_id: int) -> None:
         with self._lock:
             board = self.teacher(code, secret)
-            items = tuple(
-                Item(**{**asdict(i), "hidden": True}) if i.id == item_id else i for i in board.items
-            )
-            self._write(Board(board.code, board.secret, board.opened, items, board.senders))
+            items = tuple(replace(i, hidden=True) if i.id == item_id else i for i in board.items)
+            self._write(replace(board, items=items))
 
     def clear(self, code: str, secret: str) -> None:
         with self._lock:
             board = self.teacher(code, secret)
-            self._write(Board(board.code, board.secret, board.opened, (), board.senders))
+            self._write(replace(board, items=()))
 
     def close(self, code: str, secret: str) -> None:
         with self._lock:
