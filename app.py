@@ -24,6 +24,7 @@ from explorer.model_view import (
 from explorer.sections import (
     TABS,
     about,
+    board,
     compare,
     drawing,
     few_labels,
@@ -139,6 +140,7 @@ def main() -> None:
     state.keep_in(view.window)
     state.keep_choices(len(view.labels), len(view.classes))
     sidebar.panel(checkpoint)
+    board.section(view)
     tour.section(model, view, checkpoint)  # before the tabs: a step may open one
 
     # Only the open tab's content runs (the latent view always does, so it keeps its zoom):

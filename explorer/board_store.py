@@ -103,13 +103,13 @@ class Board:
     def shown(self) -> list[Item]:
         return [item for item in self.items if not item.hidden]
 
-    def counts(self) -> dict[str, int]:
-        """The items shown per kind of item and per tour step ("step 3")."""
-        counts: dict[str, int] = {}
+    def counts(self) -> dict[tuple[str, int | None], int]:
+        """The items shown per kind and tour step: ("drawing", None), ("prediction", 1)."""
+        counts: dict[tuple[str, int | None], int] = {}
         for item in self.shown():
-            key = item.kind if item.step is None else f"step {item.step}"
+            key = (item.kind, item.step)
             counts[key] = counts.get(key, 0) + 1
-        return counts
+        return dict(sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)))
 
 
 def clean_name(text) -> str:
@@ -121,7 +121,7 @@ def clean_name(text) -> str:
     return " ".join(kept.split())[:NAME_CHARS]
 
 
-def _is_code(code) -> bool:
+def is_code(code) -> bool:
     """Whether `code` has a board code's shape: only then may it name a file."""
     return isinstance(code, str) and CODE.fullmatch(code) is not None
 
@@ -156,7 +156,7 @@ class BoardStore:
         return self.root / f"{code}.json"
 
     def _read(self, code: str) -> Board | None:
-        if not _is_code(code):
+        if not is_code(code):
             return None
         try:
             d = json.loads(self._path(code).read_text())
@@ -185,7 +185,7 @@ class BoardStore:
         atomic_write(self._path(board.code), lambda f: f.write(json.dumps(d).encode()))
 
     def _codes(self) -> list[str]:
-        return [p.stem for p in self.root.glob("*.json") if _is_code(p.stem)]
+        return [p.stem for p in self.root.glob("*.json") if is_code(p.stem)]
 
     # ------------------------------------------------------------ reading
 
@@ -212,7 +212,7 @@ class BoardStore:
     def version(self, code: str) -> int:
         """Changes whenever the board does (its file's time), 0 once it is gone: what a page
         polls before it reads the board again."""
-        if not _is_code(code):
+        if not is_code(code):
             return 0
         try:
             return self._path(code).stat().st_mtime_ns

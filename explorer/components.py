@@ -26,6 +26,7 @@ MODULES = {
         "latent_view/main.js",  # the component's entry
     ),
     "drawing": ("payload.js", "drawing.js"),
+    "board": ("board.js",),
 }
 
 

@@ -1,10 +1,10 @@
 """The session's state: one latent point, the selected digit, the model, and the shareable link.
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
-write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class, tour)
-seeds the state on a session's first run and follows it afterwards; a teacher's lesson link
-adds the open tab, the colouring and the controls it hides (tab, colour, hide), read on the
-first run only. Whatever a browser sends
+write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class, tour,
+and a class board's join, or board and key) seeds the state on a session's first run and
+follows it afterwards; a teacher's lesson link adds the open tab, the colouring and the
+controls it hides (tab, colour, hide), read on the first run only. Whatever a browser sends
 is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
 defaults with a notice.
 """
@@ -226,7 +226,6 @@ def init_state() -> bool:
     ss.z_rev = 0  # bumped whenever the server moves z, so the browser adopts it
     ss.selected_row = int(values.get("digit", 0))
     ss.cls = int(values.get("class", 0))  # the class a conditional model draws; see keep_choices
-    ss.notices = notices
     # The link's language, else the browser's; from then on the sidebar's switch (language.py).
     ss.lang = str(values.get("lang") or browser_language())
     ss.hide = frozenset(values.get("hide", ()))  # what a lesson link hides from this session
@@ -240,6 +239,12 @@ def init_state() -> bool:
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     ss.colour_by = str(values.get("colour", "digit"))  # by class, or "elbo": by −ELBO
     ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
+    from .sections import board  # the board's module reads the state: imported late
+
+    found, board_notices = board.from_link(st.query_params.to_dict())
+    ss.join = found["join"]  # the class board a student's link joined (sections/board.py)
+    ss.board, ss.board_key = found["board"], found["board_key"]  # a teacher's board, secret
+    ss.notices = [*notices, *board_notices]
     # The sidebar's form starts on the requested model.
     ss.beta, ss.width, ss.epochs, ss.seed = (
         settings.beta,
@@ -308,6 +313,9 @@ def sync_link() -> None:
     link = link_of(
         shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang, ss.get("tour")
     )
+    from .sections.board import link_params
+
+    link = {**link, **link_params()}
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)

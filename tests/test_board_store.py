@@ -51,7 +51,7 @@ def test_a_drawing_and_a_prediction_come_back_from_disk(store, tmp_path, clock):
         42.0,
     )
     assert (second.z, second.truth, second.step, second.pixels) == ((1, 2), (1.5, 2.5), 1, None)
-    assert again.board(code).counts() == {"drawing": 1, "step 1": 1}
+    assert again.board(code).counts() == {("drawing", None): 1, ("prediction", 1): 1}
 
 
 def test_a_session_sends_at_most_one_item_every_few_seconds(store, clock):

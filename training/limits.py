@@ -1,5 +1,5 @@
-"""What the operator of a server allows the pages to ask of it: trainings, epochs, disk, and
-which data directories it offers.
+"""What the operator of a server allows the pages to ask of it: trainings, epochs, disk, class
+boards, and which data directories it offers.
 
 Set by whoever starts the server, never by a page: environment variables
 (`VAE_EXPLORER_MAX_TRAININGS=1 streamlit run app.py`) or options after `--`
@@ -25,13 +25,21 @@ class Limits:
     max_pending: int = 3  # requests one browser session may have waiting or training
     cache_mb: float = 2000.0  # the model cache's size; least recently used models go first
     train_threads: int = 0  # torch threads per training; 0: the cores shared among trainings
+    max_boards: int = 20  # class boards open at once (explorer/board_store.py)
+    board_items: int = 300  # items one class board holds
+    board_interval_s: float = 3.0  # the least time between two sends of one browser session
 
     def __post_init__(self) -> None:
-        for name, lowest in (("max_trainings", 1), ("max_epochs", 1), ("max_pending", 1)):
-            if getattr(self, name) < lowest:
-                raise ValueError(f"{name} must be at least {lowest}, got {getattr(self, name)}")
+        at_least_one = ("max_trainings", "max_epochs", "max_pending", "max_boards", "board_items")
+        for name in at_least_one:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not (self.cache_mb > 0 and math.isfinite(self.cache_mb)):
             raise ValueError(f"cache_mb must be a positive number of MB, got {self.cache_mb}")
+        if not (0 <= self.board_interval_s <= 3600):
+            raise ValueError(
+                f"board_interval_s must be between 0 and 3600 seconds, got {self.board_interval_s}"
+            )
         if self.train_threads < 0:
             raise ValueError(
                 f"train_threads must be 0 (automatic) or more, got {self.train_threads}"
@@ -60,6 +68,9 @@ HELP = {
     "max_pending": "requests one browser session may have waiting or training",
     "cache_mb": "size of the model cache in MB; least recently used models are removed first",
     "train_threads": "torch threads per training (0: the cores shared among trainings)",
+    "max_boards": "class boards open at once on this server",
+    "board_items": "items (drawings, predictions) one class board holds",
+    "board_interval_s": "the least seconds between two sends to a board from one browser session",
 }
 
 
@@ -112,7 +123,7 @@ def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = 
     _add_data_dir(parser)
     values = {}
     for f in fields(Limits):
-        kind = float if f.name == "cache_mb" else int
+        kind = type(getattr(defaults, f.name))  # int, or float for sizes and seconds
         text = environ.get(ENV[f.name])
         try:
             values[f.name] = kind(text) if text not in (None, "") else getattr(defaults, f.name)

@@ -26,7 +26,7 @@ from vae_core.inference import encoder_layers
 from .. import images, payload, state, words
 from ..components import script, source
 from ..model_view import ModelView
-from . import outliers, posterior
+from . import board, outliers, posterior
 from .selection import judge
 
 PIXELS = 28 * 28
@@ -169,6 +169,14 @@ def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
             percentile=d["percentile"],
             **nouns(view.noun),
         )
+    )
+    board.send_button(
+        "drawing",
+        kind="drawing",
+        z=d["mu"],
+        percentile=d["percentile"],
+        pixels=pixels,
+        model_id=view.model_id,
     )
     given = None if label is None else view.classes[label]
     if given is not None:

@@ -19,6 +19,7 @@ from ..model_view import (
     model_id,
     training_queue,
 )
+from . import board
 
 
 def _form_settings() -> ModelSettings:
@@ -233,6 +234,7 @@ def panel(checkpoint: dict) -> None:
                 )
             )
         lesson_link()
+        board.open_button()
 
 
 def lesson_link() -> None:

@@ -22,7 +22,7 @@ from vae_core import CheckpointError
 
 from .. import images, state
 from ..model_view import ModelSettings, ModelView, load_model, model_id
-from . import TAB_KEYS, TABS, outliers, sampling, sidebar
+from . import TAB_KEYS, TABS, board, outliers, sampling, sidebar
 
 TARGET_CLASS = 7  # the class whose code the first step asks for (MNIST's 7s, a Sneaker)
 UNUSUAL_TOP = 20  # the "unusual" image is one of the test set's this many highest −ELBO
@@ -302,6 +302,14 @@ def _placed(view: ModelView, row: int, answer: dict) -> None:
                 guessed=view.classes[answer["nearest_class"]],
             )
         )
+    board.send_button(
+        "tour",
+        kind="prediction",
+        z=answer["guess"],
+        truth=answer["truth"],
+        step=int(st.session_state.tour),
+        model_id=view.model_id,
+    )
 
 
 def _decoder(model, view: ModelView, checkpoint: dict) -> None:

@@ -1,0 +1,136 @@
+// The class board: one latent plane for the class, drawn in the browser from a small JSON
+// (explorer/sections/board.py). Every drawing sits at its q(z|x) mean, coloured by its −ELBO
+// percentile; every prediction is a cross at the guess joined to the true code. Hovering an
+// item shows its picture, its name and its figures; clicking one picks it, and the server
+// offers to hide it. Names arrive as plain text and are only ever set as textContent.
+
+const SVG = "http://www.w3.org/2000/svg";
+const SIDE = 560; // the plane's pixels a side in the SVG's own units
+const PAD = 28; // room for the axes' ticks
+
+function element(name, attributes = {}, parent = null) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, String(v));
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+// Blue for a usual drawing, through grey, to red for one more unusual than nearly all.
+function percentileColour(p) {
+  if (p === null || p === undefined) return "#888";
+  const t = Math.min(Math.max(p / 100, 0), 1);
+  const hue = 220 - 220 * t;
+  return `hsl(${hue}, 75%, 48%)`;
+}
+
+function createBoard(parent) {
+  const root = document.createElement("div");
+  root.className = "board";
+  const svg = element("svg", { viewBox: `0 0 ${SIDE + PAD} ${SIDE + PAD}`, role: "img" });
+  const tip = document.createElement("div");
+  tip.className = "tip";
+  tip.hidden = true;
+  const picture = document.createElement("img");
+  const text = document.createElement("div");
+  tip.append(picture, text);
+  const empty = document.createElement("div");
+  empty.className = "empty";
+  root.append(svg, tip, empty);
+  parent.appendChild(root);
+  return { root, svg, tip, picture, text, empty, picked: null };
+}
+
+function scale(data) {
+  const [lo, hi] = data.window;
+  const k = SIDE / (hi - lo);
+  return {
+    x: (a) => PAD + (a - lo) * k,
+    y: (b) => (hi - b) * k,
+  };
+}
+
+function drawAxes(board, data, s) {
+  const g = element("g", { class: "axes" }, board.svg);
+  element("rect", { x: PAD, y: 0, width: SIDE, height: SIDE, class: "frame" }, g);
+  const [lo, hi] = data.window;
+  const step = hi - lo > 8 ? 2 : 1;
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
+    element("line", { x1: s.x(v), x2: s.x(v), y1: 0, y2: SIDE, class: "grid" }, g);
+    element("line", { x1: PAD, x2: PAD + SIDE, y1: s.y(v), y2: s.y(v), class: "grid" }, g);
+    element("text", { x: s.x(v), y: SIDE + 16, class: "tick" }, g).textContent = String(v);
+    element("text", { x: PAD - 6, y: s.y(v) + 4, class: "tick y" }, g).textContent = String(v);
+  }
+  const dots = element("g", { class: "codes" }, g);
+  for (const [a, b] of data.background) {
+    element("circle", { cx: s.x(a), cy: s.y(b), r: 1.6 }, dots);
+  }
+}
+
+function describe(item, words) {
+  const who = item.name || words.anonymous;
+  if (item.kind === "drawing") {
+    const p = item.percentile === null ? "" : ` · ${words.percentile.replace("{p}", item.percentile.toFixed(0))}`;
+    return `#${item.id} · ${who}${p}`;
+  }
+  return `#${item.id} · ${who} · ${words.prediction.replace("{step}", String(item.step))}`;
+}
+
+function drawItems(board, data, s, onPick) {
+  const g = element("g", { class: "items" }, board.svg);
+  for (const item of data.items) {
+    const [a, b] = item.z;
+    const node = element("g", { class: `item ${item.kind}`, "data-item": item.id, "data-kind": item.kind }, g);
+    if (item.kind === "prediction" && item.truth) {
+      const [t1, t2] = item.truth;
+      element("line", { x1: s.x(a), y1: s.y(b), x2: s.x(t1), y2: s.y(t2), class: "link" }, node);
+      element("circle", { cx: s.x(t1), cy: s.y(t2), r: 5, class: "truth" }, node);
+      const r = 6;
+      element("path", { d: `M${s.x(a) - r},${s.y(b) - r}L${s.x(a) + r},${s.y(b) + r}M${s.x(a) - r},${s.y(b) + r}L${s.x(a) + r},${s.y(b) - r}`, class: "guess" }, node);
+    } else {
+      element("circle", { cx: s.x(a), cy: s.y(b), r: 7, fill: percentileColour(item.percentile), class: "drawn" }, node);
+    }
+    element("circle", { cx: s.x(a), cy: s.y(b), r: 12, class: "hit" }, node);
+    if (item.id === board.picked) node.classList.add("picked");
+    node.addEventListener("pointerenter", (event) => showTip(board, item, data.words, event));
+    node.addEventListener("pointermove", (event) => placeTip(board, event));
+    node.addEventListener("pointerleave", () => { board.tip.hidden = true; });
+    node.addEventListener("click", () => onPick(item.id));
+  }
+}
+
+function showTip(board, item, words, event) {
+  board.picture.hidden = !item.png;
+  if (item.png) board.picture.src = `data:image/png;base64,${item.png}`;
+  board.text.textContent = describe(item, words);
+  board.tip.dataset.item = String(item.id);
+  board.tip.hidden = false;
+  placeTip(board, event);
+}
+
+function placeTip(board, event) {
+  const box = board.root.getBoundingClientRect();
+  board.tip.style.left = `${event.clientX - box.left + 14}px`;
+  board.tip.style.top = `${event.clientY - box.top + 14}px`;
+}
+
+export default function (component) {
+  const { parentElement, setStateValue } = component;
+  let { data } = component;
+  if (!parentElement) return undefined;
+  if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+  if (data instanceof Uint8Array) data = JSON.parse(new TextDecoder().decode(data));
+  if (!data || !data.window) return undefined;
+  let board = parentElement.__board;
+  if (!board || !parentElement.contains(board.root)) board = parentElement.__board = createBoard(parentElement);
+  board.picked = data.picked;
+  board.svg.replaceChildren();
+  board.tip.hidden = true;
+  const s = scale(data);
+  drawAxes(board, data, s);
+  drawItems(board, data, s, (id) => setStateValue("picked", id));
+  board.root.dataset.items = String(data.items.length);
+  board.root.dataset.version = String(data.version);
+  board.empty.textContent = data.items.length ? "" : data.words.empty;
+  board.empty.hidden = data.items.length > 0;
+  return undefined;
+}
