@@ -24,7 +24,7 @@ import streamlit as st
 from i18n import Text, _, lazy, ngettext
 from training import default_cache_dir
 
-from .. import images, state
+from .. import images, payload, state
 from ..board_store import NAME_CHARS, SECRET, Board, BoardError, BoardLimits, BoardStore, is_code
 from ..components import script, source
 from ..model_view import ModelSettings, ModelView, limits
@@ -144,7 +144,11 @@ def plane_data(board: Board, view: ModelView, theme: str, picked: int | None) ->
         )
     return {
         "window": list(view.window),
-        "background": np.round(view.mu[::step], 2).tolist(),
+        "background": [
+            [round(float(a), 2), round(float(b), 2), int(label)]
+            for (a, b), label in zip(view.mu[::step], view.labels[::step], strict=True)
+        ],
+        "colours": payload.class_colours(len(view.classes)),
         "items": items,
         "picked": picked,
         "words": {
@@ -170,7 +174,7 @@ def count_words(board: Board) -> str:
                     "{n} prediction at step {step}", "{n} predictions at step {step}", n
                 ).format(n=n, step=step)
             )
-    return " · ".join(parts) or _("No items yet.")
+    return " · ".join(parts) or _("No items yet")
 
 
 # ---------------------------------------------------------------- the teacher
@@ -293,7 +297,13 @@ def live(view: ModelView) -> None:
         default={"picked": None},
         on_picked_change=_on_picked,
     )
-    st.caption(count_words(board))
+    st.caption(
+        _(
+            "{counts}. Dots: drawings at their codes, from usual (blue) to unusual (red); "
+            "a cross and a ring: a prediction and the true code. Hover for the picture and "
+            "the name, click to pick one."
+        ).format(counts=count_words(board))
+    )
     elsewhere = sum(item.model_id != view.model_id for item in shown.values())
     if elsewhere:
         st.caption(

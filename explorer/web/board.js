@@ -1,5 +1,6 @@
 // The class board: one latent plane for the class, drawn in the browser from a small JSON
-// (explorer/sections/board.py). Every drawing sits at its q(z|x) mean, coloured by its −ELBO
+// (explorer/sections/board.py), over a few of the test images' codes in their classes'
+// colours. Every drawing sits at its q(z|x) mean, coloured by its −ELBO
 // percentile; every prediction is a cross at the guess joined to the true code. Hovering an
 // item shows its picture, its name and its figures; clicking one picks it, and the server
 // offers to hide it. Names arrive as plain text and are only ever set as textContent.
@@ -61,8 +62,8 @@ function drawAxes(board, data, s) {
     element("text", { x: PAD - 6, y: s.y(v) + 4, class: "tick y" }, g).textContent = String(v);
   }
   const dots = element("g", { class: "codes" }, g);
-  for (const [a, b] of data.background) {
-    element("circle", { cx: s.x(a), cy: s.y(b), r: 1.6 }, dots);
+  for (const [a, b, label] of data.background) {
+    element("circle", { cx: s.x(a), cy: s.y(b), r: 1.6, fill: data.colours[label] }, dots);
   }
 }
 
