@@ -362,11 +362,17 @@ def _send(where: str, fields: dict) -> None:
 
 
 def send_button(where: str, **fields) -> None:
-    """ "Send to the board" for a student, with what became of their last send from here;
-    nothing for a page that joined no board. `fields` are BoardStore.send's."""
+    """The button that sends to the board, with what became of the student's last send from
+    here; nothing for a page that joined no board. `fields` are BoardStore.send's."""
+    if st.session_state.get("join"):
+        _send_panel(where, fields)
+
+
+@st.fragment
+def _send_panel(where: str, fields: dict) -> None:
+    """A fragment of its own: a press reruns the button and its answer, not the drawing's
+    whole result around it (a class may press at once)."""
     ss = st.session_state
-    if not ss.get("join"):
-        return
     st.button(
         _("📤 Send to the board"),
         key=f"board_send_{where}",
