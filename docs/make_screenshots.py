@@ -10,6 +10,10 @@ Debian's fonts-noto-cjk (installed first where it is missing, as root).
 `python -m docs.make_screenshots tour` takes the guided tour's first step, its guess revealed,
 in the light and the dark theme.
 
+`python -m docs.make_screenshots board` takes a teacher's class board, light and dark: one
+drawing sent by a student's page in the browser, and a class's worth more (test images sent
+as drawings at their q(z|x), guesses at the tour's first step) put in the board's store.
+
 `python -m docs.make_screenshots data` takes those of a conditional VAE and of Fashion-MNIST
 (Debian's dataset-fashion-mnist package), training their models into the app's own cache
 first if they are not there (about half an hour on 2 cores), so that a rerun reuses them.
@@ -22,16 +26,21 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import parse_qs
 
+import numpy as np
 from playwright.sync_api import sync_playwright
 
 import i18n
-from explorer.model_view import ModelSettings
+from explorer import state
+from explorer.board_store import BoardStore
+from explorer.model_view import ModelSettings, model_id
 from tests import browser
 from tests import latent_page as lp
 from training import default_cache_dir, get_or_train
 from vae_core import encode, load_model, load_split
 from vae_core.datasets import describe
+from vae_core.inference import elbo_terms
 
 HERE = Path(__file__).resolve().parent
 COMPARED = ModelSettings(beta=4.0, width=256, epochs=10, seed=0)
@@ -129,6 +138,83 @@ def tour() -> None:
                 page.wait_for_timeout(1500)
                 suffix = "" if theme == "light" else f"_{theme}"
                 page.screenshot(path=str(HERE / f"screenshot_tour{suffix}.png"))
+                context.close()
+        chromium.close()
+
+
+def _class_on_board(store: BoardStore, code: str) -> None:
+    """A class's sends: 18 test images as drawings, where the shipped model puts them and how
+    unusual it finds them, and 6 guesses at the tour's first step beside the 7's true code."""
+    model = load_model()
+    test = load_split(None, "test")
+    mu, _sigma = encode(model, test.images)
+    scores = elbo_terms(model, test.images)["neg_elbo"]
+    name = model_id(*state.DEFAULT_SETTINGS.configs())
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(test.images), 18, replace=False)
+    for k, row in enumerate(rows):
+        store.send(
+            code,
+            f"drawing {k}",
+            kind="drawing",
+            z=mu[row],
+            name=f"Student {k + 1}",
+            percentile=100.0 * float(np.mean(scores < scores[row])),
+            pixels=test.images[row].tobytes(),
+            model_id=name,
+        )
+    for k in range(6):
+        guess = mu[0] + rng.normal(0, 1.0, 2)
+        store.send(
+            code,
+            f"guess {k}",
+            kind="prediction",
+            z=guess,
+            truth=mu[0],
+            step=1,
+            name=f"Student {k + 20}",
+            model_id=name,
+        )
+
+
+def board() -> None:
+    """A teacher's class board with a student's drawing sent from the browser and a class's
+    worth more, an item hovered, light and dark."""
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
+        chromium = browser.launch(pw)
+        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+            viewport = {"width": 1400, "height": 1000}
+            teacher = chromium.new_context(viewport=viewport).new_page()
+            teacher.goto(f"{url}/?lang=en")
+            lp.wait_until_ready(teacher)
+            teacher.get_by_role("button", name="🧑‍🏫 Open a class board").click()
+            teacher.locator(".st-key-board_plane .board").wait_for(timeout=60_000)
+            link = teacher.locator(".st-key-board [data-testid=stCode]").first.inner_text()
+            own = teacher.url.split("?", 1)[1]
+            student = chromium.new_context(viewport=viewport).new_page()
+            student.goto(f"{link.strip()}&lang=en")
+            lp.wait_until_ready(student)
+            student.locator(".st-key-board_name input").fill("Ada")
+            student.locator(".st-key-board_name input").press("Enter")
+            student.locator(".st-key-drawing label").first.click()
+            student.locator(".st-key-draw .pad[data-model-id]").wait_for(timeout=60_000)
+            lp.draw_stroke(student, [(0.25, 0.22), (0.72, 0.2), (0.55, 0.5), (0.42, 0.85)])
+            student.get_by_role("button", name="📤 Send to the board").click()
+            student.get_by_text("Sent: #1 on the board.").wait_for(timeout=30_000)
+            student.screenshot(path=str(HERE / "screenshot_board_student.png"))
+            code = parse_qs(own)["board"][0]
+            _class_on_board(BoardStore(Path(cache) / "boards"), code)
+            for theme in ("light", "dark"):
+                context = chromium.new_context(viewport=viewport, color_scheme=theme)
+                page = context.new_page()
+                page.goto(f"{url}/?{own}")
+                lp.wait_until_ready(page)
+                page.locator(".st-key-board_plane [data-item='25']").wait_for(timeout=30_000)
+                page.locator(".st-key-board_plane [data-item='1']").hover()
+                page.locator(".st-key-board_plane .tip").wait_for(state="visible")
+                page.wait_for_timeout(500)
+                suffix = "" if theme == "light" else f"_{theme}"
+                page.screenshot(path=str(HERE / f"screenshot_board{suffix}.png"))
                 context.close()
         chromium.close()
 
@@ -242,5 +328,7 @@ if __name__ == "__main__":
         chinese()
     elif sys.argv[1:] == ["tour"]:
         tour()
+    elif sys.argv[1:] == ["board"]:
+        board()
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "light")

@@ -36,7 +36,8 @@ from vae_core.checkpoint import atomic_write
 
 PIXELS = 28 * 28
 NAME_CHARS = 24  # the longest display name kept
-KINDS = ("drawing", "prediction")
+KINDS = ("drawing", "prediction", "choice")
+ANSWER_CHARS = 24  # the longest answer to a choice kept
 CODE = re.compile(r"[A-Za-z0-9_-]{12}")  # token_urlsafe(9): 72 random bits
 SECRET = re.compile(r"[A-Za-z0-9_-]{32}")  # token_urlsafe(24): 192 random bits
 
@@ -63,16 +64,18 @@ class BoardError(ValueError):
 @dataclass(frozen=True)
 class Item:
     id: int  # the item's number on its board, from 1
-    kind: str  # "drawing" or "prediction" (a tour step's guess)
+    kind: str  # "drawing", "prediction" (a tour step's guess on the plane) or "choice"
     name: str  # the sender's display name, plain text ("" when none was given)
-    z: tuple[float, float]  # a drawing's q(z|x) mean, or a prediction's guess
+    z: tuple[float, float] | None  # a drawing's q(z|x) mean, a prediction's guess; a choice: None
     truth: tuple[float, float] | None = None  # a prediction's true code
-    step: int | None = None  # the tour step a prediction answers
+    step: int | None = None  # the tour step a prediction or a choice answers
     percentile: float | None = None  # a drawing's −ELBO percentile among the test images
     pixels: bytes | None = None  # a drawing's 28x28, as the pad prepared it
     model_id: str = ""  # the model that placed it
     at: float = 0.0  # when it was sent (the store's clock)
     hidden: bool = False  # taken off the board by the teacher
+    answer: str | None = None  # a choice's answer as its step names it ("β = 4", "unusual")
+    right: bool | None = None  # whether that answer was right
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -85,7 +88,7 @@ class Item:
         return cls(
             **{
                 **d,
-                "z": tuple(d["z"]),
+                "z": None if d.get("z") is None else tuple(d["z"]),
                 "truth": None if d.get("truth") is None else tuple(d["truth"]),
                 "pixels": None if pixels is None else base64.b64decode(pixels),
             }
@@ -104,12 +107,23 @@ class Board:
         return [item for item in self.items if not item.hidden]
 
     def counts(self) -> dict[tuple[str, int | None], int]:
-        """The items shown per kind and tour step: ("drawing", None), ("prediction", 1)."""
+        """The items shown per kind and tour step: ("drawing", None), ("prediction", 1),
+        ("choice", 6)."""
         counts: dict[tuple[str, int | None], int] = {}
         for item in self.shown():
             key = (item.kind, item.step)
             counts[key] = counts.get(key, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)))
+
+    def answers(self) -> dict[int, dict[str, tuple[int, bool | None]]]:
+        """The choices shown, per tour step: each answer's count and whether it was right."""
+        steps: dict[int, dict[str, tuple[int, bool | None]]] = {}
+        for item in self.shown():
+            if item.kind == "choice":
+                tally = steps.setdefault(item.step, {})
+                count, _right = tally.get(item.answer, (0, None))
+                tally[item.answer] = (count + 1, item.right)
+        return dict(sorted(steps.items()))
 
 
 def clean_name(text) -> str:
@@ -246,27 +260,39 @@ class BoardStore:
         session: str,
         *,
         kind: str,
-        z,
+        z=None,
         name: str = "",
         truth=None,
         step: int | None = None,
         percentile: float | None = None,
         pixels: bytes | None = None,
         model_id: str = "",
+        answer: str | None = None,
+        right: bool | None = None,
     ) -> Item:
         """A student's item onto the board; a BoardError says why not."""
         if kind not in KINDS:
-            raise BoardError(lazy("Only drawings and predictions can be sent to a board."))
-        point = _point(z, lazy("The point sent must be two finite numbers."))
+            raise BoardError(
+                lazy("Only drawings and the tour's predictions can be sent to a board.")
+            )
+        if kind != "drawing" and (not isinstance(step, int) or isinstance(step, bool)):
+            raise BoardError(lazy("A prediction is sent from a step of the tour."))
+        point = None
+        if kind == "choice":
+            answer = clean_name(answer)[:ANSWER_CHARS]
+            if not answer:
+                raise BoardError(lazy("Choose an answer before you send it."))
+            truth, pixels, right = None, None, right if isinstance(right, bool) else None
+        else:
+            point = _point(z, lazy("The point sent must be two finite numbers."))
+            answer, right = None, None
         if kind == "drawing":
             if not isinstance(pixels, bytes) or len(pixels) != PIXELS:
                 raise BoardError(lazy("Draw something on the pad before you send it."))
             truth, step = None, None
-        else:
+        elif kind == "prediction":
             truth = _point(truth, lazy("A prediction needs the true code: two finite numbers."))
             pixels = None
-            if not isinstance(step, int):
-                raise BoardError(lazy("A prediction is sent from a step of the tour."))
         if percentile is not None and not (
             isinstance(percentile, (int, float)) and 0 <= percentile <= 100
         ):
@@ -298,6 +324,8 @@ class BoardStore:
                 pixels=pixels,
                 model_id=str(model_id)[:64],
                 at=now,
+                answer=answer,
+                right=right,
             )
             self._write(
                 replace(board, items=(*board.items, item), senders={**board.senders, sender: now})

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from explorer.board_store import BoardLimits
 from explorer.sections import board
 from tests.test_app import run_app
 from vae_core import load_split
@@ -46,6 +47,8 @@ def test_a_teacher_opens_a_board_and_a_students_drawing_reaches_it():
     join = links.code[0].value
     assert f"join={code}" in join and secret not in join and "beta=" in join
     assert plane(teacher)["items"] == []
+    teacher.multiselect(key="lesson_hide").set_value(["sidebar"]).run()
+    assert "hide=sidebar" in teacher.get_by_key("board").code[0].value  # as the lesson hides
 
     student = student_drawing(code, name="<b>Ada</b>")
     assert student.query_params["join"] == code and "key" not in student.query_params
@@ -74,7 +77,7 @@ def test_a_teacher_opens_a_board_and_a_students_drawing_reaches_it():
     assert any("no open board" in w.value for w in late.warning)
 
 
-def test_a_tour_prediction_is_sent_beside_its_true_code():
+def test_the_tours_predictions_are_sent_a_guess_beside_its_code_a_choice_tallied(monkeypatch):
     teacher = run_app({"lang": "en"})
     code, _secret = open_board(teacher)
     student = run_app({"lang": "en", "join": code, "tour": "1"})
@@ -89,6 +92,23 @@ def test_a_tour_prediction_is_sent_beside_its_true_code():
     assert "1 prediction at step 1" in " ".join(
         c.value for c in teacher.get_by_key("board").caption
     )
+
+    # A choice: counted and tallied under the plane, not drawn on it.
+    student.button(key="tour_next").click().run()  # step 2...
+    for _step in range(6):
+        student.button(key="tour_next").click().run()
+    assert student.session_state["tour"] == 8
+    student.radio(key="tour_unusual_choice").set_value("unusual").run()
+    student.button(key="tour_reveal").click().run()
+    right = "Right." in student.success[0].value
+    monkeypatch.setattr(board.store(), "limits", BoardLimits(send_interval_s=0))  # no wait
+    student.button(key="board_send_tour_unusual").click().run()
+    assert not student.exception, student.exception
+    teacher.run()
+    assert len(plane(teacher)["items"]) == 1
+    captions = " ".join(c.value for c in teacher.get_by_key("board").caption)
+    assert "1 answer at step 8" in captions
+    assert ("Step 8: unusual: 1 ✓" if right else "Step 8: unusual: 1") in captions
 
 
 def test_a_students_link_cannot_change_the_board_nor_can_a_wrong_secret():

@@ -54,6 +54,26 @@ def test_a_drawing_and_a_prediction_come_back_from_disk(store, tmp_path, clock):
     assert again.board(code).counts() == {("drawing", None): 1, ("prediction", 1): 1}
 
 
+def test_choices_are_tallied_per_step_with_whether_they_were_right(tmp_path, clock):
+    store = BoardStore(tmp_path, BoardLimits(), clock)
+    code = store.open().code
+    for session, answer, right in [
+        ("a", "β = 4", False),
+        ("b", "β = 1", True),
+        ("c", "β = 1", True),
+    ]:
+        item = store.send(code, session, kind="choice", step=6, answer=answer, right=right)
+        assert item.z is None and item.pixels is None
+    store.send(code, "d", kind="choice", step=8, answer="unusual", right=True)
+    again = BoardStore(store.root, store.limits, clock)
+    board = again.board(code)
+    assert board.answers() == {
+        6: {"β = 4": (1, False), "β = 1": (2, True)},
+        8: {"unusual": (1, True)},
+    }
+    assert board.counts() == {("choice", 6): 3, ("choice", 8): 1}
+
+
 def test_a_session_sends_at_most_one_item_every_few_seconds(store, clock):
     code = store.open().code
     drawing(store, code)
@@ -94,6 +114,10 @@ def test_a_server_holds_a_bounded_number_of_boards(store, clock):
         {"pixels": None},
         {"kind": "prediction", "truth": None, "step": 1},
         {"kind": "prediction", "truth": (0, 0), "step": "1"},
+        {"kind": "choice", "step": 6, "answer": ""},
+        {"kind": "choice", "step": 6, "answer": "\x00\u202e"},
+        {"kind": "choice", "step": None, "answer": "β = 4"},
+        {"kind": "choice", "step": True, "answer": "β = 4"},
     ],
 )
 def test_bad_items_are_refused_and_nothing_is_written(store, change):

@@ -32,6 +32,13 @@ def test_the_environment_sets_limits_and_options_win():
     assert server_limits(["--train-threads", "1"], environ).threads(cores=8) == 1
 
 
+def test_class_boards_have_limits_of_their_own():
+    environ = {"VAE_EXPLORER_BOARD_ITEMS": "90", "VAE_EXPLORER_BOARD_INTERVAL_S": "1.5"}
+    limits = server_limits(["--max-boards", "2"], environ)
+    assert (limits.max_boards, limits.board_items, limits.board_interval_s) == (2, 90, 1.5)
+    assert server_limits([], {}).board_interval_s == 3.0
+
+
 @pytest.mark.parametrize(
     ("argv", "environ", "message"),
     [
@@ -40,6 +47,9 @@ def test_the_environment_sets_limits_and_options_win():
         (["--cache-mb", "-5"], {}, "cache_mb must be a positive number of MB"),
         ([], {"VAE_EXPLORER_CACHE_MB": "inf"}, "cache_mb must be a positive number of MB"),
         (["--max-epoch", "5"], {}, "unrecognized arguments"),
+        (["--max-boards", "0"], {}, "max_boards must be at least 1"),
+        (["--board-interval-s", "-1"], {}, "board_interval_s must be between 0 and 3600"),
+        ([], {"VAE_EXPLORER_BOARD_INTERVAL_S": "nan"}, "board_interval_s must be between"),
     ],
 )
 def test_a_bad_limit_stops_with_a_message_naming_it(argv, environ, message, capsys):

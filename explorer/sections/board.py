@@ -21,7 +21,7 @@ import numpy as np
 import qrcode
 import streamlit as st
 
-from i18n import Text, _, lazy, ngettext
+from i18n import N_, Text, _, lazy, ngettext
 from training import default_cache_dir
 
 from .. import images, payload, state
@@ -32,6 +32,8 @@ from ..preview import shown_settings
 
 POLL_S = 1.0  # how often the teacher's page looks for new items: within the 2 s a send may take
 BACKGROUND = 2000  # test codes drawn faintly under the items, for the plane's shape
+# The tour's answers that are words, translated for the teacher's page (β values are notation).
+ANSWERS = {"usual": N_("usual"), "unusual": N_("unusual")}
 # What a join link carries besides the code: the model, so students land on the teacher's plane.
 MODEL_FIELDS = ("data", "cvae", "beta", "width", "epochs", "seed")
 
@@ -97,10 +99,14 @@ def link_params() -> dict[str, str]:
     return {}
 
 
-def join_link(base: str, settings: ModelSettings, code: str) -> str:
-    """The students' link: the model shown, and the board's code."""
+def join_link(base: str, settings: ModelSettings, code: str, hide=()) -> str:
+    """The students' link: the model shown, the controls hidden from them (names among
+    state.HIDEABLE, as a lesson link hides them) and the board's code."""
     view = state.link_of(settings, (0.0, 0.0), None)
     kept = {k: v for k, v in view.items() if k in MODEL_FIELDS}
+    hidden = [name for name in state.HIDEABLE if name in set(hide)]
+    if hidden:
+        kept["hide"] = ",".join(hidden)
     return f"{base}?{urlencode({**kept, 'join': code})}"
 
 
@@ -124,8 +130,8 @@ def plane_data(board: Board, view: ModelView, theme: str, picked: int | None) ->
     step = max(1, len(view.mu) // BACKGROUND)
     items = []
     for item in board.shown():
-        if item.model_id != view.model_id:
-            continue
+        if item.kind == "choice" or item.model_id != view.model_id:
+            continue  # an answer is no point; another model's point is on another plane
         png = None
         if item.pixels is not None:
             pixels = np.frombuffer(item.pixels, np.uint8).reshape(28, 28) / 255.0
@@ -168,6 +174,12 @@ def count_words(board: Board) -> str:
     for (kind, step), n in board.counts().items():
         if kind == "drawing":
             parts.append(ngettext("{n} drawing", "{n} drawings", n).format(n=n))
+        elif kind == "choice":
+            parts.append(
+                ngettext("{n} answer at step {step}", "{n} answers at step {step}", n).format(
+                    n=n, step=step
+                )
+            )
         else:
             parts.append(
                 ngettext(
@@ -175,6 +187,20 @@ def count_words(board: Board) -> str:
                 ).format(n=n, step=step)
             )
     return " · ".join(parts) or _("No items yet")
+
+
+def answer_words(board: Board) -> list[str]:
+    """One line per tour step the class answered by choosing: each answer, how many chose it,
+    and which was right."""
+    lines = []
+    for step, tally in board.answers().items():
+        parts = [
+            f"{_(ANSWERS[answer]) if answer in ANSWERS else answer}: {count}"
+            + (" ✓" if right else "")
+            for answer, (count, right) in sorted(tally.items(), key=lambda kv: -kv[1][0])
+        ]
+        lines.append(_("Step {step}: {answers}").format(step=step, answers=" · ".join(parts)))
+    return lines
 
 
 # ---------------------------------------------------------------- the teacher
@@ -233,9 +259,15 @@ def teacher(view: ModelView) -> None:
         links, plane = st.columns([2, 3], gap="medium")
         with links:
             base = st.context.url or ""
-            join = join_link(base, shown_settings(), ss.board)
+            join = join_link(base, shown_settings(), ss.board, ss.get("lesson_hide") or ())
             st.markdown(_("Students join with this link or its QR code:"))
             st.code(join, language=None, wrap_lines=True)
+            st.caption(
+                _(
+                    "It opens the model shown here, so every drawing lands on this plane, and "
+                    "hides what “Copy a lesson link” is set to hide."
+                )
+            )
             st.image(qr_png(join), width=200)
             with st.expander(_("Your board link: keep it to yourself")):
                 own = {**state.link_of(shown_settings(), (0.0, 0.0), None), **link_params()}
@@ -289,11 +321,16 @@ def live(view: ModelView) -> None:
     picked = ss.get("board_picked")
     shown = {item.id: item for item in board.shown()}
     picked = picked if picked in shown else None
-    data = plane_data(board, view, state.page_theme(), picked)
+    # Built again only when something it shows changed, not on every poll.
+    stamp = (version, view.model_id, state.page_theme(), picked, ss.lang)
+    drawn = ss.get("board_drawn")
+    if drawn is None or drawn[0] != stamp:
+        data = plane_data(board, view, stamp[2], picked)
+        # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas.
+        ss.board_drawn = drawn = (stamp, json.dumps({**data, "version": version}).encode())
     component()(
         key="board_plane",
-        # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas.
-        data=json.dumps({**data, "version": version}).encode(),
+        data=drawn[1],
         default={"picked": None},
         on_picked_change=_on_picked,
     )
@@ -304,7 +341,11 @@ def live(view: ModelView) -> None:
             "the name, click to pick one."
         ).format(counts=count_words(board))
     )
-    elsewhere = sum(item.model_id != view.model_id for item in shown.values())
+    for line in answer_words(board):
+        st.caption(line)
+    elsewhere = sum(
+        item.kind != "choice" and item.model_id != view.model_id for item in shown.values()
+    )
     if elsewhere:
         st.caption(
             ngettext(
@@ -339,8 +380,8 @@ def student() -> None:
         text.markdown(
             _(
                 "**You are on a class board.** Draw something (✏️ beside the plane) or answer "
-                "the tour's first step, then press “Send to the board”: your teacher sees it "
-                "on the class's plane."
+                "one of the tour's predictions, then press “Send to the board”: your teacher "
+                "sees it on the class's board."
             )
         )
         name.text_input(

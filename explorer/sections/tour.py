@@ -422,6 +422,15 @@ def _beta(model, view: ModelView, checkpoint: dict) -> None:
             "closer to the prior, and it pays for that with blurrier reconstructions."
         )
     )
+    chosen = ss.tour_answer["choice"]
+    board.send_button(
+        "tour_beta",
+        kind="choice",
+        step=int(ss.tour),
+        answer=f"β = {chosen:g}",
+        right=chosen == larger,
+        model_id=view.model_id,
+    )
 
 
 def _revealed(choice) -> bool:
@@ -490,6 +499,14 @@ def _unusual(model, view: ModelView, checkpoint: dict) -> None:
                 share=share,
                 **nouns(view.noun),
             )
+        )
+        board.send_button(
+            "tour_unusual",
+            kind="choice",
+            step=int(ss.tour),
+            answer=ss.tour_answer["choice"],
+            right=ss.tour_answer["choice"] == truth,
+            model_id=view.model_id,
         )
 
 

@@ -16,12 +16,21 @@ function element(name, attributes = {}, parent = null) {
   return el;
 }
 
-// Blue for a usual drawing, through grey, to red for one more unusual than nearly all.
+// Blue for a usual drawing, through grey at the median, to red for one more unusual than
+// nearly all: two hues, so the ramp reads one way over the classes' faint colours.
+const RAMP = [
+  [29, 78, 216],
+  [163, 163, 163],
+  [220, 38, 38],
+];
+
 function percentileColour(p) {
-  if (p === null || p === undefined) return "#888";
-  const t = Math.min(Math.max(p / 100, 0), 1);
-  const hue = 220 - 220 * t;
-  return `hsl(${hue}, 75%, 48%)`;
+  if (p === null || p === undefined) return "rgb(128, 128, 128)";
+  const t = Math.min(Math.max(p / 100, 0), 1) * 2;
+  const [from, to] = t < 1 ? [RAMP[0], RAMP[1]] : [RAMP[1], RAMP[2]];
+  const f = t < 1 ? t : t - 1;
+  const mix = from.map((v, i) => Math.round(v + f * (to[i] - v)));
+  return `rgb(${mix.join(", ")})`;
 }
 
 function createBoard(parent) {
@@ -70,8 +79,9 @@ function drawAxes(board, data, s) {
 function describe(item, words) {
   const who = item.name || words.anonymous;
   if (item.kind === "drawing") {
-    const p = item.percentile === null ? "" : ` · ${words.percentile.replace("{p}", item.percentile.toFixed(0))}`;
-    return `#${item.id} · ${who}${p}`;
+    if (item.percentile === null) return `#${item.id} · ${who}`;
+    const share = words.percentile.replace("{p}", item.percentile.toFixed(0));
+    return `#${item.id} · ${who} · ${share}`;
   }
   return `#${item.id} · ${who} · ${words.prediction.replace("{step}", String(item.step))}`;
 }
@@ -80,17 +90,24 @@ function drawItems(board, data, s, onPick) {
   const g = element("g", { class: "items" }, board.svg);
   for (const item of data.items) {
     const [a, b] = item.z;
-    const node = element("g", { class: `item ${item.kind}`, "data-item": item.id, "data-kind": item.kind }, g);
+    const node = element(
+      "g",
+      { class: `item ${item.kind}`, "data-item": item.id, "data-kind": item.kind },
+      g,
+    );
+    const [x, y] = [s.x(a), s.y(b)];
     if (item.kind === "prediction" && item.truth) {
       const [t1, t2] = item.truth;
-      element("line", { x1: s.x(a), y1: s.y(b), x2: s.x(t1), y2: s.y(t2), class: "link" }, node);
+      element("line", { x1: x, y1: y, x2: s.x(t1), y2: s.y(t2), class: "link" }, node);
       element("circle", { cx: s.x(t1), cy: s.y(t2), r: 5, class: "truth" }, node);
-      const r = 6;
-      element("path", { d: `M${s.x(a) - r},${s.y(b) - r}L${s.x(a) + r},${s.y(b) + r}M${s.x(a) - r},${s.y(b) + r}L${s.x(a) + r},${s.y(b) - r}`, class: "guess" }, node);
+      const r = 6; // the guess's cross
+      const d = `M${x - r},${y - r}L${x + r},${y + r}M${x - r},${y + r}L${x + r},${y - r}`;
+      element("path", { d, class: "guess" }, node);
     } else {
-      element("circle", { cx: s.x(a), cy: s.y(b), r: 7, fill: percentileColour(item.percentile), class: "drawn" }, node);
+      const fill = percentileColour(item.percentile);
+      element("circle", { cx: x, cy: y, r: 7, fill, class: "drawn" }, node);
     }
-    element("circle", { cx: s.x(a), cy: s.y(b), r: 12, class: "hit" }, node);
+    element("circle", { cx: x, cy: y, r: 12, class: "hit" }, node);
     if (item.id === board.picked) node.classList.add("picked");
     node.addEventListener("pointerenter", (event) => showTip(board, item, data.words, event));
     node.addEventListener("pointermove", (event) => placeTip(board, event));
@@ -119,10 +136,16 @@ export default function (component) {
   let { data } = component;
   if (!parentElement) return undefined;
   if (data instanceof ArrayBuffer) data = new Uint8Array(data);
-  if (data instanceof Uint8Array) data = JSON.parse(new TextDecoder().decode(data));
-  if (!data || !data.window) return undefined;
+  if (!(data instanceof Uint8Array)) return undefined;
+  const text = new TextDecoder().decode(data);
   let board = parentElement.__board;
-  if (!board || !parentElement.contains(board.root)) board = parentElement.__board = createBoard(parentElement);
+  if (!board || !parentElement.contains(board.root)) {
+    board = parentElement.__board = createBoard(parentElement);
+  } else if (text === board.source) {
+    return undefined; // the teacher's page polls each second: the same board stays, hover too
+  }
+  board.source = text; // the JSON last drawn
+  data = JSON.parse(text);
   board.picked = data.picked;
   board.svg.replaceChildren();
   board.tip.hidden = true;
