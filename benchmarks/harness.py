@@ -14,7 +14,11 @@ import asyncio
 import json
 import os
 import re
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -136,6 +140,58 @@ def serving(env: dict, script: str = "app.py") -> Iterator[browser.Server]:
             print(f"\n{script} server log (tail):\n{server.log_text()[-3000:]}", file=sys.stderr)
             raise
         check_log(server, script)
+
+
+@contextmanager
+def serving_school(env: dict, replicas: int) -> Iterator[browser.Server]:
+    """`python -m deploy.school`: `replicas` servers behind HAProxy, as one Server whose pid is
+    the school's launcher, so that its descendants (every replica and the proxy) are what
+    the server's CPU is read from, and whose url is the proxy's."""
+    port = browser.free_port()
+    first = next(p for p in range(20_000, 40_000, 11) if all(_free(p + i) for i in range(replicas)))
+    log = tempfile.TemporaryFile()
+    command = [sys.executable, "-m", "deploy.school", "--replicas", str(replicas)]
+    proc = subprocess.Popen(
+        [*command, "--port", str(port), "--first-port", str(first)],
+        cwd=browser.REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    start = time.perf_counter()
+    try:
+        while b"The school is at" not in _read(log):
+            if proc.poll() is not None or time.perf_counter() - start > 300:
+                raise RuntimeError(f"the school did not come up:\n{_read(log)[-3000:].decode()}")
+            time.sleep(0.2)
+        healthy_at = time.perf_counter()
+        server = browser.Server(url, proc.pid, healthy_at - start, healthy_at, log)
+        yield server
+        check_log(server, "deploy.school")
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # the launcher stops its replicas and the proxy
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _read(log) -> bytes:
+    log.flush()
+    log.seek(0)
+    return log.read()
 
 
 def check_log(server: browser.Server, name: str) -> None:

@@ -1,6 +1,6 @@
 """A class on one server without browsers: simulated sessions that speak Streamlit's protocol.
 
-    python -m benchmarks.ws_load [--sessions 1,16,30] [--commits 30] [--out FILE]
+    python -m benchmarks.ws_load [--sessions 1,16,30] [--commits 30] [--replicas N] [--out FILE]
     quick (~1 min): --sessions 1,4 --commits 5
 
 benchmarks/class_load.py drives real Chromium pages, and on the 2-core machine Chromium takes
@@ -70,6 +70,7 @@ from benchmarks.harness import (
     progress,
     rss_mib,
     serving,
+    serving_school,
     session_counts,
     settled,
     table,
@@ -529,7 +530,8 @@ async def run(args) -> dict:
     sessions: list[SimSession] = []
     with tempfile.TemporaryDirectory() as cache:
         env = {"VAE_EXPLORER_CACHE": cache}
-        with serving(env) as server:
+        school = serving_school(env, args.replicas) if args.replicas else serving(env)
+        with school as server:
             pid = server.pid
             results["server_start_to_healthy_s"] = server.healthy_seconds
             try:
@@ -638,6 +640,12 @@ def report(results: dict) -> str:
         )
     out = [table(rows[0], rows[1:])]
     out.append("")
+    replicas = int(results["options"].get("replicas", "0"))
+    if replicas:
+        out.append(
+            f"server: a school of {replicas} replicas behind HAProxy (deploy/school.py); its "
+            "CPU is every replica's and the proxy's"
+        )
     for o in results["openings"]:
         out.append(
             f"opening {o['pages']} more sessions at once (to {o['sessions']}): "
@@ -684,6 +692,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gap-min", type=float, default=0.5, help="least seconds between commits")
     p.add_argument("--gap-max", type=float, default=1.0, help="most seconds between commits")
     p.add_argument("--seed", type=int, default=0, help="seed of the students' random points")
+    p.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="0: one server; N: a school of N replicas behind HAProxy (python -m deploy.school), "
+        "its CPU summed over the replicas and the proxy",
+    )
     p.add_argument("--out", type=Path, help="also write the figures here, as JSON")
     args = p.parse_args(argv)
     if args.commits < 1:

@@ -1,0 +1,1 @@
+"""Running the explorer for a school: replicas behind a proxy (deploy/school.py)."""

@@ -1,0 +1,188 @@
+"""A school on one host, for a try: N replicas of the explorer behind HAProxy.
+
+    python -m deploy.school [--replicas 2] [--port 8501] [--first-port 8601] [-- LIMITS...]
+
+Starts `streamlit run app.py` N times on 127.0.0.1 (ports first-port, first-port + 1, ...),
+all with one cookie secret and one model cache (VAE_EXPLORER_CACHE, where the class boards
+live too), waits until each answers its health check, then runs HAProxy in front of them with
+deploy/haproxy.cfg, its server lines written for these replicas. What follows `--` goes to
+every replica (the server's limits: `-- --max-epochs 25`). Ctrl-C stops everything.
+On several machines, use deploy/haproxy.cfg itself (docs/serving.md, "Serving a school").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CONFIG = HERE / "haproxy.cfg"
+READY_TIMEOUT_S = 120.0
+
+
+def haproxy_config(template: str, port: int, replicas: Sequence[int]) -> str:
+    """deploy/haproxy.cfg with its `bind` on `port` and one server line per replica port."""
+    lines = []
+    for line in template.splitlines():
+        words = line.split()
+        if words[:1] == ["server"]:
+            continue
+        if words[:1] == ["bind"]:
+            line = f"    bind 127.0.0.1:{port}"
+        lines.append(line)
+    lines += [
+        f"    server replica{i} 127.0.0.1:{p} cookie replica{i}"
+        for i, p in enumerate(replicas, start=1)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def replica_command(port: int, limits: Sequence[str]) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    return [*command, "--", *limits] if limits else command
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class School:
+    """The processes of a running school: its replicas (each a process group) and HAProxy."""
+
+    url: str  # the proxy's address
+    replicas: dict[int, subprocess.Popen]  # port -> process
+    proxy: subprocess.Popen
+    config: Path
+
+    def stop_replica(self, port: int) -> None:
+        stop(self.replicas[port])
+
+    def stop(self) -> None:
+        for proc in [self.proxy, *self.replicas.values()]:
+            stop(proc)
+        self.config.unlink(missing_ok=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def start(
+    ports: Sequence[int],
+    port: int = 8501,
+    limits: Sequence[str] = (),
+    env: dict | None = None,
+    log=subprocess.DEVNULL,
+) -> School:
+    """Start a replica on each of `ports`, wait until each is healthy, then HAProxy on `port`;
+    the running school."""
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(haproxy).exists():
+        raise SystemExit("No HAProxy: `apt-get install -y haproxy` (Debian), then rerun.")
+    environ = {**os.environ, **(env or {})}
+    # One cookie secret for every replica, so that what one signs another reads; in the
+    # environment rather than on a command line that `ps` shows.
+    environ.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
+    started: dict[int, subprocess.Popen] = {}
+    config = Path(tempfile.mkstemp(prefix="vae-school-", suffix=".cfg")[1])
+    try:
+        for p in ports:
+            started[p] = subprocess.Popen(
+                replica_command(p, limits),
+                cwd=REPO,
+                env=environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        for p, proc in started.items():
+            while not healthy(f"http://127.0.0.1:{p}"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the replica on port {p} did not come up")
+                time.sleep(0.2)
+        config.write_text(haproxy_config(CONFIG.read_text(), port, ports))
+        proxy = subprocess.Popen(
+            [haproxy, "-db", "-f", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        while not healthy(url):
+            if proxy.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy did not come up on port {port}")
+            time.sleep(0.1)
+    except BaseException:
+        for proc in started.values():
+            stop(proc)
+        config.unlink(missing_ok=True)
+        raise
+    return School(url, started, proxy, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    limits = argv[argv.index("--") + 1 :] if "--" in argv else []
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="python -m deploy.school", description=__doc__)
+    parser.add_argument("--replicas", type=int, default=2, help="explorer servers behind the proxy")
+    parser.add_argument("--port", type=int, default=8501, help="the proxy's port: the school's")
+    parser.add_argument("--first-port", type=int, default=8601, help="the first replica's port")
+    args = parser.parse_args(own)
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    ports = [args.first_port + i for i in range(args.replicas)]
+    school = start(ports, args.port, limits, log=None)
+    print(f"The school is at {school.url} ({args.replicas} replicas). Ctrl-C stops it.", flush=True)
+    try:
+        school.proxy.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        school.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

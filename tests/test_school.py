@@ -1,0 +1,66 @@
+"""A school on one host (deploy/school.py): two replicas behind Debian's HAProxy with cookie
+affinity, one model cache and board directory. A student on one replica sends to a board a
+teacher holds on the other; a replica killed, its student reloads through the proxy onto the
+other and the link restores the view."""
+
+import shutil
+
+import pytest
+
+from deploy import school
+from deploy.school import haproxy_config
+from tests import browser
+from tests import latent_page as lp
+from tests.test_browser import chromium, open_page  # noqa: F401 (fixtures)
+from tests.test_browser_board import open_board, send_drawing, wait_items
+
+
+def test_the_proxy_config_lists_one_server_per_replica_and_keeps_the_rest():
+    template = school.CONFIG.read_text()
+    config = haproxy_config(template, 9000, [9101, 9102, 9103])
+    servers = [line.split() for line in config.splitlines() if line.split()[:1] == ["server"]]
+    assert servers == [
+        ["server", f"replica{i}", f"127.0.0.1:{9100 + i}", "cookie", f"replica{i}"]
+        for i in (1, 2, 3)
+    ]
+    assert "    bind 127.0.0.1:9000" in config.splitlines()
+    assert "cookie VAE_REPLICA insert indirect nocache httponly" in config
+    assert "option redispatch" in config
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_board_spans_replicas_and_a_killed_replicas_students_carry_on(chromium, tmp_path):  # noqa: F811
+    if not shutil.which("haproxy"):
+        pytest.fail("no HAProxy: `apt-get install -y haproxy` (.ci/run installs it)")
+    replicas = [browser.free_port(), browser.free_port()]
+    running = school.start(replicas, browser.free_port(), env={"VAE_EXPLORER_CACHE": str(tmp_path)})
+    try:
+        url = running.url
+        teacher = open_page(chromium, f"{url}/?lang=en")
+        join = open_board(teacher)
+        mine = _replica(teacher)
+        other = "replica2" if mine == "replica1" else "replica1"
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_cookies([{"name": "VAE_REPLICA", "value": other, "url": url}])
+        student = context.new_page()
+        student.goto(f"{url}/?{join}&lang=en&z1=1.25&z2=-0.5")
+        lp.wait_until_ready(student)
+        assert _replica(student) == other
+        send_drawing(student, "Ada")
+        wait_items(teacher, 1)  # sent on one replica, on the board the other one serves
+
+        running.stop_replica(replicas[int(other[-1]) - 1])
+        student.reload()
+        lp.wait_until_ready(student)
+        assert _replica(student) == mine  # HAProxy sent it to the replica still up
+        lp.wait_committed(student, (1.25, -0.5))
+        student.locator(".st-key-board_join").wait_for()  # still on the class board
+        for page in (teacher, student):
+            page.context.close()
+    finally:
+        running.stop()
+
+
+def _replica(page) -> str:
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "VAE_REPLICA")
