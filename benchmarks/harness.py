@@ -78,10 +78,17 @@ def client_cpu_seconds(server_pid: int) -> float:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    """Resident memory of pid and its descendants (a school's replicas under its launcher)."""
+    total = 0
+    for p in descendants(pid):
+        try:
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    if not total:
+        raise RuntimeError(f"no VmRSS for pid {pid}")
+    return total / 1024
 
 
 def thread_runtime(pid: int) -> float:
