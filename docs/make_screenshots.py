@@ -10,7 +10,7 @@ Debian's fonts-noto-cjk (installed first where it is missing, as root).
 `python -m docs.make_screenshots tour` takes the guided tour's first step, its guess revealed,
 in the light and the dark theme.
 
-`python -m docs.make_screenshots board` takes a teacher's class board, light and dark: one
+`python -m docs.make_screenshots board` takes a teacher's class board, light, dark and in Chinese: one
 drawing sent by a student's page in the browser, and a class's worth more (test images sent
 as drawings at their q(z|x), guesses at the tour's first step) put in the board's store.
 
@@ -179,7 +179,7 @@ def _class_on_board(store: BoardStore, code: str) -> None:
 
 def board() -> None:
     """A teacher's class board with a student's drawing sent from the browser and a class's
-    worth more, an item hovered, light and dark."""
+    worth more, an item hovered: light, dark, and in Chinese for README.zh-CN."""
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         chromium = browser.launch(pw)
         with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
@@ -204,16 +204,20 @@ def board() -> None:
             student.screenshot(path=str(HERE / "screenshot_board_student.png"))
             code = parse_qs(own)["board"][0]
             _class_on_board(BoardStore(Path(cache) / "boards"), code)
-            for theme in ("light", "dark"):
+            cjk_fonts()
+            for theme, lang, suffix in (
+                ("light", "en", ""),
+                ("dark", "en", "_dark"),
+                ("light", "zh", "_zh"),
+            ):
                 context = chromium.new_context(viewport=viewport, color_scheme=theme)
                 page = context.new_page()
-                page.goto(f"{url}/?{own}")
+                page.goto(f"{url}/?{own.replace('lang=en', f'lang={lang}')}")
                 lp.wait_until_ready(page)
                 page.locator(".st-key-board_plane [data-item='25']").wait_for(timeout=30_000)
                 page.locator(".st-key-board_plane [data-item='1']").hover()
                 page.locator(".st-key-board_plane .tip").wait_for(state="visible")
                 page.wait_for_timeout(500)
-                suffix = "" if theme == "light" else f"_{theme}"
                 page.screenshot(path=str(HERE / f"screenshot_board{suffix}.png"))
                 context.close()
         chromium.close()
