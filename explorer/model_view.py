@@ -8,6 +8,8 @@ of the page's small DAG: model -> view -> sections.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from streamlit.runtime import Runtime
 from i18n import N_, Deferred, Text, _
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
 from training.cache import load_cached
+from training.in_use import HEARTBEAT_S, InUse
 from training.limits import Limits, data_dirs, server_limits
 from training.queue import TrainingQueue
 from vae_core import Dataset, datasets_from, describe, encode, load_split
@@ -230,15 +233,40 @@ def _shown() -> dict[str, str]:
     return {}
 
 
-def note_shown(session_id: str, name: str) -> None:
-    _shown()[session_id] = name
-
-
-def models_in_use() -> set[str]:
-    shown = _shown()
+def _shown_here(shown: dict[str, str]) -> set[str]:
+    """The models this server's connected sessions show (forgetting sessions gone)."""
     for session_id in [s for s in list(shown) if not session_alive(s)]:
         shown.pop(session_id, None)
     return set(shown.values())
+
+
+@st.cache_resource
+def _in_use(cache_dir: str) -> InUse:
+    """This server's record in the shared cache of what its pages show, kept fresh by a
+    heartbeat while the server runs (training/in_use.py)."""
+    record, shown = InUse(cache_dir), _shown()
+
+    def beat() -> None:
+        while True:
+            time.sleep(HEARTBEAT_S / 2)
+            record.write(_shown_here(shown))
+
+    threading.Thread(target=beat, daemon=True, name="models-in-use").start()
+    return record
+
+
+def note_shown(session_id: str, name: str) -> None:
+    shown = _shown()
+    shown[session_id] = name
+    _in_use(str(default_cache_dir())).write(set(shown.values()))
+
+
+def models_in_use() -> set[str]:
+    """The models shown by any page of any server on this cache: pruning keeps them."""
+    here = _shown_here(_shown())
+    record = _in_use(str(default_cache_dir()))
+    record.write(here)
+    return here | record.others()
 
 
 @st.cache_resource
