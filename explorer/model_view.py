@@ -21,7 +21,7 @@ from i18n import N_, Deferred, Text, _
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
 from training.cache import load_cached
 from training.in_use import HEARTBEAT_S, InUse
-from training.limits import Limits, data_dirs, server_limits
+from training.limits import Limits, data_dirs, scheduler, server_limits
 from training.queue import TrainingQueue
 from vae_core import Dataset, datasets_from, describe, encode, load_split
 from vae_core.datasets import MNIST_CLASSES
@@ -176,14 +176,16 @@ def model_view(_model: VAE, name: str, data: str = "mnist") -> ModelView:
 # ---------------------------------------------------------------- the server's training line
 
 _configured: Limits | None = None
+_scheduler: str | None = None
 _datasets: tuple[list[Dataset], list[Text | str]] | None = None
 
 
 def configure(argv: list[str]) -> None:
     """At server start: the operator's limits and data directories from what follows
     `streamlit run app.py --` and the environment."""
-    global _configured, _datasets
+    global _configured, _datasets, _scheduler
     _configured = server_limits(argv)
+    _scheduler = scheduler(argv)
     _datasets = datasets_from(data_dirs(argv))
     for problem in _datasets[1]:
         log.warning(problem)
@@ -240,6 +242,12 @@ def _shown_here(shown: dict[str, str]) -> set[str]:
     return set(shown.values())
 
 
+def _kept_here(shown: dict[str, str]) -> set[str]:
+    """What this server's record names: the models its pages show, and those its training
+    line trains or finished for them, which a school's other replicas must not prune."""
+    return _shown_here(shown) | (_line.kept() if _line is not None else set())
+
+
 @st.cache_resource
 def _in_use(cache_dir: str) -> InUse:
     """This server's record in the shared cache of what its pages show, kept fresh by a
@@ -249,7 +257,7 @@ def _in_use(cache_dir: str) -> InUse:
     def beat() -> None:
         while True:
             time.sleep(HEARTBEAT_S / 2)
-            record.write(_shown_here(shown))
+            record.write(_kept_here(shown))
 
     threading.Thread(target=beat, daemon=True, name="models-in-use").start()
     return record
@@ -258,26 +266,35 @@ def _in_use(cache_dir: str) -> InUse:
 def note_shown(session_id: str, name: str) -> None:
     shown = _shown()
     shown[session_id] = name
-    _in_use(str(default_cache_dir())).write(set(shown.values()))
+    _in_use(str(default_cache_dir())).write(_kept_here(shown))
 
 
 def models_in_use() -> set[str]:
     """The models shown by any page of any server on this cache: pruning keeps them."""
-    here = _shown_here(_shown())
+    here = _kept_here(_shown())
     record = _in_use(str(default_cache_dir()))
     record.write(here)
     return here | record.others()
 
 
+_line: TrainingQueue | None = None  # the queue _queue made, whose waited-for models pruning keeps
+
+
 @st.cache_resource
-def _queue(server_limits: Limits, cache_dir: str) -> TrainingQueue:
-    queue = TrainingQueue(
-        server_limits, cache_dir=cache_dir, alive=session_alive, in_use=models_in_use
-    )
+def _queue(server_limits: Limits, cache_dir: str, address: str | None) -> TrainingQueue:
+    global _line
+    options = {"cache_dir": cache_dir, "alive": session_alive, "in_use": models_in_use}
+    if address is None:
+        queue = TrainingQueue(server_limits, **options)
+    else:
+        from training.cluster import cluster_queue  # Dask's import only for a school's server
+
+        queue = cluster_queue(server_limits, address, **options)
+    _line = queue
     queue.prune()  # the operator may have lowered the cache's size since the last start
     return queue
 
 
 def training_queue() -> TrainingQueue:
     """The one training line of this server, shared by every session."""
-    return _queue(limits(), str(default_cache_dir()))
+    return _queue(limits(), str(default_cache_dir()), _scheduler or scheduler())

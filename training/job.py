@@ -69,7 +69,10 @@ class TrainingJob:
         cache_dir=None,
         threads: int = 1,
         command: Sequence[str] = WORKER,
+        relay: Callable[[dict], None] | None = None,
     ) -> None:
+        """`relay(message)`, if given, also gets each of the worker's messages as it comes
+        (training.cluster forwards them to the pages of every replica)."""
         self.model_config = model_config
         self.train_config = train_config
         self.data_dir = data_dir
@@ -80,6 +83,7 @@ class TrainingJob:
         self.run = next(_RUNS)
         self.threads = threads
         self.command = list(command)
+        self._relay = relay
         self._lock = threading.Lock()
         self._ended_event = threading.Event()
         self._state = WAITING
@@ -161,9 +165,12 @@ class TrainingJob:
         process = self._process
         for line in process.stdout:
             try:
-                self._handle(json.loads(line))
+                message = json.loads(line)
+                self._handle(message)
             except (ValueError, KeyError, TypeError):
-                pass  # a stray line on stdout; the worker's own messages are JSON objects
+                continue  # a stray line on stdout; the worker's own messages are JSON objects
+            if self._relay is not None:
+                self._relay(message)
         returncode = process.wait()
         with self._lock:
             self._snapshot = None  # the model is in the cache now, or will never be

@@ -83,6 +83,7 @@ def where_set(name: str) -> Text:
 
 
 DATA_ENV = "VAE_EXPLORER_DATA"
+SCHEDULER_ENV = "VAE_EXPLORER_SCHEDULER"
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +96,12 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
         f"shown first; repeat for several (env {DATA_ENV}, directories separated by "
         f"{os.pathsep!r})",
     )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="tcp://HOST:PORT of a Dask scheduler to run every training on (a school's "
+        f"cluster, deploy/); env {SCHEDULER_ENV}; default: this server trains them itself",
+    )
 
 
 def data_dirs(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> list[str]:
@@ -105,6 +112,16 @@ def data_dirs(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None
     named, _ = parser.parse_known_args(list(argv))
     from_env = [d for d in environ.get(DATA_ENV, "").split(os.pathsep) if d.strip()]
     return [*from_env, *named.data_dirs]
+
+
+def scheduler(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> str | None:
+    """The Dask scheduler the operator names for the trainings: `--scheduler`'s, else
+    $VAE_EXPLORER_SCHEDULER's; None: none."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    _add_data_dir(parser)
+    named, _ = parser.parse_known_args(list(argv))
+    return named.scheduler or environ.get(SCHEDULER_ENV, "").strip() or None
 
 
 def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> Limits:
@@ -137,7 +154,7 @@ def server_limits(argv: Sequence[str] = (), environ: Mapping[str, str] | None = 
             help=f"{HELP[f.name]} (env {ENV[f.name]}; default: %(default)s)",
         )
     args = vars(parser.parse_args(list(argv)))
-    del args["data_dirs"]
+    del args["data_dirs"], args["scheduler"]
     try:
         return Limits(**args)
     except ValueError as exc:

@@ -70,12 +70,20 @@ class TrainingQueue:
         new_job: Callable[..., TrainingJob] = TrainingJob,
         tick_every: float | None = 1.0,
         grace: float = 60.0,
+        slots: Callable[[], int] | None = None,
+        prune_lock=None,
     ) -> None:
         """`alive(waiter)` says whether a waiter's session is connected; one that has not been
         for `grace` seconds (a closed tab, not a network blip that reconnects) waits no more.
         `in_use()` names the cache keys of models being shown, which pruning keeps. Every
         `tick_every` seconds a thread forgets waiters that have gone (None: only when the
-        queue is used)."""
+        queue is used).
+
+        `slots()`, where another engine decides which trainings run and when (a Dask cluster,
+        training.cluster), says how many run at once there: each job then goes to it at once
+        and waits there, this queue keeping only the pages' places and estimates. None: this
+        queue starts at most `limits.max_trainings` itself. `prune_lock` makes one pruner at a
+        time of all the servers on a cache (default: of this process)."""
         self.limits = limits
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self._alive = alive
@@ -88,7 +96,9 @@ class TrainingQueue:
         self._speed = 1.0  # measured step time over the model's prediction, latest training
         self._grace = grace
         self._gone_since: dict[str, float] = {}  # waiter -> monotonic() when last seen gone
-        self._pruning = threading.Lock()  # two trainings ending at once prune one at a time
+        self._slots = slots
+        # Two trainings ending at once prune one at a time.
+        self._pruning = prune_lock or threading.Lock()
         if tick_every is not None:
             threading.Thread(target=self._ticks, args=(tick_every,), daemon=True).start()
 
@@ -146,6 +156,12 @@ class TrainingQueue:
                 self._waiters.setdefault(key, set()).add(waiter)
                 self._gone_since.pop(waiter, None)
 
+    def kept(self) -> set[str]:
+        """Keys of the models this line trains, has waiting, or finished for pages that have not
+        shown them yet: pruning on any server of this cache keeps them."""
+        with self._lock:
+            return {k for k, j in self._jobs.items() if j.state in (WAITING, RUNNING, DONE)}
+
     def job(self, key: str) -> TrainingJob | None:
         with self._lock:
             return self._jobs.get(key)
@@ -162,7 +178,8 @@ class TrainingQueue:
     def place(self, key: str) -> int | None:
         """1 for the first in line, and so on; None for a job not waiting."""
         with self._lock:
-            return self._line.index(key) + 1 if key in self._line else None
+            line = self._waiting_line()
+            return line.index(key) + 1 if key in line else None
 
     def estimate(self, key: str) -> tuple[float, float] | None:
         """(seconds until it starts, seconds until it is ready) for a job waiting or running.
@@ -178,9 +195,9 @@ class TrainingQueue:
             if job.state == RUNNING:
                 return 0.0, self._left(job)
             free = sorted(self._left(j) for j in running)
-            free += [0.0] * max(0, self.limits.max_trainings - len(free))
+            free += [0.0] * max(0, self._slot_count() - len(free))
             free.sort()
-            for k in self._line:
+            for k in self._waiting_line():
                 start = free.pop(0)
                 finish = start + self._duration(self._jobs[k])
                 if k == key:
@@ -259,10 +276,27 @@ class TrainingQueue:
         # Cancelled once the books are straight: a waiting job's end calls back in here.
         for job in abandoned:
             job.cancel()  # a waiting job is dropped, a running one stopped; ended: nothing
+        if self._slots is not None:
+            for key in self._line:  # the engine's own line, in this order
+                self._jobs[key].start()
+            self._line = self._waiting_line()
+            return
         running = sum(job.state == RUNNING for job in self._jobs.values())
         while self._line and running < self.limits.max_trainings:
             self._jobs[self._line.pop(0)].start()
             running += 1
+
+    def _waiting_line(self) -> list[str]:
+        return [k for k in self._line if k in self._jobs and self._jobs[k].state == WAITING]
+
+    def _slot_count(self) -> int:
+        if self._slots is None:
+            return self.limits.max_trainings
+        try:
+            return max(1, self._slots())
+        except Exception as exc:  # an estimate, not worth failing a page for
+            log.warning("could not count the cluster's slots: %s", exc)
+            return 1
 
     def _job_ended(self, job: TrainingJob) -> None:
         with self._lock:
@@ -271,9 +305,7 @@ class TrainingQueue:
                 self._speed = rate / self._predicted_rate(job)
             self._schedule()
             # Kept: what trains or waits, and what finished for pages that have not shown it yet.
-            keep = {job.key} | {
-                k for k, j in self._jobs.items() if j.state in (WAITING, RUNNING, DONE)
-            }
+            keep = {job.key} | self.kept()
         if job.state == DONE:
             self.prune(keep)
 

@@ -1,0 +1,205 @@
+"""Trainings on a real Dask cluster (training.cluster): a `dask scheduler` and two `dask worker`s,
+one with the resource GPU=1, on 127.0.0.1; two TrainingQueues with their own clients stand for
+two replicas of a school."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser import free_port
+from training import cache_key
+from training.cluster import cluster_queue, topic
+from training.in_use import InUse
+from training.job import DONE, FAILED, RUNNING, WAITING
+from training.limits import Limits
+from training.loop import TrainConfig
+from vae_core.model import VAEConfig
+
+distributed = pytest.importorskip("distributed")
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = VAEConfig(hidden=(32,))
+FAST = TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=0)
+pytestmark = pytest.mark.slow
+
+
+def long(seed: int) -> TrainConfig:
+    return TrainConfig(epochs=150, batch_size=100, lr=3e-3, seed=seed)  # minutes: to be stopped
+
+
+class Cluster:
+    """A scheduler and its workers, each a process of its own as an operator starts them."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        dask = [sys.executable, "-m", "distributed.cli.dask_"]
+        logs = tmp_path / "dask.log"
+        self.log = open(logs, "ab")
+        common = {"cwd": REPO, "env": env, "stdout": self.log, "stderr": subprocess.STDOUT}
+        port = self.address.rsplit(":", 1)[1]
+        self.scheduler = subprocess.Popen(
+            [*dask[:2], "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", port,
+             "--no-dashboard"], **common)  # fmt: skip
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
+                  "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]  # fmt: skip
+        self.workers = {
+            "gpu": subprocess.Popen([*worker, "--name", "gpu", "--resources", "GPU=1"], **common),
+            "cpu": subprocess.Popen([*worker, "--name", "cpu"], **common),
+        }
+        self.clients = []
+
+    def client(self):
+        client = distributed.Client(self.address, timeout=30, set_as_default=False)
+        client.wait_for_workers(len(self.workers), timeout=60)
+        self.clients.append(client)
+        return client
+
+    def address_of(self, name: str) -> str:
+        info = self.clients[0].scheduler_info(n_workers=-1)["workers"]
+        return next(a for a, w in info.items() if w["name"] == name)
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        for process in [*self.workers.values(), self.scheduler]:
+            process.terminate()
+        for process in [*self.workers.values(), self.scheduler]:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    running = Cluster(tmp_path)
+    yield running
+    running.close()
+
+
+def replica(cluster, store, **options):
+    options.setdefault("tick_every", None)
+    return cluster_queue(
+        Limits(train_threads=1), cluster.address, client=cluster.client(), cache_dir=store,
+        **options,
+    )  # fmt: skip
+
+
+def wait_for(condition, timeout: float = 120, what: str = "") -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what or condition}"
+        time.sleep(0.1)
+
+
+def runs(client, key: str) -> list[str]:
+    """The workers the scheduler's log says each run of this training started on."""
+    return [m["started"] for _, m in client.get_events(topic(key)) if "started" in m]
+
+
+def test_two_replicas_asking_the_same_model_share_one_run_on_the_gpu_worker(
+    cluster, tiny_mnist, tmp_path
+):
+    first, second = replica(cluster, tmp_path), replica(cluster, tmp_path)
+    a = first.submit(SMALL, FAST, tiny_mnist, waiter="ada")
+    b = second.submit(SMALL, FAST, tiny_mnist, waiter="bo")
+    assert a is not b and a.key == b.key == cache_key(SMALL, FAST, tiny_mnist)
+    assert a.wait(120) and b.wait(120)
+    assert a.state == b.state == DONE, (a.error, b.error)
+    assert runs(cluster.clients[0], a.key) == [cluster.address_of("gpu")]  # trained once
+    assert (tmp_path / f"{a.key}.pt").is_file()
+    # Both pages watched it: the epochs and the replay reached each replica.
+    assert [r.epoch for r in a.history] == [r.epoch for r in b.history] == [1, 2]
+    assert len(a.replay_frames) == len(b.replay_frames) == 2
+
+
+def test_a_training_goes_to_a_cpu_worker_while_the_gpu_one_is_busy(cluster, tiny_mnist, tmp_path):
+    line = replica(cluster, tmp_path)
+    busy = line.submit(SMALL, long(1), tiny_mnist, waiter="ada")
+    wait_for(lambda: busy.state == RUNNING, what="the first training to start")
+    assert busy.worker == cluster.address_of("gpu")
+    other = line.submit(SMALL, FAST, tiny_mnist, waiter="bo")
+    assert other.wait(120) and other.state == DONE, other.error
+    assert other.worker == cluster.address_of("cpu")
+    line.withdraw(busy.key, "ada")
+
+
+def test_a_request_withdrawn_before_it_starts_never_runs_and_a_running_one_stops(
+    cluster, tiny_mnist, tmp_path
+):
+    first, second = replica(cluster, tmp_path), replica(cluster, tmp_path)
+    running = [first.submit(SMALL, long(seed), tiny_mnist, waiter="ada") for seed in (1, 2)]
+    wait_for(lambda: all(j.state == RUNNING for j in running), what="both workers to train")
+    waiting = second.submit(SMALL, FAST, tiny_mnist, waiter="bo")
+    assert waiting.state == WAITING and second.place(waiting.key) == 1
+    second.withdraw(waiting.key, "bo")
+    # Both pages of the first running training leave: its worker stops it, nothing is cached.
+    shared = second.submit(SMALL, long(1), tiny_mnist, waiter="cy")
+    wait_for(lambda: shared.state == RUNNING and shared.progress() > 0, what="joining")
+    first.withdraw(running[0].key, "ada")
+    time.sleep(2)
+    assert shared.state == RUNNING  # still wanted by the other replica
+    second.withdraw(shared.key, "cy")
+    client = cluster.clients[0]
+    stopped = lambda: any("stopped" in m for _, m in client.get_events(topic(shared.key)))  # noqa: E731
+    wait_for(stopped, what="the worker to stop the training")
+    first.withdraw(running[1].key, "ada")
+    time.sleep(3)  # both workers free: a task still wanted would have started by now
+    assert runs(client, waiting.key) == []
+    assert not any(p.suffix == ".pt" for p in tmp_path.iterdir())
+
+
+def test_a_failing_training_is_reported_to_every_replica(cluster, tiny_mnist, tmp_path):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tiny_mnist, damaged)
+    images = next(damaged.glob("train-images*"))
+    images.write_bytes(images.read_bytes()[:100])  # cut short: reading it fails on the worker
+    store = tmp_path / "store"
+    first, second = replica(cluster, store), replica(cluster, store)
+    a = first.submit(SMALL, FAST, damaged, waiter="ada")
+    b = second.submit(SMALL, FAST, damaged, waiter="bo")
+    assert a.wait(120) and b.wait(120)
+    assert a.state == b.state == FAILED
+    assert str(a.error) == str(b.error) and "train-images" in str(a.error)
+    assert not list(store.glob("*.pt"))
+
+
+def test_a_worker_killed_mid_training_has_it_retried_on_the_other(cluster, tiny_mnist, tmp_path):
+    line = replica(cluster, tmp_path)
+    config = TrainConfig(epochs=12, batch_size=100, lr=3e-3, seed=3)
+    job = line.submit(SMALL, config, tiny_mnist, waiter="ada")
+    wait_for(lambda: job.state == RUNNING and job.progress() > 0.1, what="training to advance")
+    assert job.worker == cluster.address_of("gpu")
+    cpu = cluster.address_of("cpu")
+    cluster.workers["gpu"].send_signal(signal.SIGKILL)
+    wait_for(lambda: job.worker == cpu, what="the retry on the other worker")
+    assert job.attempts == 2 and job.progress() < 0.5  # started over there
+    assert job.wait(180) and job.state == DONE, job.error
+    assert (tmp_path / f"{job.key}.pt").is_file()
+
+
+def test_the_stores_bound_keeps_what_pages_on_either_replica_show(cluster, tiny_mnist, tmp_path):
+    records = [InUse(tmp_path, pid=os.getpid()), InUse(tmp_path, pid=os.getppid())]
+    seeds = {"shown here": 10, "shown there": 11, "nobody's": 12}
+    keys = {what: cache_key(SMALL, TrainConfig(epochs=1, seed=s), tiny_mnist) for what, s in seeds.items()}  # fmt: skip
+    records[0].write({keys["shown here"]})
+    records[1].write({keys["shown there"]})
+    first = replica(cluster, tmp_path, in_use=lambda: {keys["shown here"]} | records[0].others())
+    for seed in seeds.values():
+        job = first.submit(SMALL, TrainConfig(epochs=1, seed=seed), tiny_mnist, waiter=str(seed))
+        assert job.wait(120) and job.state == DONE, job.error
+        first.withdraw(job.key, str(seed))
+    size = (tmp_path / f"{keys['shown here']}.pt").stat().st_size
+    tight = replica(cluster, tmp_path, in_use=lambda: {keys["shown here"]} | records[0].others())
+    tight.limits = Limits(cache_mb=2.5 * size / 2**20)
+    tight.prune()
+    left = {p.name.split(".")[0] for p in tmp_path.glob("*.pt")}
+    assert left == {keys["shown here"], keys["shown there"]}

@@ -1,0 +1,332 @@
+"""Trainings on a Dask cluster: the engine of a school's training line (deploy/, issue 17).
+
+Each replica's TrainingQueue submits a training as a Dask task whose key is the model's cache
+key, so identical requests from any page on any replica share one task, and Dask decides which
+worker runs it and when. A running Dask task cannot be interrupted (dask/distributed#4694), so
+the task runs the training in a process of its own (training.job.TrainingJob) and ends that
+process once no client wants the task any more. The process's messages reach every replica as
+the scheduler's events on the key's topic; the latest weights (a few MB an epoch, too much for
+the scheduler's event log) go through the shared model store instead, and the model itself
+lands there. A worker killed mid-training has its task run again by Dask on another worker:
+the pages see the training start over.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import logging
+import os
+import threading
+import uuid
+from pathlib import Path
+from time import monotonic
+
+import i18n
+from i18n import Text, lazy, said
+from vae_core.checkpoint import atomic_write
+from vae_core.model import VAEConfig
+from vae_core.snapshot import Snapshot
+
+from .job import CANCELLED, DONE, FAILED, RUNNING, WAITING, TrainingJob
+from .limits import Limits
+from .loop import TrainConfig
+from .queue import TrainingQueue
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 10.0
+POLL_S = 0.5  # how often a running task looks whether any client still wants it
+SNAPSHOTS = "snapshots"  # the store's directory of running trainings' latest weights
+PRUNE_LOCK = "vae-explorer-prune"  # the cluster-wide lock that one pruner holds at a time
+
+
+class TrainingFailed(Exception):
+    """A training that ended without its model; args[0] says why (i18n.message_of's data)."""
+
+
+@functools.cache
+def client_for(address: str):
+    """This process's one client of the scheduler at `address` (tcp://HOST:PORT)."""
+    from distributed import Client
+
+    return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+
+
+def topic(key: str) -> str:
+    return f"vae-training-{key}"
+
+
+def snapshot_path(store: Path, key: str) -> Path:
+    return Path(store) / SNAPSHOTS / f"{key}.json"
+
+
+def cluster_queue(limits: Limits, address: str, *, client=None, **options) -> TrainingQueue:
+    """A training line whose trainings run on the Dask cluster at `address` (through `client`,
+    by default this process's one); `options` as TrainingQueue's. Raises OSError if the
+    scheduler does not answer."""
+    client = client or client_for(address)
+
+    def new_job(model_config, train_config, data_dir, cache_dir, threads) -> ClusterJob:
+        # 0 (automatic): each worker shares its own cores among its trainings.
+        return ClusterJob(
+            model_config, train_config, data_dir, cache_dir, limits.train_threads, client=client
+        )
+
+    def slots() -> int:
+        return sum(client.nthreads().values())
+
+    from distributed import Lock
+
+    return TrainingQueue(
+        limits,
+        new_job=new_job,
+        slots=slots,
+        prune_lock=Lock(PRUNE_LOCK, scheduler_rpc=client.scheduler, loop=client.loop),
+        **options,
+    )
+
+
+# ------------------------------------------------------------ on a worker
+
+
+def train(request: dict) -> dict:
+    """The Dask task: train the model `request` names into the store, relaying progress.
+
+    Returns {"cache_key": key} once the model is there; raises TrainingFailed otherwise. A task
+    that no client wants any more stops its training; wanted again before it ended (Dask
+    resumes such a task), it trains afresh.
+    """
+    from distributed import get_worker
+
+    worker = get_worker()
+    key = worker.get_current_task()
+    store = Path(request["cache_dir"])
+    threads = request["threads"] or max(1, (os.cpu_count() or 1) // worker.state.nthreads)
+    try:
+        while True:
+            job = _attempt(worker, key, store, threads, request)
+            if job.state == DONE:
+                return {"cache_key": key}
+            if job.state == FAILED:
+                raise TrainingFailed(i18n.message_of(job.error))
+            if not _wanted(worker, key):
+                return {"cancelled": key}
+    finally:
+        snapshot_path(store, key).unlink(missing_ok=True)
+
+
+def _wanted(worker, key: str) -> bool:
+    task = worker.state.tasks.get(key)
+    return task is not None and task.state in ("executing", "long-running")
+
+
+def _attempt(worker, key: str, store: Path, threads: int, request: dict) -> TrainingJob:
+    attempt, seq = uuid.uuid4().hex[:12], itertools.count()
+
+    def send(message: dict) -> None:
+        worker.log_event(topic(key), {"attempt": attempt, "seq": next(seq), **message})
+
+    def relay(message: dict) -> None:
+        if "snapshot" in message:
+            data = json.dumps(message["snapshot"]).encode()
+            atomic_write(snapshot_path(store, key), lambda f: f.write(data))
+            message = {"snapshot_file": message["snapshot"]["epoch"]}
+        send(message)
+
+    send({"started": worker.address, "gpu": bool(worker.state.total_resources.get("GPU"))})
+    job = TrainingJob(
+        VAEConfig.from_dict(request["model_config"]),
+        TrainConfig(**request["train_config"]),
+        request["data_dir"],
+        store,
+        threads,
+        relay=relay,
+    ).start()
+    while not job.wait(POLL_S):
+        if not _wanted(worker, key):
+            job.cancel()
+    if job.state == CANCELLED:
+        send({"stopped": True})
+    elif job.state == FAILED:
+        send({"error": i18n.message_of(job.error)})
+    return job
+
+
+# ------------------------------------------------------------ on a replica
+
+
+def placement(client) -> dict:
+    """Where to send a training now: to a GPU worker with a free thread if there is one
+    (loosely, so that another takes it should that one go), else wherever Dask likes."""
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    busy = client.processing()
+    free_gpus = [
+        address
+        for address, info in workers.items()
+        if info.get("resources", {}).get("GPU") and len(busy.get(address, ())) < info["nthreads"]
+    ]
+    return {"workers": free_gpus, "allow_other_workers": True} if free_gpus else {}
+
+
+class ClusterJob(TrainingJob):
+    """A TrainingJob whose training runs as a task of the cluster `client` is connected to;
+    every replica asking for the same model holds the same task and reads the same progress."""
+
+    def __init__(
+        self,
+        model_config: VAEConfig,
+        train_config: TrainConfig,
+        data_dir=None,
+        cache_dir=None,
+        threads: int = 0,
+        *,
+        client,
+    ) -> None:
+        super().__init__(model_config, train_config, data_dir, cache_dir, threads)
+        self.client = client
+        self._future = None
+        self._attempt: str | None = None  # the run of the task whose messages count
+        self._seen: set[tuple[str, int]] = set()
+        self.worker: str | None = None  # where the current attempt runs
+        self.attempts = 0  # runs started that this job has seen; over 1 after a retry
+
+    def start(self) -> ClusterJob:
+        with self._lock:
+            if self._state != WAITING or self._future is not None:
+                return self
+            self._started = monotonic()
+        request = {
+            "model_config": self.model_config.to_dict(),
+            "train_config": self.train_config.to_dict(),
+            "data_dir": None if self.data_dir is None else str(self.data_dir),
+            "cache_dir": str(self.cache_dir),
+            "threads": self.threads,
+        }
+        try:
+            self.client.subscribe_topic(topic(self.key), self._on_event)
+            future = self.client.submit(
+                train, request, key=self.key, pure=False, **placement(self.client)
+            )
+            earlier = self.client.get_events(topic(self.key))
+        except Exception as exc:  # the page hears of it; the line goes on
+            with self._lock:
+                self._state, self._ended = FAILED, monotonic()
+                self._error = lazy("could not reach the training cluster: {error}", error=said(exc))
+            self._finish()
+            return self
+        with self._lock:
+            self._future = future
+            cancelled = self._state == CANCELLED
+        if cancelled:
+            future.release()
+            return self
+        self._catch_up(earlier)
+        future.add_done_callback(self._on_future)
+        return self
+
+    def cancel(self) -> None:
+        """Stop waiting for the task: Dask drops it, or its worker stops it, once no replica
+        wants it any more."""
+        with self._lock:
+            if self._state not in (WAITING, RUNNING):
+                return
+            self._state, self._ended = CANCELLED, monotonic()
+            future = self._future
+        if future is not None:
+            future.release()
+        self._finish()
+
+    def _catch_up(self, events) -> None:
+        """A page joining a training under way: the messages of its latest run so far, unless
+        that run has ended (an earlier run of this key; the task's own run starts anew)."""
+        messages = [message for _, message in events if isinstance(message, dict)]
+        starts = [i for i, m in enumerate(messages) if "started" in m]
+        if not starts:
+            return
+        run = messages[starts[-1] :]
+        if any("done" in m or "error" in m or "stopped" in m for m in run):
+            return
+        for message in run:
+            self._take(message)
+
+    def _on_event(self, event) -> None:
+        _, message = event
+        if isinstance(message, dict):
+            self._take(message)
+
+    def _take(self, message: dict) -> None:
+        try:
+            attempt, seq = message["attempt"], message["seq"]
+        except KeyError:
+            return
+        with self._lock:
+            if (attempt, seq) in self._seen or self._state not in (WAITING, RUNNING):
+                return
+            self._seen.add((attempt, seq))
+            if "started" in message:
+                self._attempt, self.worker = attempt, message["started"]
+                self.attempts += 1
+                self._state = RUNNING
+                # A retry on another worker starts over: its progress, not the dead one's.
+                self._history, self._frames, self._snapshot = [], [], None
+                self._first_step = self._last_step = None
+                return
+            if attempt != self._attempt:
+                return
+        if "snapshot_file" in message:
+            self._read_snapshot()
+        elif "stopped" not in message:
+            self._handle(message)
+
+    def _read_snapshot(self) -> None:
+        try:
+            data = json.loads(snapshot_path(self.cache_dir, self.key).read_bytes())
+            snapshot = Snapshot.from_message(data)
+        except (OSError, ValueError, KeyError) as exc:  # a later epoch's will do
+            log.debug("training snapshot of %s unreadable: %s", self.key, exc)
+            return
+        with self._lock:
+            self._snapshot = snapshot
+
+    def _on_future(self, future) -> None:
+        # On Dask's callback thread; what the queue does at the end may block (the prune lock).
+        threading.Thread(target=self._ended_as, args=(future,), daemon=True).start()
+
+    def _ended_as(self, future) -> None:
+        error: Text | None = None
+        outcome = None
+        try:
+            if future.status == "finished":
+                outcome = future.result()
+            elif future.status == "error":
+                error = _why(future.exception())
+            else:
+                error = lazy("the training cluster dropped the training before it finished")
+        except Exception as exc:
+            error = _why(exc)
+        with self._lock:
+            if self._state in (WAITING, RUNNING):
+                self._ended = monotonic()
+                if error is None and outcome and "cache_key" in outcome:
+                    self._state = DONE
+                else:
+                    self._state = FAILED
+                    self._error = error or lazy(
+                        "the training was stopped on the cluster before it finished"
+                    )
+            self._snapshot = None
+        future.release()
+        self._finish()
+
+
+def _why(exc: BaseException) -> Text:
+    if isinstance(exc, TrainingFailed):
+        return Text.from_message(exc.args[0])
+    if type(exc).__name__ == "KilledWorker":
+        return lazy(
+            "every worker that ran this training died before it finished (on a server, most "
+            "often for lack of memory); whoever runs the cluster can read its workers' logs"
+        )
+    return lazy("{kind}: {error}", kind=type(exc).__name__, error=said(exc))
