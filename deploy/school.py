@@ -1,13 +1,18 @@
-"""A school on one host, for a try: N replicas of the explorer behind HAProxy.
+"""A school on one host, for a try: a Dask cluster for the trainings, N replicas of the
+explorer behind HAProxy.
 
-    python -m deploy.school [--replicas 2] [--port 8501] [--first-port 8601] [-- LIMITS...]
+    python -m deploy.school [--replicas 2] [--port 8501] [--first-port 8601]
+        [--scheduler-port 8786] [--cpu-workers 1] [--gpu-workers 0] [-- LIMITS...]
 
-Starts `streamlit run app.py` N times on 127.0.0.1 (ports first-port, first-port + 1, ...),
-all with one cookie secret and one model cache (VAE_EXPLORER_CACHE, where the class boards
-live too), waits until each answers its health check, then runs HAProxy in front of them with
-deploy/haproxy.cfg, its server lines written for these replicas. What follows `--` goes to
-every replica (the server's limits: `-- --max-epochs 25`). Ctrl-C stops everything.
-On several machines, use deploy/haproxy.cfg itself (docs/serving.md, "Serving a school").
+Starts `dask scheduler` and its `dask worker`s (a GPU worker advertises `--resources GPU=1`
+and takes the trainings first), then `streamlit run app.py` N times on 127.0.0.1 (ports
+first-port, first-port + 1, ...), all with one cookie secret, one model store
+(VAE_EXPLORER_CACHE, where the class boards live too) and the scheduler's address
+(VAE_EXPLORER_SCHEDULER), waits until each answers its health check, then runs HAProxy in
+front of them with deploy/haproxy.cfg, its server lines written for these replicas. What
+follows `--` goes to every replica (the server's limits: `-- --max-epochs 25`). Ctrl-C stops
+everything. On several machines, run the same commands on each (docs/serving.md, "Serving a
+school").
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -70,6 +75,18 @@ def replica_command(port: int, limits: Sequence[str]) -> list[str]:
     return [*command, "--", *limits] if limits else command
 
 
+def scheduler_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+            "--no-dashboard"]  # fmt: skip
+
+
+def worker_command(address: str, name: str, gpu: bool) -> list[str]:
+    """One training at a time (`--nthreads 1`): its torch threads take the host's cores."""
+    command = [sys.executable, "-m", "dask", "worker", address, "--name", name, "--nthreads", "1",
+               "--host", "127.0.0.1", "--no-dashboard"]  # fmt: skip
+    return [*command, "--resources", "GPU=1"] if gpu else command
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -80,18 +97,21 @@ def healthy(url: str) -> bool:
 
 @dataclass
 class School:
-    """The processes of a running school: its replicas (each a process group) and HAProxy."""
+    """The processes of a running school: its replicas (each a process group), HAProxy, and
+    the Dask cluster that trains for them."""
 
     url: str  # the proxy's address
     replicas: dict[int, subprocess.Popen]  # port -> process
     proxy: subprocess.Popen
     config: Path
+    scheduler: str = ""  # the Dask scheduler's tcp://HOST:PORT
+    cluster: list[subprocess.Popen] = field(default_factory=list)  # scheduler, then workers
 
     def stop_replica(self, port: int) -> None:
         stop(self.replicas[port])
 
     def stop(self) -> None:
-        for proc in [self.proxy, *self.replicas.values()]:
+        for proc in [self.proxy, *self.replicas.values(), *reversed(self.cluster)]:
             stop(proc)
         self.config.unlink(missing_ok=True)
 
@@ -113,9 +133,13 @@ def start(
     limits: Sequence[str] = (),
     env: dict | None = None,
     log=subprocess.DEVNULL,
+    *,
+    scheduler_port: int = 8786,
+    cpu_workers: int = 1,
+    gpu_workers: int = 0,
 ) -> School:
-    """Start a replica on each of `ports`, wait until each is healthy, then HAProxy on `port`;
-    the running school."""
+    """Start the Dask scheduler and its workers, a replica on each of `ports`, wait until each
+    is healthy, then HAProxy on `port`; the running school."""
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not Path(haproxy).exists():
         raise SystemExit("No HAProxy: `apt-get install -y haproxy` (Debian), then rerun.")
@@ -123,18 +147,32 @@ def start(
     # One cookie secret for every replica, so that what one signs another reads; in the
     # environment rather than on a command line that `ps` shows.
     environ.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
+    address = f"tcp://127.0.0.1:{scheduler_port}"
+    environ["VAE_EXPLORER_SCHEDULER"] = address
+    # The workers import training.cluster's task from this checkout.
+    path = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
     started: dict[int, subprocess.Popen] = {}
+    cluster: list[subprocess.Popen] = []
     config = Path(tempfile.mkstemp(prefix="vae-school-", suffix=".cfg")[1])
+
+    def spawn(command: list[str], **extra) -> subprocess.Popen:
+        return subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **{"env": environ, **extra},
+        )
+
     try:
+        cluster.append(spawn(scheduler_command(scheduler_port)))
+        workers = [("gpu", True)] * gpu_workers + [("cpu", False)] * cpu_workers
+        for i, (kind, gpu) in enumerate(workers, start=1):
+            command = worker_command(address, f"{kind}{i}", gpu)
+            cluster.append(spawn(command, env={**environ, "PYTHONPATH": path}))
         for p in ports:
-            started[p] = subprocess.Popen(
-                replica_command(p, limits),
-                cwd=REPO,
-                env=environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            started[p] = spawn(replica_command(p, limits))
         deadline = time.monotonic() + READY_TIMEOUT_S
         for p, proc in started.items():
             while not healthy(f"http://127.0.0.1:{p}"):
@@ -154,11 +192,11 @@ def start(
                 raise RuntimeError(f"HAProxy did not come up on port {port}")
             time.sleep(0.1)
     except BaseException:
-        for proc in started.values():
+        for proc in [*started.values(), *reversed(cluster)]:
             stop(proc)
         config.unlink(missing_ok=True)
         raise
-    return School(url, started, proxy, config)
+    return School(url, started, proxy, config, address, cluster)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,12 +207,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2, help="explorer servers behind the proxy")
     parser.add_argument("--port", type=int, default=8501, help="the proxy's port: the school's")
     parser.add_argument("--first-port", type=int, default=8601, help="the first replica's port")
+    parser.add_argument("--scheduler-port", type=int, default=8786, help="the Dask scheduler's")
+    parser.add_argument("--cpu-workers", type=int, default=1, help="Dask workers on the CPU")
+    parser.add_argument(
+        "--gpu-workers", type=int, default=0, help="Dask workers with the resource GPU=1"
+    )
     args = parser.parse_args(own)
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
+    if args.cpu_workers < 0 or args.gpu_workers < 0 or args.cpu_workers + args.gpu_workers < 1:
+        parser.error("the school needs at least one worker (--cpu-workers, --gpu-workers)")
     ports = [args.first_port + i for i in range(args.replicas)]
-    school = start(ports, args.port, limits, log=None)
-    print(f"The school is at {school.url} ({args.replicas} replicas). Ctrl-C stops it.", flush=True)
+    school = start(
+        ports,
+        args.port,
+        limits,
+        log=None,
+        scheduler_port=args.scheduler_port,
+        cpu_workers=args.cpu_workers,
+        gpu_workers=args.gpu_workers,
+    )
+    print(
+        f"The school is at {school.url} ({args.replicas} replicas; trainings on "
+        f"{school.scheduler}). Ctrl-C stops it.",
+        flush=True,
+    )
     try:
         school.proxy.wait()
     except KeyboardInterrupt:

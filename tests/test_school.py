@@ -5,6 +5,7 @@ other and the link restores the view."""
 
 import shutil
 
+import distributed
 import pytest
 
 from deploy import school
@@ -13,6 +14,7 @@ from tests import browser
 from tests import latent_page as lp
 from tests.test_browser import chromium, open_page  # noqa: F401 (fixtures)
 from tests.test_browser_board import open_board, send_drawing, wait_items
+from training.cluster import topic
 
 
 def test_the_proxy_config_lists_one_server_per_replica_and_keeps_the_rest():
@@ -34,7 +36,12 @@ def test_a_board_spans_replicas_and_a_killed_replicas_students_carry_on(chromium
     if not shutil.which("haproxy"):
         pytest.fail("no HAProxy: `apt-get install -y haproxy` (.ci/run installs it)")
     replicas = [browser.free_port(), browser.free_port()]
-    running = school.start(replicas, browser.free_port(), env={"VAE_EXPLORER_CACHE": str(tmp_path)})
+    running = school.start(
+        replicas,
+        browser.free_port(),
+        env={"VAE_EXPLORER_CACHE": str(tmp_path)},
+        scheduler_port=browser.free_port(),
+    )
     try:
         url = running.url
         teacher = open_page(chromium, f"{url}/?lang=en")
@@ -59,6 +66,52 @@ def test_a_board_spans_replicas_and_a_killed_replicas_students_carry_on(chromium
         for page in (teacher, student):
             page.context.close()
     finally:
+        running.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_two_pages_on_different_replicas_asking_the_same_new_model_share_one_training(
+    chromium,  # noqa: F811
+    tmp_path,
+):
+    if not shutil.which("haproxy"):
+        pytest.fail("no HAProxy: `apt-get install -y haproxy` (.ci/run installs it)")
+    replicas = [browser.free_port(), browser.free_port()]
+    running = school.start(
+        replicas,
+        browser.free_port(),
+        env={"VAE_EXPLORER_CACHE": str(tmp_path)},
+        scheduler_port=browser.free_port(),
+        cpu_workers=1,
+        gpu_workers=1,
+    )
+    pages = []
+    try:
+        link = f"{running.url}/?width=64&epochs=1&seed=7&lang=en"
+        for name in ("replica1", "replica2"):
+            context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_cookies([{"name": "VAE_REPLICA", "value": name, "url": running.url}])
+            pages.append(context.new_page())
+            pages[-1].goto(link)
+        for page, name in zip(pages, ("replica1", "replica2"), strict=True):
+            bar = page.locator("[data-testid=stSidebar]")
+            bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64]").wait_for(
+                timeout=180_000
+            )
+            assert _replica(page) == name
+        ids = {lp.attribute(page, "model-id") for page in pages}
+        assert len(ids) == 1  # the same model on both
+        client = distributed.Client(running.scheduler, timeout=30, set_as_default=False)
+        try:
+            key = next(p.name.split(".")[0] for p in tmp_path.glob("*.pt"))
+            started = [m for _, m in client.get_events(topic(key)) if "started" in m]
+        finally:
+            client.close()
+        assert len(started) == 1 and started[0]["gpu"]  # trained once, on the GPU worker
+    finally:
+        for page in pages:
+            page.context.close()
         running.stop()
 
 
