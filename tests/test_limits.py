@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.limits import Limits, data_dirs, server_limits
+from training.limits import Limits, data_dirs, scheduler, server_limits
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -91,3 +91,14 @@ def test_data_directories_come_from_the_environment_then_the_options():
     assert data_dirs(argv, environ) == ["/env/x", "/env/y", "/data/a", "/data/b"]
     assert data_dirs([], {}) == []
     assert server_limits(argv, {}).max_trainings == 2  # the limits' parser knows --data-dir
+
+
+def test_the_scheduler_comes_from_the_option_else_the_environment():
+    env = {"VAE_EXPLORER_SCHEDULER": "tcp://scheduler.school:8786"}
+    assert scheduler([], {}) is None
+    assert scheduler([], env) == "tcp://scheduler.school:8786"
+    assert scheduler(["--scheduler", "tcp://127.0.0.1:9000"], env) == "tcp://127.0.0.1:9000"
+    # Beside the limits: what follows `--` may name both, and neither parser refuses the other.
+    argv = ["--max-epochs", "5", "--scheduler", "tcp://127.0.0.1:9000"]
+    assert server_limits(argv, {}).max_epochs == 5
+    assert scheduler(argv, {}) == "tcp://127.0.0.1:9000"
