@@ -87,6 +87,30 @@ def worker_command(address: str, name: str, gpu: bool) -> list[str]:
     return [*command, "--resources", "GPU=1"] if gpu else command
 
 
+def start_cluster(
+    scheduler_port: int, cpu_workers: int, gpu_workers: int, environ: dict, log
+) -> tuple[str, list[subprocess.Popen]]:
+    """`dask scheduler` on 127.0.0.1 and its workers, each a process group: (its address, the
+    processes, scheduler first). The workers import training.cluster's task from this
+    checkout."""
+    address = f"tcp://127.0.0.1:{scheduler_port}"
+    path = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
+    options = {"cwd": REPO, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True}
+    processes = [subprocess.Popen(scheduler_command(scheduler_port), env=environ, **options)]
+    try:
+        workers = [("gpu", True)] * gpu_workers + [("cpu", False)] * cpu_workers
+        for i, (kind, gpu) in enumerate(workers, start=1):
+            command = worker_command(address, f"{kind}{i}", gpu)
+            processes.append(
+                subprocess.Popen(command, env={**environ, "PYTHONPATH": path}, **options)
+            )
+    except BaseException:
+        for proc in reversed(processes):
+            stop(proc)
+        raise
+    return address, processes
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -147,32 +171,20 @@ def start(
     # One cookie secret for every replica, so that what one signs another reads; in the
     # environment rather than on a command line that `ps` shows.
     environ.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
-    address = f"tcp://127.0.0.1:{scheduler_port}"
+    address, cluster = start_cluster(scheduler_port, cpu_workers, gpu_workers, environ, log)
     environ["VAE_EXPLORER_SCHEDULER"] = address
-    # The workers import training.cluster's task from this checkout.
-    path = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
     started: dict[int, subprocess.Popen] = {}
-    cluster: list[subprocess.Popen] = []
     config = Path(tempfile.mkstemp(prefix="vae-school-", suffix=".cfg")[1])
-
-    def spawn(command: list[str], **extra) -> subprocess.Popen:
-        return subprocess.Popen(
-            command,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **{"env": environ, **extra},
-        )
-
     try:
-        cluster.append(spawn(scheduler_command(scheduler_port)))
-        workers = [("gpu", True)] * gpu_workers + [("cpu", False)] * cpu_workers
-        for i, (kind, gpu) in enumerate(workers, start=1):
-            command = worker_command(address, f"{kind}{i}", gpu)
-            cluster.append(spawn(command, env={**environ, "PYTHONPATH": path}))
         for p in ports:
-            started[p] = spawn(replica_command(p, limits))
+            started[p] = subprocess.Popen(
+                replica_command(p, limits),
+                cwd=REPO,
+                env=environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + READY_TIMEOUT_S
         for p, proc in started.items():
             while not healthy(f"http://127.0.0.1:{p}"):
