@@ -132,6 +132,25 @@ def test_cache_key_covers_config_training_and_data(tiny_mnist, tmp_path):
     assert key not in others and len(others) == 5
 
 
+def test_on_a_filesystem_without_locks_a_model_still_trains_and_lands_whole(
+    tiny_mnist, isolated_cache, monkeypatch
+):
+    """A network filesystem mounted without locks: a school's cluster dedupes by task key, and
+    the write is atomic, so the training goes on unlocked."""
+    import errno
+
+    from filelock import FileLock
+
+    def no_locks(self, *args, **kwargs):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(FileLock, "acquire", no_locks)
+    model, checkpoint = get_or_train(SMALL, FAST, tiny_mnist)
+    assert is_cached(SMALL, FAST, tiny_mnist) and isinstance(model, VAE)
+    assert checkpoint["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist)
+    assert not [p.name for p in isolated_cache.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_get_or_train_trains_once_then_loads(tiny_mnist, isolated_cache, monkeypatch):
     epochs, steps, locks = [], [], []
     real_exclusive = cache_module._exclusive

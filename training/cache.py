@@ -13,6 +13,7 @@ entry's time), never the shipped default, an entry in use or one being written.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -149,14 +150,29 @@ def train_and_save(
     return load_checkpoint(path)
 
 
-def _exclusive(lock_path: Path) -> FileLock:
+@contextmanager
+def _exclusive(lock_path: Path):
     """An exclusive lock between processes (and threads) on `lock_path`, waiting as long as it takes.
 
     The directory is made first so that an unwritable cache fails here with an OSError that
-    names it, which the training job turns into advice.
+    names it, which the training job turns into advice. On a filesystem without locks (a
+    network one mounted without them) it goes on unlocked: the entry's write is atomic, so the
+    worst is the same model trained twice, which a school's cluster avoids by its task keys.
     """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(lock_path)
+    lock = FileLock(lock_path)
+    try:
+        lock.acquire()
+    except (NotImplementedError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in (errno.ENOLCK, errno.ENOSYS):
+            raise
+        log.warning("no lock on %s (%s): training without it", lock_path, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _load_entry(path: Path, key: str) -> tuple[VAE, dict] | None:
