@@ -14,6 +14,7 @@ import pytest
 
 from tests.browser import free_port
 from training import cache_key
+from training import cluster as cluster_module
 from training.cluster import cluster_queue, topic
 from training.in_use import InUse
 from training.job import DONE, FAILED, RUNNING, WAITING
@@ -203,3 +204,18 @@ def test_the_stores_bound_keeps_what_pages_on_either_replica_show(cluster, tiny_
     tight.prune()
     left = {p.name.split(".")[0] for p in tmp_path.glob("*.pt")}
     assert left == {keys["shown here"], keys["shown there"]}
+
+
+def test_a_scheduler_out_of_reach_fails_the_training_with_what_to_do_not_the_page(
+    tiny_mnist, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 1.0)
+    line = cluster_queue(
+        Limits(), f"tcp://127.0.0.1:{free_port()}", cache_dir=tmp_path, tick_every=None
+    )
+    assert line.prune() == []  # the store's bound waits for the cluster
+    job = line.submit(SMALL, FAST, tiny_mnist, waiter="ada")
+    assert job.state == FAILED
+    assert "could not reach the training cluster" in str(job.error)
+    assert "Dask scheduler" in str(job.error)
+    assert line.estimate(job.key) is None and line.requests_of("ada") == []

@@ -64,28 +64,49 @@ def snapshot_path(store: Path, key: str) -> Path:
 
 def cluster_queue(limits: Limits, address: str, *, client=None, **options) -> TrainingQueue:
     """A training line whose trainings run on the Dask cluster at `address` (through `client`,
-    by default this process's one); `options` as TrainingQueue's. Raises OSError if the
-    scheduler does not answer."""
-    client = client or client_for(address)
+    by default this process's one, connected at the first need: a scheduler out of reach fails
+    the trainings asked for meanwhile with that reason, not the pages); `options` as
+    TrainingQueue's."""
+
+    def connected():
+        return client or client_for(address)
 
     def new_job(model_config, train_config, data_dir, cache_dir, threads) -> ClusterJob:
         # 0 (automatic): each worker shares its own cores among its trainings.
         return ClusterJob(
-            model_config, train_config, data_dir, cache_dir, limits.train_threads, client=client
+            model_config, train_config, data_dir, cache_dir, limits.train_threads, client=connected
         )
 
     def slots() -> int:
-        return sum(client.nthreads().values())
-
-    from distributed import Lock
+        return sum(connected().nthreads().values())
 
     return TrainingQueue(
-        limits,
-        new_job=new_job,
-        slots=slots,
-        prune_lock=Lock(PRUNE_LOCK, scheduler_rpc=client.scheduler, loop=client.loop),
-        **options,
+        limits, new_job=new_job, slots=slots, prune_lock=ClusterLock(connected), **options
     )
+
+
+class ClusterLock:
+    """The cluster-wide lock that one pruner of the store holds at a time; OSError if the
+    scheduler cannot be reached."""
+
+    def __init__(self, connected) -> None:
+        self._connected = connected
+        self._lock = None
+
+    def __enter__(self) -> ClusterLock:
+        if self._lock is None:
+            from distributed import Lock
+
+            client = self._connected()
+            self._lock = Lock(PRUNE_LOCK, scheduler_rpc=client.scheduler, loop=client.loop)
+        try:
+            self._lock.acquire()
+        except Exception as exc:
+            raise OSError(f"the cluster's lock {PRUNE_LOCK} is out of reach: {exc}") from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
 
 
 # ------------------------------------------------------------ on a worker
@@ -171,8 +192,9 @@ def placement(client) -> dict:
 
 
 class ClusterJob(TrainingJob):
-    """A TrainingJob whose training runs as a task of the cluster `client` is connected to;
-    every replica asking for the same model holds the same task and reads the same progress."""
+    """A TrainingJob whose training runs as a task of the cluster that `client()` (connected at
+    start) reaches; every replica asking for the same model holds the same task and reads the
+    same progress."""
 
     def __init__(
         self,
@@ -185,7 +207,8 @@ class ClusterJob(TrainingJob):
         client,
     ) -> None:
         super().__init__(model_config, train_config, data_dir, cache_dir, threads)
-        self.client = client
+        self._connect = client
+        self.client = None
         self._future = None
         self._attempt: str | None = None  # the run of the task whose messages count
         self._seen: set[tuple[str, int]] = set()
@@ -205,6 +228,7 @@ class ClusterJob(TrainingJob):
             "threads": self.threads,
         }
         try:
+            self.client = self._connect()
             self.client.subscribe_topic(topic(self.key), self._on_event)
             future = self.client.submit(
                 train, request, key=self.key, pure=False, **placement(self.client)
@@ -213,7 +237,11 @@ class ClusterJob(TrainingJob):
         except Exception as exc:  # the page hears of it; the line goes on
             with self._lock:
                 self._state, self._ended = FAILED, monotonic()
-                self._error = lazy("could not reach the training cluster: {error}", error=said(exc))
+                self._error = lazy(
+                    "could not reach the training cluster: {error}. Whoever runs the server can "
+                    "check that its Dask scheduler runs at the address given to the server",
+                    error=said(exc),
+                )
             self._finish()
             return self
         with self._lock:

@@ -311,14 +311,14 @@ class TrainingQueue:
 
     def prune(self, keep: set[str] = frozenset()) -> list[Path]:
         """Bring the cache within its size, keeping models shown and `keep`."""
-        with self._pruning:
-            try:
+        try:
+            with self._pruning:  # a cluster's lock may be out of reach: prune next time
                 return prune(
                     self.cache_dir, self.limits.cache_bytes, set(keep) | set(self._in_use())
                 )
-            except OSError as exc:
-                log.warning("could not prune the model cache %s: %s", self.cache_dir, exc)
-                return []
+        except OSError as exc:
+            log.warning("could not prune the model cache %s: %s", self.cache_dir, exc)
+            return []
 
     def _cached(self, model_config: VAEConfig, train_config: TrainConfig, data_dir) -> bool:
         return cached_path(model_config, train_config, data_dir, self.cache_dir).is_file()
