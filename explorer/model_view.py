@@ -20,6 +20,7 @@ from streamlit.runtime import Runtime
 from i18n import N_, Deferred, Text, _
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
 from training.cache import load_cached
+from training.cluster import cluster_queue
 from training.in_use import HEARTBEAT_S, InUse
 from training.limits import Limits, data_dirs, scheduler, server_limits
 from training.queue import TrainingQueue
@@ -283,13 +284,9 @@ _line: TrainingQueue | None = None  # the queue _queue made, whose waited-for mo
 @st.cache_resource
 def _queue(server_limits: Limits, cache_dir: str, address: str | None) -> TrainingQueue:
     global _line
-    options = {"cache_dir": cache_dir, "alive": session_alive, "in_use": models_in_use}
-    if address is None:
-        queue = TrainingQueue(server_limits, **options)
-    else:
-        from training.cluster import cluster_queue  # Dask's import only for a school's server
-
-        queue = cluster_queue(server_limits, address, **options)
+    queue = cluster_queue(
+        server_limits, address, cache_dir=cache_dir, alive=session_alive, in_use=models_in_use
+    )
     _line = queue
     queue.prune()  # the operator may have lowered the cache's size since the last start
     return queue

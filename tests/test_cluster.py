@@ -1,6 +1,6 @@
-"""Trainings on a real Dask cluster (training.cluster): a `dask scheduler` and two `dask worker`s,
-one with the resource GPU=1, on 127.0.0.1; two TrainingQueues with their own clients stand for
-two replicas of a school."""
+"""Trainings on real Dask clusters (training.cluster): a server's own, in its process, and a
+school's, a `dask scheduler` and two `dask worker`s, one with the resource GPU=1, on 127.0.0.1,
+where two TrainingQueues with their own clients stand for two replicas."""
 
 import os
 import shutil
@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import distributed
 import pytest
 
 from tests.browser import free_port
@@ -17,12 +18,10 @@ from training import cache_key
 from training import cluster as cluster_module
 from training.cluster import cluster_queue, topic
 from training.in_use import InUse
-from training.job import DONE, FAILED, RUNNING, WAITING
+from training.job import CANCELLED, DONE, FAILED, RUNNING, WAITING
 from training.limits import Limits
 from training.loop import TrainConfig
 from vae_core.model import VAEConfig
-
-distributed = pytest.importorskip("distributed")
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = VAEConfig(hidden=(32,))
@@ -219,3 +218,28 @@ def test_a_scheduler_out_of_reach_fails_the_training_with_what_to_do_not_the_pag
     assert "could not reach the training cluster" in str(job.error)
     assert "Dask scheduler" in str(job.error)
     assert line.estimate(job.key) is None and line.requests_of("ada") == []
+
+
+def test_a_servers_own_cluster_trains_at_most_its_limit_at_once_the_rest_in_order(
+    tiny_mnist, tmp_path
+):
+    line = cluster_queue(
+        Limits(max_trainings=1, max_pending=5), cache_dir=tmp_path, tick_every=None
+    )
+    jobs = [line.submit(SMALL, long(seed), tiny_mnist, waiter=f"s{seed}") for seed in (1, 2, 3)]
+    wait_for(lambda: jobs[0].state == RUNNING, what="the first training to start")
+    time.sleep(2)  # a second slot would have started the next one by now
+    assert [j.state for j in jobs] == [RUNNING, WAITING, WAITING]
+    assert [line.place(j.key) for j in jobs] == [None, 1, 2]
+    start, ready = line.estimate(jobs[2].key)
+    assert 0 < start < ready
+    line.withdraw(jobs[1].key, "s2")  # let go before it starts: it never does
+    line.withdraw(jobs[0].key, "s1")
+    wait_for(lambda: jobs[2].state == RUNNING, what="the third to take the free slot")
+    assert jobs[1].state == CANCELLED and jobs[1].attempts == 0
+    assert line.place(jobs[2].key) is None
+    line.withdraw(jobs[2].key, "s3")
+    wait_for(
+        lambda: not list(tmp_path.glob("*.snapshot.json")), what="the last to stop", timeout=30
+    )
+    assert not list(tmp_path.glob("*.pt"))

@@ -13,10 +13,10 @@ import pytest
 
 from training import cache_key
 from training.cache import NotCached, cached_path, load_cached
+from training.cluster import cluster_queue
 from training.job import DONE, ETA_MIN_STEPS, FAILED, UNFINISHED, TrainingJob
 from training.limits import Limits
 from training.loop import EpochReport, TrainConfig
-from training.queue import TrainingQueue
 from vae_core.checkpoint import load_checkpoint
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, replay_of
@@ -106,11 +106,11 @@ def test_progress_and_the_time_left_come_from_the_workers_steps(monkeypatch):
 
 
 def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist, tmp_path):
-    queue = TrainingQueue(Limits(max_trainings=1, max_epochs=LONG.epochs), cache_dir=tmp_path)
+    queue = cluster_queue(Limits(max_trainings=1, max_epochs=LONG.epochs), cache_dir=tmp_path)
     doomed = queue.submit(SMALL, LONG, tiny_mnist, waiter="a")
     nxt = queue.submit(SMALL, FAST, tiny_mnist, waiter="b")
-    assert queue.place(nxt.key) == 1
     wait_for_steps(doomed)
+    assert queue.place(nxt.key) == 1
     os.kill(doomed.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer does
     assert doomed.wait(30)
     assert doomed.state == FAILED

@@ -1,4 +1,5 @@
-"""The training line (training.queue) with stand-in jobs: order, sharing, withdrawal, limits."""
+"""The training line (training.queue) with stand-in jobs run by a stand-in engine: places,
+sharing, withdrawal, limits, estimates. The real engine (Dask) is tested in test_cluster.py."""
 
 import os
 import time
@@ -23,10 +24,31 @@ def key(seed: int, epochs: int = 2) -> str:
     return cache_key(*settings(seed, epochs))
 
 
+class Engine:
+    """What the engine does for the queue: runs the jobs handed to it, `slots` at once, first
+    handed first; a job let go before it runs never does."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.handed: list[StandIn] = []
+
+    def hand(self, job: "StandIn") -> None:
+        self.handed.append(job)
+        self.run()
+
+    def run(self) -> None:
+        running = sum(j.state == RUNNING for j in self.handed)
+        for job in self.handed:
+            if job.state == WAITING and running < self.slots:
+                job.state = RUNNING
+                running += 1
+
+
 class StandIn:
-    """A TrainingJob's interface without a worker: the test says when it ends."""
+    """A ClusterJob's interface without a cluster: the test says when it ends."""
 
     made: list["StandIn"] = []
+    engine = Engine(1)
 
     def __init__(self, model_config, train_config, data_dir, cache_dir, threads):
         self.model_config, self.train_config, self.threads = model_config, train_config, threads
@@ -38,8 +60,8 @@ class StandIn:
         StandIn.made.append(self)
 
     def start(self):
-        if self.state == WAITING:
-            self.state = RUNNING
+        if self not in StandIn.engine.handed:
+            StandIn.engine.hand(self)
         return self
 
     def cancel(self):
@@ -52,6 +74,7 @@ class StandIn:
         self._end()
 
     def _end(self):
+        StandIn.engine.run()  # its slot is free
         for callback in self._callbacks:
             callback(self)
 
@@ -68,14 +91,18 @@ class StandIn:
         return self.rate
 
 
+def queue_of(limits: Limits, **options) -> TrainingQueue:
+    """A queue whose engine runs `limits.max_trainings` at once, as the server's own does."""
+    StandIn.engine = Engine(limits.max_trainings)
+    return TrainingQueue(limits, new_job=StandIn, slots=lambda: limits.max_trainings, **options)
+
+
 @pytest.fixture
 def line(tmp_path):
     StandIn.made = []
 
     def make(**limits) -> TrainingQueue:
-        return TrainingQueue(
-            Limits(**limits), cache_dir=tmp_path / "cache", new_job=StandIn, tick_every=None
-        )
+        return queue_of(Limits(**limits), cache_dir=tmp_path / "cache", tick_every=None)
 
     return make
 
@@ -127,11 +154,10 @@ def test_withdrawing_the_last_waiter_stops_a_running_job(line):
 def test_waiters_whose_session_has_gone_count_as_nobody(tmp_path):
     StandIn.made = []
     connected = {"a", "b"}
-    queue = TrainingQueue(
+    queue = queue_of(
         Limits(max_trainings=1),
         cache_dir=tmp_path,
         alive=lambda w: w in connected,
-        new_job=StandIn,
         tick_every=0.05,
         grace=0.5,
     )
@@ -229,11 +255,10 @@ def test_a_finished_training_prunes_the_cache_but_keeps_models_in_use(tmp_path):
         path.write_bytes(b"x" * 300_000)
         os.utime(path, (1000 + age, 1000 + age))
     os.utime(cache / f"{key(1)}.pt", (900, 900))  # the oldest: just written, by an old clock
-    queue = TrainingQueue(
+    queue = queue_of(
         Limits(cache_mb=0.75),
         cache_dir=cache,
         in_use=lambda: {names["shown"]},
-        new_job=StandIn,
         tick_every=None,
     )
     queue.submit(*settings(1), waiter="a").end()
@@ -253,11 +278,10 @@ def test_a_finished_model_gone_from_the_cache_is_trained_again_for_a_new_request
 def test_a_session_gone_with_two_requests_in_line_drops_both(tmp_path):
     StandIn.made = []
     connected = {"a"}
-    queue = TrainingQueue(
+    queue = queue_of(
         Limits(max_trainings=1),
         cache_dir=tmp_path,
         alive=lambda w: w in connected,
-        new_job=StandIn,
         tick_every=None,
         grace=0.0,
     )

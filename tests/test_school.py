@@ -4,6 +4,7 @@ teacher holds on the other; a replica killed, its student reloads through the pr
 other and the link restores the view."""
 
 import shutil
+import time
 
 import distributed
 import pytest
@@ -94,10 +95,15 @@ def test_two_pages_on_different_replicas_asking_the_same_new_model_share_one_tra
             context.add_cookies([{"name": "VAE_REPLICA", "value": name, "url": running.url}])
             pages.append(context.new_page())
             pages[-1].goto(link)
+        deadline = time.monotonic() + 180
+        while not list(tmp_path.glob("*.pt")):
+            assert time.monotonic() < deadline, "the model never reached the store"
+            time.sleep(0.5)
         for page, name in zip(pages, ("replica1", "replica2"), strict=True):
             bar = page.locator("[data-testid=stSidebar]")
-            bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64]").wait_for(
-                timeout=180_000
+            # The finished model, not a preview of it "(still training)".
+            bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64].").wait_for(
+                timeout=60_000
             )
             assert _replica(page) == name
         ids = {lp.attribute(page, "model-id") for page in pages}

@@ -1,6 +1,9 @@
-"""Trainings on a Dask cluster: the engine of a school's training line (deploy/, issue 17).
+"""Trainings on a Dask cluster: the engine of every server's training line.
 
-Each replica's TrainingQueue submits a training as a Dask task whose key is the model's cache
+By default a server starts a cluster of its own at its first training (`local_client`: the
+scheduler and one worker as threads of the server, about 0.5 s and 20 MB), so a laptop needs
+nothing but `streamlit run app.py`; a school's servers name one cluster for all (`--scheduler`,
+deploy/). Each replica's TrainingQueue submits a training as a Dask task whose key is the model's cache
 key, so identical requests from any page on any replica share one task, and Dask decides which
 worker runs it and when. A running Dask task cannot be interrupted (dask/distributed#4694), so
 the task runs the training in a process of its own (training.job.TrainingJob) and ends that
@@ -38,7 +41,6 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
 POLL_S = 0.5  # how often a running task looks whether any client still wants it
-SNAPSHOTS = "snapshots"  # the store's directory of running trainings' latest weights
 PRUNE_LOCK = "vae-explorer-prune"  # the cluster-wide lock that one pruner holds at a time
 
 
@@ -54,22 +56,45 @@ def client_for(address: str):
     return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
 
 
+@functools.cache
+def local_client(slots: int):
+    """A client of a cluster inside this process: a scheduler and one worker running `slots`
+    trainings at once, each in a process of its own as on any worker."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        processes=False,
+        n_workers=1,
+        threads_per_worker=slots,
+        dashboard_address=None,
+        memory_limit=0,  # the worker is the server's process: its memory is not the trainings'
+        silence_logs=logging.WARNING,
+    )
+    return Client(cluster, set_as_default=False)
+
+
 def topic(key: str) -> str:
     return f"vae-training-{key}"
 
 
 def snapshot_path(store: Path, key: str) -> Path:
-    return Path(store) / SNAPSHOTS / f"{key}.json"
+    """Beside the model it will be: removed when the training ends, never pruned."""
+    return Path(store) / f"{key}.snapshot.json"
 
 
-def cluster_queue(limits: Limits, address: str, *, client=None, **options) -> TrainingQueue:
-    """A training line whose trainings run on the Dask cluster at `address` (through `client`,
-    by default this process's one, connected at the first need: a scheduler out of reach fails
-    the trainings asked for meanwhile with that reason, not the pages); `options` as
+def cluster_queue(
+    limits: Limits, address: str | None = None, *, client=None, **options
+) -> TrainingQueue:
+    """A training line whose trainings run on the Dask cluster at `address`, None: on this
+    process's own (`local_client`, `limits.max_trainings` at once). Through `client`, by default
+    this process's one, connected at the first need: a scheduler out of reach fails the
+    trainings asked for meanwhile with that reason, not the pages. `options` as
     TrainingQueue's."""
 
     def connected():
-        return client or client_for(address)
+        if client is not None:
+            return client
+        return local_client(limits.max_trainings) if address is None else client_for(address)
 
     def new_job(model_config, train_config, data_dir, cache_dir, threads) -> ClusterJob:
         # 0 (automatic): each worker shares its own cores among its trainings.
@@ -80,9 +105,10 @@ def cluster_queue(limits: Limits, address: str, *, client=None, **options) -> Tr
     def slots() -> int:
         return sum(connected().nthreads().values())
 
-    return TrainingQueue(
-        limits, new_job=new_job, slots=slots, prune_lock=ClusterLock(connected), **options
-    )
+    # One process prunes its own store one at a time without the cluster (started only at the
+    # first training); servers sharing a cluster take its lock.
+    lock = None if address is None and client is None else ClusterLock(connected)
+    return TrainingQueue(limits, new_job=new_job, slots=slots, prune_lock=lock, **options)
 
 
 class ClusterLock:
@@ -165,6 +191,7 @@ def _attempt(worker, key: str, store: Path, threads: int, request: dict) -> Trai
         threads,
         relay=relay,
     ).start()
+    send({"pid": job.pid})  # the training's process, on the worker's host
     while not job.wait(POLL_S):
         if not _wanted(worker, key):
             job.cancel()
@@ -213,6 +240,7 @@ class ClusterJob(TrainingJob):
         self._attempt: str | None = None  # the run of the task whose messages count
         self._seen: set[tuple[str, int]] = set()
         self.worker: str | None = None  # where the current attempt runs
+        self._pid: int | None = None  # its training's process, on the worker's host
         self.attempts = 0  # runs started that this job has seen; over 1 after a retry
 
     def start(self) -> ClusterJob:
@@ -299,14 +327,22 @@ class ClusterJob(TrainingJob):
                 self._state = RUNNING
                 # A retry on another worker starts over: its progress, not the dead one's.
                 self._history, self._frames, self._snapshot = [], [], None
-                self._first_step = self._last_step = None
+                self._first_step = self._last_step = self._pid = None
                 return
             if attempt != self._attempt:
+                return
+            if "pid" in message:
+                self._pid = message["pid"]
                 return
         if "snapshot_file" in message:
             self._read_snapshot()
         elif "stopped" not in message:
             self._handle(message)
+
+    @property
+    def pid(self) -> int | None:
+        with self._lock:
+            return self._pid
 
     def _read_snapshot(self) -> None:
         try:

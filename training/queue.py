@@ -1,6 +1,7 @@
-"""The server's training line: at most N trainings at once, the rest wait their turn.
+"""The server's training line: the pages' requests, their places and estimates, who waits.
 
-Requests for the same model share one job. Each job knows who waits for it (browser
+Which trainings run, in what order and how many at once is the engine's: a Dask cluster
+(training.cluster), the server's own by default. Requests for the same model share one job. Each job knows who waits for it (browser
 sessions, by id): a job nobody waits for any more is dropped before it starts, or stopped if it
 runs; a waiter whose session has gone counts as nobody. A request over one of the operator's
 limits (training.limits) is refused with a LimitError that says which limit and who sets it.
@@ -67,10 +68,10 @@ class TrainingQueue:
         cache_dir=None,
         alive: Callable[[str], bool] = lambda waiter: True,
         in_use: Callable[[], set[str]] = frozenset,
-        new_job: Callable[..., TrainingJob] = TrainingJob,
+        new_job: Callable[..., TrainingJob],
+        slots: Callable[[], int],
         tick_every: float | None = 1.0,
         grace: float = 60.0,
-        slots: Callable[[], int] | None = None,
         prune_lock=None,
     ) -> None:
         """`alive(waiter)` says whether a waiter's session is connected; one that has not been
@@ -79,11 +80,10 @@ class TrainingQueue:
         `tick_every` seconds a thread forgets waiters that have gone (None: only when the
         queue is used).
 
-        `slots()`, where another engine decides which trainings run and when (a Dask cluster,
-        training.cluster), says how many run at once there: each job then goes to it at once
-        and waits there, this queue keeping only the pages' places and estimates. None: this
-        queue starts at most `limits.max_trainings` itself. `prune_lock` makes one pruner at a
-        time of all the servers on a cache (default: of this process)."""
+        `new_job(...)` makes a job that the engine runs (training.cluster.ClusterJob): each
+        goes to it at once and waits there in the order asked, and `slots()` says how many the
+        engine runs at once, for the estimates. `prune_lock` makes one pruner at a time of all
+        the servers on a cache (default: of this process)."""
         self.limits = limits
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self._alive = alive
@@ -265,7 +265,7 @@ class TrainingQueue:
                     waiters.discard(waiter)
 
     def _schedule(self) -> None:
-        """With the lock held: drop what nobody waits for, then start jobs while slots are free."""
+        """With the lock held: drop what nobody waits for, then hand new jobs to the engine."""
         self._forget_gone()
         abandoned = []
         for key in [k for k, waiters in self._waiters.items() if not waiters]:
@@ -276,22 +276,14 @@ class TrainingQueue:
         # Cancelled once the books are straight: a waiting job's end calls back in here.
         for job in abandoned:
             job.cancel()  # a waiting job is dropped, a running one stopped; ended: nothing
-        if self._slots is not None:
-            for key in self._line:  # the engine's own line, in this order
-                self._jobs[key].start()
-            self._line = self._waiting_line()
-            return
-        running = sum(job.state == RUNNING for job in self._jobs.values())
-        while self._line and running < self.limits.max_trainings:
-            self._jobs[self._line.pop(0)].start()
-            running += 1
+        for key in self._line:  # to the engine, in the order asked; a job started stays
+            self._jobs[key].start()
+        self._line = self._waiting_line()
 
     def _waiting_line(self) -> list[str]:
         return [k for k in self._line if k in self._jobs and self._jobs[k].state == WAITING]
 
     def _slot_count(self) -> int:
-        if self._slots is None:
-            return self.limits.max_trainings
         try:
             return max(1, self._slots())
         except Exception as exc:  # an estimate, not worth failing a page for
