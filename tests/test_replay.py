@@ -16,7 +16,8 @@ from tests.test_manifold_classes import (  # noqa: F401
     store_model,
 )
 from training import cache as training_cache
-from training.job import RUNNING, TrainingJob
+from training.cluster import ClusterJob
+from training.job import RUNNING
 from training.loop import EpochReport
 from vae_core import load_checkpoint, load_split, replay_of
 from vae_core.checkpoint import _digest
@@ -105,7 +106,7 @@ def test_a_model_this_session_trains_is_replayed_as_its_epochs_end(monkeypatch):
         started.append(job)
         return job
 
-    monkeypatch.setattr(TrainingJob, "start", start_without_a_worker)
+    monkeypatch.setattr(ClusterJob, "start", start_without_a_worker)
     at = run_app()
     submit_settings(at, width=64, epochs=3)
     [job] = started

@@ -3,6 +3,7 @@ affinity, one model cache and board directory. A student on one replica sends to
 teacher holds on the other; a replica killed, its student reloads through the proxy onto the
 other and the link restores the view."""
 
+import re
 import shutil
 import time
 
@@ -102,9 +103,8 @@ def test_two_pages_on_different_replicas_asking_the_same_new_model_share_one_tra
         for page, name in zip(pages, ("replica1", "replica2"), strict=True):
             bar = page.locator("[data-testid=stSidebar]")
             # The finished model, not a preview of it "(still training)".
-            bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64].").wait_for(
-                timeout=60_000
-            )
+            finished = re.compile(r"Showing: 2-D latent, MNIST VAE, hidden \[64, 64\].*seed 7\.$")
+            bar.get_by_text(finished).wait_for(timeout=60_000)
             assert _replica(page) == name
         ids = {lp.attribute(page, "model-id") for page in pages}
         assert len(ids) == 1  # the same model on both
