@@ -32,18 +32,27 @@ def test_the_proxy_config_lists_one_server_per_replica_and_keeps_the_rest():
     assert "option redispatch" in config
 
 
-@pytest.mark.slow
-@pytest.mark.browser
-def test_a_board_spans_replicas_and_a_killed_replicas_students_carry_on(chromium, tmp_path):  # noqa: F811
+def two_replicas(store, gpu_workers: int = 0) -> tuple[list[int], school.School]:
+    """A school on free ports of 127.0.0.1: two replicas on `store`, a scheduler, a CPU worker
+    and `gpu_workers` GPU ones; (the replicas' ports, the running school)."""
     if not shutil.which("haproxy"):
         pytest.fail("no HAProxy: `apt-get install -y haproxy` (.ci/run installs it)")
     replicas = [browser.free_port(), browser.free_port()]
     running = school.start(
         replicas,
         browser.free_port(),
-        env={"VAE_EXPLORER_CACHE": str(tmp_path)},
+        env={"VAE_EXPLORER_CACHE": str(store)},
         scheduler_port=browser.free_port(),
+        cpu_workers=1,
+        gpu_workers=gpu_workers,
     )
+    return replicas, running
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_board_spans_replicas_and_a_killed_replicas_students_carry_on(chromium, tmp_path):  # noqa: F811
+    replicas, running = two_replicas(tmp_path)
     try:
         url = running.url
         teacher = open_page(chromium, f"{url}/?lang=en")
@@ -77,17 +86,7 @@ def test_two_pages_on_different_replicas_asking_the_same_new_model_share_one_tra
     chromium,  # noqa: F811
     tmp_path,
 ):
-    if not shutil.which("haproxy"):
-        pytest.fail("no HAProxy: `apt-get install -y haproxy` (.ci/run installs it)")
-    replicas = [browser.free_port(), browser.free_port()]
-    running = school.start(
-        replicas,
-        browser.free_port(),
-        env={"VAE_EXPLORER_CACHE": str(tmp_path)},
-        scheduler_port=browser.free_port(),
-        cpu_workers=1,
-        gpu_workers=1,
-    )
+    _, running = two_replicas(tmp_path, gpu_workers=1)
     pages = []
     try:
         link = f"{running.url}/?width=64&epochs=1&seed=7&lang=en"

@@ -150,7 +150,6 @@ def train_and_save(
     return load_checkpoint(path)
 
 
-@contextmanager
 def _exclusive(lock_path: Path):
     """An exclusive lock between processes (and threads) on `lock_path`, waiting as long as it takes.
 
@@ -160,13 +159,26 @@ def _exclusive(lock_path: Path):
     worst is the same model trained twice, which a school's cluster avoids by its task keys.
     """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def no_locks_here(exc: Exception) -> bool:
+        if isinstance(exc, OSError) and exc.errno not in (errno.ENOLCK, errno.ENOSYS):
+            return False
+        log.warning("no lock on %s (%s): training without it", lock_path, exc)
+        return True
+
+    return _held(lock_path, no_locks_here)
+
+
+@contextmanager
+def _held(lock_path: Path, go_on_without: Callable[[Exception], bool]):
+    """`lock_path`'s lock while the block runs; without it where taking it failed in a way
+    `go_on_without(error)` accepts (any other failure is raised)."""
     lock = FileLock(lock_path)
     try:
         lock.acquire()
     except (NotImplementedError, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno not in (errno.ENOLCK, errno.ENOSYS):
+        if not go_on_without(exc):
             raise
-        log.warning("no lock on %s (%s): training without it", lock_path, exc)
         yield
         return
     try:
@@ -250,19 +262,9 @@ def load_cached(
     return found
 
 
-@contextmanager
 def _reading(path: Path):
     """The entry's lock while it is read; none in a cache where a lock cannot be made."""
-    try:
-        lock = FileLock(path.with_suffix(".lock"))
-        lock.acquire()
-    except OSError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
+    return _held(path.with_suffix(".lock"), lambda exc: isinstance(exc, OSError))
 
 
 def is_cached(

@@ -103,6 +103,8 @@ def cluster_queue(
         )
 
     def slots() -> int:
+        if address is None and client is None:
+            return limits.max_trainings  # the server's own cluster's threads, as made
         return sum(connected().nthreads().values())
 
     # One process prunes its own store one at a time without the cluster (started only at the
@@ -248,13 +250,7 @@ class ClusterJob(TrainingJob):
             if self._state != WAITING or self._future is not None:
                 return self
             self._started = monotonic()
-        request = {
-            "model_config": self.model_config.to_dict(),
-            "train_config": self.train_config.to_dict(),
-            "data_dir": None if self.data_dir is None else str(self.data_dir),
-            "cache_dir": str(self.cache_dir),
-            "threads": self.threads,
-        }
+        request = self.request()
         try:
             self.client = self._connect()
             self.client.subscribe_topic(topic(self.key), self._on_event)

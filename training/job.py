@@ -109,13 +109,7 @@ class TrainingJob:
             if self._state != WAITING:
                 return self
             self._state, self._started = RUNNING, monotonic()
-            request = {
-                "model_config": self.model_config.to_dict(),
-                "train_config": self.train_config.to_dict(),
-                "data_dir": None if self.data_dir is None else str(self.data_dir),
-                "cache_dir": str(self.cache_dir),
-                "threads": self.threads,
-            }
+            request = self.request()
             try:
                 self._process = subprocess.Popen(
                     self.command,
@@ -137,6 +131,16 @@ class TrainingJob:
         else:
             threading.Thread(target=self._watch, name=f"training-{self.key}", daemon=True).start()
         return self
+
+    def request(self) -> dict:
+        """What a worker is asked to train (training.worker reads it as JSON)."""
+        return {
+            "model_config": self.model_config.to_dict(),
+            "train_config": self.train_config.to_dict(),
+            "data_dir": None if self.data_dir is None else str(self.data_dir),
+            "cache_dir": str(self.cache_dir),
+            "threads": self.threads,
+        }
 
     def cancel(self) -> None:
         """Drop a waiting job, or stop a running one (nothing reaches the cache)."""

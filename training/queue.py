@@ -1,9 +1,10 @@
 """The server's training line: the pages' requests, their places and estimates, who waits.
 
 Which trainings run, in what order and how many at once is the engine's: a Dask cluster
-(training.cluster), the server's own by default. Requests for the same model share one job. Each job knows who waits for it (browser
-sessions, by id): a job nobody waits for any more is dropped before it starts, or stopped if it
-runs; a waiter whose session has gone counts as nobody. A request over one of the operator's
+(training.cluster), the server's own by default. Requests for the same model share one job.
+Each job knows who waits for it (browser sessions, by id): a job nobody waits for any more is
+dropped before it starts, or stopped if it runs; a waiter whose session has gone counts as
+nobody. A request over one of the operator's
 limits (training.limits) is refused with a LimitError that says which limit and who sets it.
 After every training the model cache is pruned to its size.
 """
