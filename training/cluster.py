@@ -320,7 +320,8 @@ class ClusterJob(TrainingJob):
             if "started" in message:
                 self._attempt, self.worker = attempt, message["started"]
                 self.attempts += 1
-                self._state = RUNNING
+                # Elapsed from the run's start, not the request's: the estimates' basis.
+                self._state, self._started = RUNNING, monotonic()
                 # A retry on another worker starts over: its progress, not the dead one's.
                 self._history, self._frames, self._snapshot = [], [], None
                 self._first_step = self._last_step = self._pid = None
