@@ -320,8 +320,7 @@ class ClusterJob(TrainingJob):
             if "started" in message:
                 self._attempt, self.worker = attempt, message["started"]
                 self.attempts += 1
-                # Elapsed from the run's start, not the request's: the estimates' basis.
-                self._state, self._started = RUNNING, monotonic()
+                self._state = RUNNING
                 # A retry on another worker starts over: its progress, not the dead one's.
                 self._history, self._frames, self._snapshot = [], [], None
                 self._first_step = self._last_step = self._pid = None
