@@ -12,21 +12,12 @@ import sys
 
 import streamlit as st
 
-from explorer import language, preview, state
-from explorer.model_view import (
-    configure,
-    dataset_of,
-    load_model,
-    model_id,
-    model_view,
-    note_shown,
-)
+from explorer import language, model_requests, state
+from explorer.model_view import DEFAULT_SETTINGS, Shown, load_settings, model_view
 from explorer.sections import (
-    TABS,
     about,
     board,
     compare,
-    drawing,
     few_labels,
     interpolation,
     latent_plane,
@@ -39,9 +30,27 @@ from explorer.sections import (
     tour,
     training_replay,
 )
+from explorer.server import configure, dataset_of, note_shown, session_id
+from explorer.tabs import TAB_KEYS
 from i18n import _, lazy, nouns, said
 from training.cache import NotCached
 from vae_core import CheckpointError, DataError
+
+# Each tab's section, in the order of explorer.tabs, and whether it runs while closed: the
+# latent view does (so it keeps its zoom), and so does the last tab (a few lines of text); the
+# others only while open, so a first visit loads no plotly at all.
+TAB_SECTIONS = (
+    ("plane", latent_plane, True),
+    ("posterior", posterior, False),
+    ("sample", sampling, False),
+    ("interpolate", interpolation, False),
+    ("outliers", outliers, False),
+    ("few_labels", few_labels, False),
+    ("manifold", manifold, False),
+    ("compare", compare, False),
+    ("training", training_replay, False),
+    ("about", about, True),
+)
 
 # Less white space around the page, so the latent view fits the window; the payload mounts
 # have nothing to show.
@@ -90,43 +99,34 @@ def main() -> None:
         st.warning(str(notice), icon="🔗")
     ss.notices = []
     if first_run:
-        sidebar.request(ss.pop("link_settings"))
-    sidebar.show_finished()
-    shown = preview.current()  # the model this page is training, as its latest snapshot
-    configs = ss.settings.configs()
-    name = model_id(*configs)
+        model_requests.request(ss.pop("link_settings"))
+    model_requests.show_finished()
+    preview = model_requests.current()  # the model this page is training, as its snapshot
     try:
-        model, checkpoint = load_model(name, configs)
+        model, checkpoint = load_settings(ss.settings)
     except NotCached as exc:
-        if ss.settings == state.DEFAULT_SETTINGS:  # the shipped model itself is unreadable
+        if ss.settings == DEFAULT_SETTINGS:  # the shipped model itself is unreadable
             cannot_load(exc)
-        # Removed from the cache since (pruned, or deleted by hand): train it again meanwhile.
-        gone = ss.settings
-        ss.settings = state.DEFAULT_SETTINGS
-        sidebar.request(gone)
-        notice = _(
-            "The model this page showed is no longer in the server's model cache (removed to "
-            "keep the cache within its size, or deleted); the default is shown meanwhile."
-        )
-        ss.request_error = " ".join(str(m) for m in (notice, ss.request_error) if m)
+        model_requests.reask_pruned()
         st.rerun()
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
-    note_shown(state.session_id(), name)  # kept from pruning while a snapshot is shown, too
+    note_shown(session_id(), ss.settings.key)  # kept from pruning while a snapshot is shown, too
     try:
-        view = model_view(model, name, ss.settings.data)
+        shown = Shown(model, model_view(model, ss.settings.key, ss.settings.data), checkpoint)
     except DataError as exc:  # the data directory changed on disk since the server started
         gone = dataset_of(ss.settings.data).name
-        ss.settings = state.DEFAULT_SETTINGS
+        ss.settings = DEFAULT_SETTINGS
         ss.request_error = lazy(
             "Cannot read the data of {name}: {problem} The bundled MNIST is shown.",
             name=gone,
             problem=said(exc),
         )
         st.rerun()
-    if shown is not None:
-        model, view, checkpoint = shown.model, shown.view, shown.checkpoint()
-        preview_banner.section(shown)
+    if preview is not None:
+        shown = preview.shown
+        preview_banner.section(preview)
+    view = shown.view
     where = _("{count} {data} test {nouns} where the encoder puts them").format(
         count=f"{len(view.labels):,}",
         data=html.escape(dataset_of(view.data).name),
@@ -139,56 +139,18 @@ def main() -> None:
     )
     state.keep_in(view.window)
     state.keep_choices(len(view.labels), len(view.classes))
-    sidebar.panel(checkpoint)
-    board.section(view)
-    tour.section(model, view, checkpoint)  # before the tabs: a step may open one
-
-    # Only the open tab's content runs (the latent view always does, so it keeps its zoom):
-    # the first visit then loads no plotly at all.
-    (
-        plane_tab,
-        posterior_tab,
-        sample_tab,
-        interpolate_tab,
-        outliers_tab,
-        few_labels_tab,
-        manifold_tab,
-        compare_tab,
-        training_tab,
-        about_tab,
-    ) = st.tabs(
-        [language.tab_label(i) for i in range(len(TABS))],
-        key="tab",
-        on_change="rerun",
+    sidebar.panel(shown)
+    with st.sidebar:
+        board.open_button()
+    board.section(shown)
+    tour.section(shown)  # before the tabs: a step may open one
+    tabs = st.tabs(
+        [language.tab_label(i) for i in range(len(TAB_KEYS))], key="tab", on_change="rerun"
     )
-    with plane_tab:
-        latent_plane.section(model, view)
-    if posterior_tab.open:
-        with posterior_tab:
-            posterior.section(model, view, ss.selected_row)
-    if sample_tab.open:
-        with sample_tab:
-            sampling.section(model, view, ss.selected_row)
-    if interpolate_tab.open:
-        with interpolate_tab:
-            interpolation.section(model, view)
-    if outliers_tab.open:
-        with outliers_tab:
-            outliers.section(model, view, ss.selected_row, drawing.current(model, view))
-    if few_labels_tab.open:
-        with few_labels_tab:
-            few_labels.section(model, view)
-    if manifold_tab.open:
-        with manifold_tab:
-            manifold.section(model, view)
-    if compare_tab.open:
-        with compare_tab:
-            compare.section(model, view, checkpoint)
-    if training_tab.open:
-        with training_tab:
-            training_replay.section(checkpoint, view)
-    with about_tab:
-        about.section(view)
+    for tab, (_key, section, always) in zip(tabs, TAB_SECTIONS, strict=True):
+        if always or tab.open:
+            with tab:
+                section.section(shown)
 
 
 if __name__ == "__main__":  # each session's run of the page: Streamlit runs it as __main__

@@ -14,7 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 import i18n
 from i18n import _
 
-from .sections import TABS
+from .tabs import TABS
 
 
 def _session_language() -> str:

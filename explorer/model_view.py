@@ -7,31 +7,23 @@ of the page's small DAG: model -> view -> sections.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime import Runtime
 
-from i18n import N_, Deferred, Text, _
-from training import DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key, default_cache_dir
+from i18n import N_, Deferred, _
+from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key
 from training.cache import load_cached
-from training.cluster import cluster_queue
-from training.in_use import HEARTBEAT_S, InUse
-from training.limits import Limits, data_dirs, scheduler, server_limits
-from training.queue import TrainingQueue
-from vae_core import Dataset, datasets_from, describe, encode, load_split
+from vae_core import Dataset, describe, encode, load_split
 from vae_core.datasets import MNIST_CLASSES
 from vae_core.inference import decoder_layers
 from vae_core.model import VAE, VAEConfig
 
 from . import payload
-
-log = logging.getLogger(__name__)
+from .server import dataset_of
 
 
 def plane_window(
@@ -73,6 +65,12 @@ class ModelSettings:
         )
         return model_config, train_config, dataset.directory
 
+    @cached_property
+    def key(self) -> str:
+        """The model's id (its cache key), computed once per settings: the key reads the
+        data directory's files, which a page's every poll would otherwise do again."""
+        return model_id(*self.configs())
+
     def describe(self) -> str:
         """The settings in words, for the sidebar and the Training tab (in the language of the
         page's run)."""
@@ -98,6 +96,15 @@ class ModelSettings:
         )
 
 
+# The shipped model's settings: what a new page shows first.
+DEFAULT_SETTINGS = ModelSettings(
+    beta=DEFAULT_MODEL_CONFIG.beta,
+    width=DEFAULT_MODEL_CONFIG.hidden[0],
+    epochs=DEFAULT_TRAIN_CONFIG.epochs,
+    seed=DEFAULT_TRAIN_CONFIG.seed,
+)
+
+
 def model_id(model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> str:
     """The model's name across the page, the cache and the browser: its cache key."""
     return cache_key(model_config, train_config, data_dir)
@@ -115,7 +122,7 @@ class ModelView:
     classes: tuple[str, ...] = MNIST_CLASSES  # each label's name, in label order
     noun: str = "digit"  # what one image is called on the page: "digit" (MNIST) or "image"
     conditional: bool = False  # a conditional VAE: encoding and decoding take the class
-    data: str = "mnist"  # the dataset's key (explorer.model_view.dataset_of)
+    data: str = "mnist"  # the dataset's key (explorer.server.dataset_of)
     snapshot: tuple[int, int] | None = None  # (epoch, epochs) of a model still training
 
 
@@ -174,124 +181,20 @@ def model_view(_model: VAE, name: str, data: str = "mnist") -> ModelView:
     return build_view(_model, *test_set(data), name, dataset_of(data))
 
 
-# ---------------------------------------------------------------- the server's training line
-
-_configured: Limits | None = None
-_scheduler: str | None = None
-_datasets: tuple[list[Dataset], list[Text | str]] | None = None
+def load_settings(settings: ModelSettings) -> tuple[VAE, dict]:
+    """The model of these settings from the cache; never trains: raises NotCached."""
+    return load_model(settings.key, settings.configs())
 
 
-def configure(argv: list[str]) -> None:
-    """At server start: the operator's limits and data directories from what follows
-    `streamlit run app.py --` and the environment."""
-    global _configured, _datasets, _scheduler
-    _configured = server_limits(argv)
-    _scheduler = scheduler(argv)
-    _datasets = datasets_from(data_dirs(argv))
-    for problem in _datasets[1]:
-        log.warning(problem)
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """The model a page shows, as every section reads it: the model, its view and its
+    checkpoint (a training's latest snapshot while the page previews one)."""
 
+    model: VAE
+    view: ModelView
+    checkpoint: dict
 
-def datasets() -> list[Dataset]:
-    """The datasets this server offers: the bundled MNIST, then the directories the operator
-    named (as configured at server start, else from the environment)."""
-    global _datasets
-    if _datasets is None:
-        _datasets = datasets_from(data_dirs())
-    return _datasets[0]
-
-
-def data_problems() -> list[Text | str]:
-    """Why a directory the operator named is not offered: one message per directory, shown in
-    the reader's language (`str()` of it)."""
-    datasets()
-    return _datasets[1]
-
-
-def dataset_of(key: str) -> Dataset:
-    """The offered dataset with this key; the bundled MNIST for a key no longer offered."""
-    offered = datasets()
-    return next((d for d in offered if d.key == key), offered[0])
-
-
-def default_data() -> str:
-    """The dataset a new page starts on: the first directory the operator named, else MNIST."""
-    offered = datasets()
-    return offered[1].key if len(offered) > 1 else offered[0].key
-
-
-def limits() -> Limits:
-    """The operator's limits: as configured at server start, else from the environment."""
-    return _configured or server_limits()
-
-
-def session_alive(session_id: str) -> bool:
-    """Whether a browser session is still connected (always, outside a Streamlit server)."""
-    return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
-
-
-@st.cache_resource
-def _shown() -> dict[str, str]:
-    """The model id each session shows, so that pruning the cache keeps it."""
-    return {}
-
-
-def _shown_here(shown: dict[str, str]) -> set[str]:
-    """The models this server's connected sessions show (forgetting sessions gone)."""
-    for session_id in [s for s in list(shown) if not session_alive(s)]:
-        shown.pop(session_id, None)
-    return set(shown.values())
-
-
-def _kept_here(shown: dict[str, str]) -> set[str]:
-    """What this server's record names: the models its pages show, and those its training
-    line trains or finished for them, which a school's other replicas must not prune."""
-    return _shown_here(shown) | (_line.kept() if _line is not None else set())
-
-
-@st.cache_resource
-def _in_use(cache_dir: str) -> InUse:
-    """This server's record in the shared cache of what its pages show, kept fresh by a
-    heartbeat while the server runs (training/in_use.py)."""
-    record, shown = InUse(cache_dir), _shown()
-
-    def beat() -> None:
-        while True:
-            time.sleep(HEARTBEAT_S / 2)
-            record.write(_kept_here(shown))
-
-    threading.Thread(target=beat, daemon=True, name="models-in-use").start()
-    return record
-
-
-def note_shown(session_id: str, name: str) -> None:
-    shown = _shown()
-    shown[session_id] = name
-    _in_use(str(default_cache_dir())).write(_kept_here(shown))
-
-
-def models_in_use() -> set[str]:
-    """The models shown by any page of any server on this cache: pruning keeps them."""
-    here = _kept_here(_shown())
-    record = _in_use(str(default_cache_dir()))
-    record.write(here)
-    return here | record.others()
-
-
-_line: TrainingQueue | None = None  # the queue _queue made, whose waited-for models pruning keeps
-
-
-@st.cache_resource
-def _queue(server_limits: Limits, cache_dir: str, address: str | None) -> TrainingQueue:
-    global _line
-    queue = cluster_queue(
-        server_limits, address, cache_dir=cache_dir, alive=session_alive, in_use=models_in_use
-    )
-    _line = queue
-    queue.prune()  # the operator may have lowered the cache's size since the last start
-    return queue
-
-
-def training_queue() -> TrainingQueue:
-    """The one training line of this server, shared by every session."""
-    return _queue(limits(), str(default_cache_dir()), _scheduler or scheduler())
+    @property
+    def model_id(self) -> str:
+        return self.view.model_id

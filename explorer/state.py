@@ -15,15 +15,16 @@ import math
 from collections.abc import Mapping
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from i18n import LANGUAGES, N_, SOURCE, Text, _, lazy
-from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 
+from . import class_board
 from .language import browser_language
-from .model_view import ModelSettings, datasets, default_data
-from .preview import shown_settings
-from .sections import TAB_KEYS, TABS
+from .model_requests import shown_settings
+from .model_view import DEFAULT_SETTINGS, ModelSettings
+from .server import datasets, default_data
+from .tabs import TAB_KEYS, label_of
+from .tour_steps import STEPS
 
 BETAS = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 WIDTHS = [64, 128, 256, 512]
@@ -40,13 +41,6 @@ HIDEABLE = {
     "data": N_("the choice of data"),
     "tabs": N_("the other tabs"),
 }
-
-DEFAULT_SETTINGS = ModelSettings(
-    beta=DEFAULT_MODEL_CONFIG.beta,
-    width=DEFAULT_MODEL_CONFIG.hidden[0],
-    epochs=DEFAULT_TRAIN_CONFIG.epochs,
-    seed=DEFAULT_TRAIN_CONFIG.seed,
-)
 
 
 def _number(text: str) -> float:
@@ -105,8 +99,6 @@ RULES = {
 
 def _rules() -> dict:
     """RULES, the languages, and the datasets this server offers (known only once it runs)."""
-    from .sections.tour import STEPS  # the tour's module reads the state: imported late
-
     return {
         "data": (str, [d.key for d in datasets()]),
         "lang": (str, list(LANGUAGES)),
@@ -230,7 +222,7 @@ def init_state() -> bool:
     ss.lang = str(values.get("lang") or browser_language())
     ss.hide = frozenset(values.get("hide", ()))  # what a lesson link hides from this session
     if "tab" in values:  # the tab a lesson link opens, by its label in the page's language
-        ss.tab = _(TABS[TAB_KEYS.index(values["tab"])])
+        ss.tab = _(label_of(values["tab"]))
     ss.tour = values.get("tour")  # the guided tour's open step (sections/tour.py), or None
     ss.tour_set_up = False  # whether that step has set the page up yet
     ss.tour_answer = None  # the learner's answer to the step's prediction, once revealed
@@ -239,9 +231,7 @@ def init_state() -> bool:
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     ss.colour_by = str(values.get("colour", "digit"))  # by class, or "elbo": by −ELBO
     ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
-    from .sections import board  # the board's module reads the state: imported late
-
-    found, board_notices = board.from_link(st.query_params.to_dict())
+    found, board_notices = class_board.from_link(st.query_params.to_dict())
     ss.join = found["join"]  # the class board a student's link joined (sections/board.py)
     ss.board, ss.board_key = found["board"], found["board_key"]  # a teacher's board, secret
     ss.notices = [*notices, *board_notices]
@@ -291,6 +281,18 @@ def select(value, count: int) -> bool:
     return True
 
 
+def set_endpoint(which: str, end: dict) -> None:
+    """A button's callback: the Interpolate tab's endpoint "a" or "b" becomes {"row": r} or
+    {"z": [z1, z2]}."""
+    st.session_state[f"path_{which}"] = end
+
+
+def chosen_class(conditional: bool) -> int | None:
+    """The class chosen on the page, which a conditional model draws and reads a drawing with;
+    None for a plain model."""
+    return int(st.session_state.cls) if conditional else None
+
+
 def keep_in(window: tuple[float, float]) -> None:
     """After a model switch: z is kept, and clamped only if it lies outside the new plane."""
     ss = st.session_state
@@ -313,18 +315,10 @@ def sync_link() -> None:
     link = link_of(
         shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang, ss.get("tour")
     )
-    from .sections.board import link_params
-
-    link = {**link, **link_params()}
+    link = {**link, **class_board.link_params()}
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)
-
-
-def session_id() -> str:
-    """This browser session's id, by which the training line knows who waits for what."""
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else "no-session"
 
 
 def page_theme() -> str:

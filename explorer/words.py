@@ -95,3 +95,12 @@ def drawing(noun: str, conditional: bool = False) -> dict[str, str]:
         "loading": _("Loading the encoder…"),
         "empty": empty.format(**n),
     }
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return _("estimating…")
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return _("{seconds} s").format(seconds=seconds)
+    return _("{minutes} min {seconds:02d} s").format(minutes=seconds // 60, seconds=seconds % 60)

@@ -246,7 +246,7 @@ def test_other_views_run_only_when_their_tab_is_open():
 
 
 def test_colouring_by_elbo_sends_each_digits_score_once_and_tells_the_view():
-    from explorer.sections.outliers import SAMPLES
+    from explorer.lenses import SAMPLES
     from vae_core import elbo_terms, load_split
 
     at = run_app()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from explorer import server
 from explorer.board_store import BoardLimits
-from explorer.sections import board
 from tests.test_app import run_app
 from vae_core import load_split
 
@@ -101,7 +101,7 @@ def test_the_tours_predictions_are_sent_a_guess_beside_its_code_a_choice_tallied
     student.radio(key="tour_unusual_choice").set_value("unusual").run()
     student.button(key="tour_reveal").click().run()
     right = "Right." in student.success[0].value
-    monkeypatch.setattr(board.store(), "limits", BoardLimits(send_interval_s=0))  # no wait
+    monkeypatch.setattr(server.board_store(), "limits", BoardLimits(send_interval_s=0))  # no wait
     student.button(key="board_send_tour_unusual").click().run()
     assert not student.exception, student.exception
     teacher.run()
@@ -133,7 +133,7 @@ def test_a_restart_keeps_an_open_board():
     teacher = run_app({"lang": "en"})
     code, secret = open_board(teacher)
     student_drawing(code)
-    board._store.clear()  # a new server process: a new store over the same directory
+    server._boards.clear()  # a new server process: a new store over the same directory
     again = run_app({"lang": "en", "board": code, "key": secret})
     assert again.session_state["board"] == code
     assert len(plane(again)["items"]) == 1

@@ -476,7 +476,7 @@ def base_pixel(page, z1: float, z2: float) -> list[int]:
 def test_colouring_by_elbo_paints_the_most_unusual_digit_on_top_with_a_colour_bar(
     server, chromium, model_and_codes
 ):
-    from explorer.sections.outliers import SAMPLES
+    from explorer.lenses import SAMPLES
     from vae_core import elbo_terms, load_split
 
     model, mu = model_and_codes

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer import model_view, payload
+from explorer import model_view, payload, server
 from explorer.model_view import ModelSettings
 from tests.conftest import THREE_CLASSES as NAMES
 from tests.conftest import write_idx
@@ -21,9 +21,9 @@ from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 def offered(three_classes, tmp_path, monkeypatch):
     """The server offers the three-class directory and a directory that does not exist."""
     monkeypatch.setenv("VAE_EXPLORER_DATA", f"{three_classes}:{tmp_path / 'nowhere'}")
-    monkeypatch.setattr(model_view, "_datasets", None)
-    yield model_view.datasets()
-    model_view._datasets = None
+    monkeypatch.setattr(server, "_datasets", None)
+    yield server.datasets()
+    server._datasets = None
 
 
 def trained(settings: ModelSettings, cache: Path) -> ModelSettings:
@@ -60,7 +60,7 @@ def test_a_link_to_data_without_a_model_asks_for_one_to_be_trained(offered, monk
             submitted.append(data_dir)
             raise LimitError("the test's queue trains nothing")
 
-    monkeypatch.setattr("explorer.sections.sidebar.training_queue", lambda: Queue())
+    monkeypatch.setattr("explorer.model_requests.training_queue", lambda: Queue())
     at = run_app({"data": offered[1].key, "epochs": "3"})
     assert submitted == [offered[1].directory]
     assert "MNIST" in at.markdown[0].value  # meanwhile the page shows what it has
@@ -104,8 +104,8 @@ def test_sixty_two_classes_get_their_own_colours_and_a_conditional_model_a_selec
         write_idx(many / f"{prefix}-images-idx3-ubyte", images, IMAGES_MAGIC)
         write_idx(many / f"{prefix}-labels-idx1-ubyte", labels, LABELS_MAGIC)
     monkeypatch.setenv("VAE_EXPLORER_DATA", str(many))
-    monkeypatch.setattr(model_view, "_datasets", None)
-    [_, dataset] = model_view.datasets()
+    monkeypatch.setattr(server, "_datasets", None)
+    [_, dataset] = server.datasets()
     trained(
         ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=dataset.key, conditional=True),
         isolated_cache,

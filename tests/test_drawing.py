@@ -5,7 +5,8 @@ import base64
 import numpy as np
 import pytest
 
-from explorer.sections.drawing import nearest_rows, parse_image
+from explorer.lenses import nearest_rows
+from explorer.sections.latent_plane.drawing import parse_image
 
 
 def test_parse_image_takes_784_base64_bytes_and_nothing_else():

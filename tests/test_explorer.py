@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer import figures, images, payload, state
+from explorer import figures, images, latent_view, payload, state
 from explorer.model_view import ModelSettings, ModelView, plane_window
-from explorer.sections import latent_plane
 from vae_core import grid_axis
 
 
@@ -135,7 +134,7 @@ def test_view_data_is_small_and_carries_the_point_and_the_selection():
         (-4.0, 4.0),
         b"",
     )
-    data = latent_plane.view_data(view, (0.5, -1.0), 3, None)
+    data = latent_view.view_data(view, (0.5, -1.0), 3, None)
     assert data == {
         "model_id": "m",
         "z": [0.5, -1.0],
@@ -144,13 +143,13 @@ def test_view_data_is_small_and_carries_the_point_and_the_selection():
         "overlay": None,
         "colour_by": "digit",
     }
-    data = latent_plane.view_data(view, (0.0, 0.0), 0, 7)
+    data = latent_view.view_data(view, (0.0, 0.0), 0, 7)
     assert data["selected"]["row"] == 7 and data["selected"]["label"] == 7
     assert data["selected"]["mu"] == pytest.approx(view.mu[7].tolist())
     assert data["selected"]["sigma"] == pytest.approx([0.05, 0.05])
     assert len(json.dumps(data)) < 300
     marks = {"name": "3 prior samples", "points": [[0.1, 0.2], [1.0, -1.0], [0, 0]], "path": False}
-    assert latent_plane.view_data(view, (0.0, 0.0), 0, None, marks)["overlay"] == marks
+    assert latent_view.view_data(view, (0.0, 0.0), 0, None, marks)["overlay"] == marks
 
 
 def test_a_link_is_parsed_with_a_notice_per_bad_value():
@@ -334,7 +333,7 @@ def test_the_path_gif_plays_the_decoded_steps_forth_and_back():
 
 
 def test_an_outliers_percentile_counts_the_more_usual_digits():
-    from explorer.sections.outliers import percentile
+    from explorer.lenses import percentile
 
     scores = np.arange(100, dtype=float)
     assert percentile(scores, 97.0) == 97.0

@@ -76,15 +76,15 @@ def test_a_read_only_cache_is_logged_not_raised(tmp_path, caplog):
 
 
 def test_the_server_keeps_its_own_and_other_servers_models(isolated_cache):
-    from explorer import model_view
+    from explorer import server
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         InUse(isolated_cache, pid=child.pid).write({"eeee"})
-        model_view.note_shown("test-in-use-session", "ffff")
-        assert {"eeee", "ffff"} <= model_view.models_in_use()
+        server.note_shown("test-in-use-session", "ffff")
+        assert {"eeee", "ffff"} <= server.models_in_use()
         assert "ffff" in InUse(isolated_cache, pid=child.pid).others()  # recorded for them
     finally:
-        model_view._shown().pop("test-in-use-session", None)
+        server._shown().pop("test-in-use-session", None)
         child.kill()
         child.wait()

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import i18n
 from explorer import language
-from explorer.sections import TABS
+from explorer.tabs import TABS
 from tests.test_app import run_app
 
 # Three English words in a row is a sentence (or its start) left untranslated. Notation,

@@ -13,9 +13,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer import images
-from explorer.model_view import build_view
-from explorer.sections import drawing, interpolation, outliers, posterior, sampling, selection
+from explorer import images, lenses, posterior_lens
+from explorer.model_view import Shown, build_view
+from explorer.sections import interpolation, outliers
+from explorer.sections.latent_plane import drawing
 from vae_core import (
     Dataset,
     decode,
@@ -86,19 +87,19 @@ def test_the_view_names_the_images_and_classes_of_its_data(cvae, plain):
 def test_the_selection_judges_a_test_image_given_its_own_class(cvae, plain, test_data):
     x, labels = test_data
     model, view = cvae
-    d = selection.details(model, view, view.model_id, ROW, THEME)
+    d = lenses.details(Shown(model, view, {}), ROW, THEME)
     y = int(labels[ROW])
-    terms = elbo_terms(model, x[ROW][None], [y], samples=selection.SELECTION_SAMPLES, seed=ROW)
+    terms = elbo_terms(model, x[ROW][None], [y], samples=lenses.SELECTION_SAMPLES, seed=ROW)
     for name, value in terms.items():
         assert d[name] == pytest.approx(float(value[0]), rel=1e-6)
-    wrong = elbo_terms(model, x[ROW][None], [other(y)], samples=selection.SELECTION_SAMPLES)
+    wrong = elbo_terms(model, x[ROW][None], [other(y)], samples=lenses.SELECTION_SAMPLES)
     assert abs(wrong["neg_elbo"][0] - d["neg_elbo"]) > 1.0
     reconstruction = decode(model, view.mu[ROW][None], y)[0]
     assert d["pictures"]["reconstruction"] == images.png(images.themed(reconstruction), scale=4)
     # A plain model's judge is given no class.
     model, view = plain
-    d = selection.details(model, view, view.model_id, ROW, THEME)
-    terms = elbo_terms(model, x[ROW][None], samples=selection.SELECTION_SAMPLES, seed=ROW)
+    d = lenses.details(Shown(model, view, {}), ROW, THEME)
+    terms = elbo_terms(model, x[ROW][None], samples=lenses.SELECTION_SAMPLES, seed=ROW)
     assert d["neg_elbo"] == pytest.approx(float(terms["neg_elbo"][0]), rel=1e-6)
 
 
@@ -106,20 +107,20 @@ def test_the_posterior_lens_is_given_the_images_class_or_the_drawings(cvae, test
     x, labels = test_data
     model, view = cvae
     y = int(labels[ROW])
-    lens = posterior.lens(model, view, view.model_id, ROW)
+    lens = posterior_lens.lens(Shown(model, view, {}), ROW)
     assert lens["log_px"] == pytest.approx(
         exact_log_px(model, x[ROW][None], [y], n=GRID)[0], abs=0.05
     )
     mu, sigma = encode(model, x[ROW][None], [y])
     np.testing.assert_allclose(lens["mu"], mu[0], rtol=1e-6)
     np.testing.assert_allclose(lens["sigma"], sigma[0], rtol=1e-6)
-    assert posterior.decoded_plane(model, view.model_id, y).label == y
+    assert posterior_lens.decoded_plane(model, view.model_id, y).label == y
     # A drawing of the same pixels, read as the same class, has the same lens; as another
     # class, another one.
     pixels = x[ROW].tobytes()
-    drawn = posterior.lens_of_image(model, view.model_id, pixels, y)
+    drawn = posterior_lens.lens_of_image(model, view.model_id, pixels, y)
     np.testing.assert_allclose(drawn["log_density"], lens["log_density"], rtol=1e-9, atol=1e-9)
-    as_other = posterior.lens_of_image(model, view.model_id, pixels, other(y))
+    as_other = posterior_lens.lens_of_image(model, view.model_id, pixels, other(y))
     expected = exact_log_px(model, x[ROW][None], [other(y)], n=GRID)[0]
     assert as_other["log_px"] == pytest.approx(expected, abs=0.05)
     assert abs(as_other["log_px"] - lens["log_px"]) > 1.0
@@ -130,14 +131,14 @@ def test_the_outliers_score_each_test_image_given_its_own_class(cvae, test_data,
     monkeypatch.setattr(outliers, "EXACT_GRID", 200)
     x, labels = test_data
     model, view = cvae
-    scores = outliers.neg_elbo(model, view, view.model_id)
-    expected = elbo_terms(model, x, labels, samples=outliers.SAMPLES)["neg_elbo"]
+    scores = lenses.neg_elbo(Shown(model, view, {}))
+    expected = elbo_terms(model, x, labels, samples=lenses.SAMPLES)["neg_elbo"]
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
-    found = outliers.least_likely(model, view, view.model_id, "exact", k=5)
+    found = outliers.least_likely(Shown(model, view, {}), "exact", k=5)
     rows = [r for r, _ in found]
     exact = -exact_log_px(model, x[rows], labels[rows], n=outliers.EXACT_GRID)
     np.testing.assert_allclose([s for _, s in found], exact, rtol=1e-6)
-    assert [r for r, _ in outliers.least_likely(model, view, view.model_id, "elbo", k=3)] == list(
+    assert [r for r, _ in outliers.least_likely(Shown(model, view, {}), "elbo", k=3)] == list(
         np.argsort(-expected)[:3]
     )
 
@@ -147,18 +148,18 @@ def test_prior_samples_are_decoded_as_the_class_chosen(cvae):
     k, seed = 9, 4
     z = sample_prior(k, seed=seed)
     for label in (2, 7):
-        samples = sampling.prior_samples(model, view.model_id, k, seed, THEME, label)
+        samples = lenses.prior_samples(model, view.model_id, k, seed, THEME, label)
         expected = images.tile(decode(model, z, label))
         assert samples["png"] == images.png(images.themed(expected, THEME), scale=3)
     assert (
-        sampling.prior_samples(model, view.model_id, k, seed, THEME, 2)["png"]
-        != (sampling.prior_samples(model, view.model_id, k, seed, THEME, 7)["png"])
+        lenses.prior_samples(model, view.model_id, k, seed, THEME, 2)["png"]
+        != (lenses.prior_samples(model, view.model_id, k, seed, THEME, 7)["png"])
     )
 
 
 def test_draws_from_q_are_decoded_with_the_images_own_class(cvae):
     model, view = cvae
-    draws = sampling.trick(model, view, view.model_id, ROW, 0, THEME)
+    draws = lenses.trick(Shown(model, view, {}), ROW, 0, THEME)
     pictures = decode(model, np.array(draws["z"]), int(view.labels[ROW]))
     assert draws["pngs"] == [images.png(images.themed(p, THEME), scale=3) for p in pictures]
 
@@ -166,13 +167,13 @@ def test_draws_from_q_are_decoded_with_the_images_own_class(cvae):
 def test_the_path_is_decoded_as_the_class_chosen_between_test_images(cvae):
     model, view = cvae
     a, b, n = (("row", 0),), (("row", ROW),), 5
-    data = interpolation.path_pictures(model, view, view.model_id, a, b, n, THEME, 4)
+    data = interpolation.path_pictures(Shown(model, view, {}), a, b, n, THEME, 4)
     z = latent_path(view.mu[0], view.mu[ROW], n)
     np.testing.assert_allclose(data["z"], z, rtol=1e-6)
     steps = images.tile(decode(model, z, 4), cols=n)
     assert data["latent"] == images.png(images.themed(steps, THEME), scale=3)
     # The cross-fade is of the test images themselves: from one to itself, that image.
-    first = interpolation.path_pictures(model, view, view.model_id, a, a, 2, THEME, 4)
+    first = interpolation.path_pictures(Shown(model, view, {}), a, a, 2, THEME, 4)
     still = images.tile(np.stack([view.images[0] / 255.0] * 2), cols=2)
     assert first["pixels"] == images.png(images.themed(still, THEME), scale=3)
 
@@ -182,14 +183,14 @@ def test_a_drawing_is_encoded_and_judged_as_the_class_chosen(cvae, test_data):
     model, view = cvae
     pixels = x[ROW].tobytes()
     label = 6
-    d = drawing.result(model, view, view.model_id, pixels, label, THEME)
+    d = lenses.drawing(Shown(model, view, {}), pixels, label, THEME)
     mu, sigma = encode(model, x[ROW][None], [label])
     np.testing.assert_allclose(d["mu"], mu[0], rtol=1e-6)
     np.testing.assert_allclose(d["sigma"], sigma[0], rtol=1e-6)
-    terms = elbo_terms(model, x[ROW][None], [label], samples=selection.SELECTION_SAMPLES)
+    terms = elbo_terms(model, x[ROW][None], [label], samples=lenses.SELECTION_SAMPLES)
     assert d["neg_elbo"] == pytest.approx(float(terms["neg_elbo"][0]), rel=1e-6)
-    scores = outliers.neg_elbo(model, view, view.model_id)
-    assert d["percentile"] == outliers.percentile(scores, d["neg_elbo"])
+    scores = lenses.neg_elbo(Shown(model, view, {}))
+    assert d["percentile"] == lenses.percentile(scores, d["neg_elbo"])
     assert [name for _, name, _ in d["nearest"]] == [
         FASHION_MNIST_CLASSES[view.labels[r]] for r, _, _ in d["nearest"]
     ]
@@ -203,7 +204,7 @@ def test_a_drawing_is_encoded_and_judged_as_the_class_chosen(cvae, test_data):
 def test_a_plain_models_drawing_is_read_without_a_class(plain, test_data):
     x, _ = test_data
     model, view = plain
-    d = drawing.result(model, view, view.model_id, x[ROW].tobytes(), None, THEME)
+    d = lenses.drawing(Shown(model, view, {}), x[ROW].tobytes(), None, THEME)
     np.testing.assert_allclose(d["mu"], encode(model, x[ROW][None])[0][0], rtol=1e-6)
     assert json.loads(drawing.pad_data(view, None))["cls"] is None
     assert [name for _, name, _ in d["nearest"]] == [
@@ -215,9 +216,10 @@ def lens_page(data_dir: str, conditional: bool) -> None:
     """Every lens of this module, on a random model over the tiny data named as Fashion-MNIST."""
     import torch
 
-    from explorer.model_view import build_view
-    from explorer.sections import drawing, interpolation, outliers, posterior, sampling, selection
-    from tests.test_lenses_classes import FASHION, ROW, conditional_model
+    from explorer.model_view import Shown, build_view
+    from explorer.sections import interpolation, outliers, posterior, sampling
+    from explorer.sections.latent_plane import drawing, selection
+    from tests.test_lenses_classes import FASHION, conditional_model
     from vae_core import VAE, VAEConfig, load_split
 
     split = load_split(data_dir, "test")
@@ -228,12 +230,13 @@ def lens_page(data_dir: str, conditional: bool) -> None:
         model = VAE(VAEConfig(hidden=(32, 32))).eval()
     name = f"lenses-page-{conditional}"
     view = build_view(model, split.images, split.labels, name, FASHION)
-    selection.panel(model, view)
-    posterior.section(model, view, ROW)
-    sampling.section(model, view, ROW)
-    interpolation.section(model, view)
-    outliers.section(model, view, ROW, drawing.current(model, view))
-    drawing.panel(model, view)
+    shown = Shown(model, view, {})
+    selection.panel(shown)
+    posterior.section(shown)
+    sampling.section(shown)
+    interpolation.section(shown)
+    outliers.section(shown)
+    drawing.panel(shown)
 
 
 def page_text(at: AppTest) -> str:

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import images, model_view
+from explorer import images, model_view, server
+from explorer.lenses import manifold_pictures, themed_png
 from explorer.model_view import ModelSettings, model_id
-from explorer.sections.manifold import pictures, style_grid, themed_png
+from explorer.sections.manifold import style_grid
 from tests.conftest import THREE_CLASSES
 from training.cache import cached_path
 from vae_core import (
@@ -88,8 +89,8 @@ def link_of(settings: ModelSettings) -> dict:
 def offered(three_classes, monkeypatch):
     """The server offers the three-class data beside the bundled MNIST; its dataset."""
     monkeypatch.setenv("VAE_EXPLORER_DATA", str(three_classes))
-    monkeypatch.setattr(model_view, "_datasets", None)
-    [_, dataset] = model_view.datasets()
+    monkeypatch.setattr(server, "_datasets", None)
+    [_, dataset] = server.datasets()
     assert dataset.classes == CLASSES and dataset.noun == "image"
     return dataset
 
@@ -137,13 +138,15 @@ def test_a_conditional_models_manifold_is_that_of_the_class_asked_for():
     axis = grid_axis(6)
     shown = {}
     for c in (0, 7):
-        grid_png, picture = pictures(model, "cvae-test", 6, "normal", 3.0, None, "light", c)
+        grid_png, picture = manifold_pictures(
+            model, "cvae-test", 6, "normal", 3.0, None, "light", c
+        )
         assert grid_png == picture == themed_png(manifold(model, axis, c), "light")
         shown[c] = picture
     assert shown[0] != shown[7]
     # A plain model has no class to be given.
     plain = VAE(VAEConfig(hidden=(32, 32))).eval()
-    grid_png, _ = pictures(plain, "plain-test", 6, "normal", 3.0, None, "light")
+    grid_png, _ = manifold_pictures(plain, "plain-test", 6, "normal", 3.0, None, "light")
     assert grid_png == themed_png(manifold(plain, axis), "light")
 
 

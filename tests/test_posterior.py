@@ -8,8 +8,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer.model_view import build_view
-from explorer.sections import posterior
+from explorer import posterior_lens
+from explorer.model_view import Shown, build_view
 from vae_core import encode, exact_log_px, exact_posterior, gaussian_kl, load_model, load_split
 from vae_core.model import VAE, VAEConfig, bernoulli_log_likelihood
 from vae_core.posterior import decode_plane
@@ -105,13 +105,13 @@ def test_a_window_given_is_used_and_bad_input_is_refused(model, digits):
 def digit_lens(model):
     test = load_split(None, "test")
     view = build_view(model, test.images[:10], test.labels[:10], "shipped")
-    return posterior.lens(model, view, "shipped", ROWS[0])
+    return posterior_lens.lens(Shown(model, view, {}), ROWS[0])
 
 
 def test_the_lens_of_a_test_digit_is_its_exact_posterior_and_bounds(model, digits, digit_lens):
     d = digit_lens
     z1, z2, log_density = d["z1"], d["z2"], d["log_density"]
-    assert log_density.shape == (posterior.GRID, posterior.GRID)
+    assert log_density.shape == (posterior_lens.GRID, posterior_lens.GRID)
     area = (z1[1] - z1[0]) * (z2[1] - z2[0])
     assert np.exp(log_density).sum() * area == pytest.approx(1.0, abs=1e-6)
     assert d["log_px"] == pytest.approx(exact_log_px(model, digits[:1])[0], abs=0.05)
@@ -129,22 +129,22 @@ def test_the_lens_picture_holds_nearly_all_of_the_posterior(model):
     """What the picture shows is what log p(x) counts, to 1 %, on every digit the lens tests
     and the class tests use."""
     test = load_split(None, "test")
-    plane = posterior.decoded_plane(model, "shipped", None)
-    held = [posterior.compute(model, plane, image)["held"] for image in test.images[:200]]
-    assert min(held) >= posterior.HELD
+    plane = posterior_lens.decoded_plane(model, "shipped", None)
+    held = [posterior_lens.compute(model, plane, image)["held"] for image in test.images[:200]]
+    assert min(held) >= posterior_lens.HELD
 
 
 def test_the_lens_of_an_image_is_the_test_digits_for_its_pixels(model, digits, digit_lens):
-    drawn = posterior.lens_of_image(model, "shipped", digits[0].tobytes())
+    drawn = posterior_lens.lens_of_image(model, "shipped", digits[0].tobytes())
     assert drawn.keys() == digit_lens.keys()
     for name, value in digit_lens.items():
         np.testing.assert_allclose(drawn[name], value, rtol=1e-9, atol=1e-9)
     with pytest.raises(ValueError, match="784 pixel bytes"):
-        posterior.lens_of_image(model, "shipped", bytes(783))
+        posterior_lens.lens_of_image(model, "shipped", bytes(783))
 
 
 def test_a_blank_image_has_a_lens_too(model):
-    blank = posterior.lens_of_image(model, "shipped", bytes(784))
+    blank = posterior_lens.lens_of_image(model, "shipped", bytes(784))
     area = (blank["z1"][1] - blank["z1"][0]) * (blank["z2"][1] - blank["z2"][0])
     assert np.exp(blank["log_density"]).sum() * area == pytest.approx(1.0, abs=1e-6)
     assert np.isfinite(blank["log_px"]) and blank["iwae"] < blank["log_px"] + 0.5
@@ -153,14 +153,14 @@ def test_a_blank_image_has_a_lens_too(model):
 def compact_lens_page():
     import streamlit as st
 
-    from explorer.sections import posterior
+    from explorer import posterior_lens
     from vae_core import load_model, load_split
 
     image = load_split(None, "test").images[0]
-    data = posterior.lens_of_image(load_model(), "shipped", image.tobytes())
+    data = posterior_lens.lens_of_image(load_model(), "shipped", image.tobytes())
     _, side = st.columns([3, 1])
     with side:
-        posterior.show(data, data["log_px"] - 2.0, key="drawn", compact=True)
+        posterior_lens.show(data, data["log_px"] - 2.0, key="drawn", compact=True)
 
 
 def test_a_compact_lens_draws_its_figures_and_numbers_under_its_own_keys():

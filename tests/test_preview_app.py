@@ -5,8 +5,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import payload, preview
-from explorer.sections import TABS
+from explorer import model_requests, payload, server
+from explorer.tabs import TABS
 from tests.test_app import APP, showing, view_data, wait_for
 from training import cache_key
 from training.job import RUNNING
@@ -23,7 +23,7 @@ def banner(at: AppTest) -> str:
 def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_finished_one(
     monkeypatch,
 ):
-    monkeypatch.setattr(preview, "REFRESH_SECONDS", 0.0)  # adopt every epoch's snapshot
+    monkeypatch.setattr(model_requests, "REFRESH_SECONDS", 0.0)  # adopt every epoch's snapshot
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"z1": "0.5", "z2": "-0.3"})
     at.run()
@@ -55,7 +55,7 @@ def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_
     assert "hidden [256, 256]" in showing(at)
     [again] = [b for b in at.sidebar.button if b.label == "Explore it while it trains"]
     again.click().run()
-    job = preview.training_queue().job(key)
+    job = server.training_queue().job(key)
     if job.state == RUNNING:
         assert "@epoch" in view_data(at)["model_id"]
     # The finished model takes the snapshot's place, z kept.

@@ -5,8 +5,10 @@ import random
 import numpy as np
 import pytest
 
+from explorer import tour_steps
 from explorer.model_view import ModelSettings, ModelView
-from explorer.sections import TAB_KEYS, TABS, tour
+from explorer.sections import tour
+from explorer.tabs import TAB_KEYS, TABS
 from tests.test_app import run_app, view_data
 
 
@@ -24,41 +26,41 @@ def small_view(conditional: bool = False) -> ModelView:
 
 
 def test_the_tour_has_eight_to_twelve_steps_and_three_predictions_each_on_a_tab():
-    assert 8 <= len(tour.STEPS) <= 12
-    assert sum(s.predict is not None for s in tour.STEPS) >= 3
-    assert {s.tab for s in tour.STEPS} <= set(TAB_KEYS)
-    assert set(tour.BODIES) == {s.key for s in tour.STEPS}
+    assert 8 <= len(tour_steps.STEPS) <= 12
+    assert sum(s.predict is not None for s in tour_steps.STEPS) >= 3
+    assert {s.tab for s in tour_steps.STEPS} <= set(TAB_KEYS)
+    assert set(tour.BODIES) == {s.key for s in tour_steps.STEPS}
 
 
 def test_the_first_step_follows_the_first_seven_and_measures_a_guess_in_its_sigmas():
     view = small_view()
-    assert tour.target_row(view) == 2
-    found = tour.placement(view, 2, (3.0, 3.4))
+    assert tour_steps.target_row(view) == 2
+    found = tour_steps.placement(view, 2, (3.0, 3.4))
     assert found["truth"] == (3.0, 3.0)
     assert found["distance"] == pytest.approx(0.4)
     assert found["in_sigmas"] == pytest.approx(4.0)
     assert found["centre"] == pytest.approx((3.1, 3.0))
     assert found["nearest_class"] == 7
-    assert tour.placement(view, 2, (-2.5, 0.1))["nearest_class"] == 2
+    assert tour_steps.placement(view, 2, (-2.5, 0.1))["nearest_class"] == 2
 
 
 def test_the_decoder_step_sits_halfway_between_the_two_closest_classes():
-    a, b, mid = tour.nearest_classes(small_view())
+    a, b, mid = tour_steps.nearest_classes(small_view())
     assert (a, b) == (1, 2)
     assert mid == pytest.approx((-1.45, 0.0))
 
 
 def test_the_beta_step_compares_with_beta_four_or_one():
     s = ModelSettings(1.0, 256, 25, 0)
-    assert tour.partner(s).beta == 4.0 and tour.partner(s).width == 256
-    assert tour.partner(ModelSettings(8.0, 256, 25, 0)).beta == 1.0
+    assert tour_steps.partner(s).beta == 4.0 and tour_steps.partner(s).width == 256
+    assert tour_steps.partner(ModelSettings(8.0, 256, 25, 0)).beta == 1.0
 
 
 def test_the_usual_or_unusual_image_comes_from_the_tail_or_the_middle():
     scores = np.arange(1000.0)
     rng = random.Random(0)
-    assert all(tour.pick_unusual(scores, True, rng) >= 980 for _ in range(50))
-    assert all(400 <= tour.pick_unusual(scores, False, rng) < 600 for _ in range(50))
+    assert all(tour_steps.pick_unusual(scores, True, rng) >= 980 for _ in range(50))
+    assert all(400 <= tour_steps.pick_unusual(scores, False, rng) < 600 for _ in range(50))
 
 
 def _tab(at) -> str:
@@ -68,20 +70,20 @@ def _tab(at) -> str:
 def test_next_and_back_walk_every_step_each_setting_up_its_tab_and_link():
     at = run_app({"lang": "en"})
     at.button(key="tour_toggle").click().run()
-    for number, step in enumerate(tour.STEPS, start=1):
+    for number, step in enumerate(tour_steps.STEPS, start=1):
         assert not at.exception, at.exception
         assert at.query_params["tour"] == str(number)
         assert _tab(at) == step.tab
         heading = at.get_by_key("tour").markdown[0].value
-        assert f"Step {number} of {len(tour.STEPS)}" in heading
+        assert f"Step {number} of {len(tour_steps.STEPS)}" in heading
         if step.key == "prior":
             assert view_data(at)["overlay"]["name"] == "16 prior samples"
         if step.key == "elbo":
             assert at.session_state["selected_row"] == 0  # MNIST's first test image is a 7
-        if number < len(tour.STEPS):
+        if number < len(tour_steps.STEPS):
             at.button(key="tour_next").click().run()
     at.button(key="tour_back").click().run()
-    assert at.session_state["tour"] == len(tour.STEPS) - 1
+    assert at.session_state["tour"] == len(tour_steps.STEPS) - 1
     at.button(key="tour_next").click().run()
     at.button(key="tour_next").click().run()  # Finish
     assert at.session_state["tour"] is None and "tour" not in at.query_params
@@ -102,7 +104,9 @@ def test_a_guess_is_asked_for_then_revealed_beside_the_true_code():
 
 
 def test_the_unusual_step_reveals_the_images_percentile_and_judges_the_answer():
-    at = run_app({"lang": "en", "tour": str(1 + [s.key for s in tour.STEPS].index("unusual"))})
+    at = run_app(
+        {"lang": "en", "tour": str(1 + [s.key for s in tour_steps.STEPS].index("unusual"))}
+    )
     assert _tab(at) == "outliers"
     at.radio(key="tour_unusual_choice").set_value("unusual").run()
     at.button(key="tour_reveal").click().run()
@@ -112,7 +116,7 @@ def test_the_unusual_step_reveals_the_images_percentile_and_judges_the_answer():
 
 
 def test_the_beta_step_without_its_second_model_offers_to_train_it():
-    at = run_app({"lang": "en", "tour": str(1 + [s.key for s in tour.STEPS].index("beta"))})
+    at = run_app({"lang": "en", "tour": str(1 + [s.key for s in tour_steps.STEPS].index("beta"))})
     assert _tab(at) == "compare"
     assert any("β = 4" in i.value for i in at.info)
     assert at.button(key="tour_train_beta").label == "Train the model with β = 4"

@@ -9,7 +9,8 @@ import streamlit as st
 
 from i18n import N_, _, nouns
 
-from ..model_view import ModelView, dataset_of
+from ..model_view import Shown
+from ..server import dataset_of
 
 # One message a bullet; a line break inside one continues the bullet (two spaces of indent).
 ABOUT = (
@@ -55,7 +56,8 @@ def about(noun: str) -> str:
     return "\n" + "".join(f"- {_(bullet).format(**words)}\n" for bullet in ABOUT)
 
 
-def section(view: ModelView) -> None:
+def section(shown: Shown) -> None:
+    view = shown.view
     st.markdown(about(view.noun), unsafe_allow_html=True)
     name = dataset_of(view.data).name
     credit = _(CREDITS[name]) if name in CREDITS else name

@@ -21,14 +21,15 @@ import numpy as np
 import qrcode
 import streamlit as st
 
-from i18n import N_, Text, _, lazy, ngettext
-from training import default_cache_dir
+from i18n import N_, Text, _, ngettext
 
 from .. import images, payload, state
-from ..board_store import NAME_CHARS, SECRET, Board, BoardError, BoardLimits, BoardStore, is_code
+from ..board_store import NAME_CHARS, Board, BoardError
+from ..class_board import link_params
 from ..components import script, source
-from ..model_view import ModelSettings, ModelView, limits
-from ..preview import shown_settings
+from ..model_requests import shown_settings
+from ..model_view import ModelSettings, ModelView, Shown
+from ..server import board_store
 
 POLL_S = 1.0  # how often the teacher's page looks for new items: within the 2 s a send may take
 BACKGROUND = 2000  # test codes drawn faintly under the items, for the plane's shape
@@ -39,64 +40,11 @@ MODEL_FIELDS = ("data", "cvae", "beta", "width", "epochs", "seed")
 
 
 @st.cache_resource
-def _store(root: str, board_limits: BoardLimits) -> BoardStore:
-    return BoardStore(root, board_limits)
-
-
-def store() -> BoardStore:
-    """The server's boards, in the model cache's directory, within the operator's limits."""
-    lim = limits()
-    return _store(
-        str(default_cache_dir() / "boards"),
-        BoardLimits(
-            boards=lim.max_boards, items=lim.board_items, send_interval_s=lim.board_interval_s
-        ),
-    )
-
-
-@st.cache_resource
 def component():
     return st.components.v2.component("class_board", css=source("board.css"), js=script("board"))
 
 
 # ---------------------------------------------------------------- the link
-
-
-def from_link(params) -> tuple[dict, list[Text]]:
-    """A session's board from its link's query string: {"join", "board", "board_key"}, each
-    None unless the link names an open board, and a notice for a board link that does not."""
-    found: dict = {"join": None, "board": None, "board_key": None}
-    notices: list[Text] = []
-    try:
-        if "board" in params:
-            code, key = str(params["board"])[:40], str(params.get("key", ""))[:64]
-            if not is_code(code) or SECRET.fullmatch(key) is None:
-                raise BoardError(
-                    lazy(
-                        "This board link is cut short or mistyped: copy it again from the page "
-                        "where the board was opened."
-                    )
-                )
-            store().teacher(code, key)
-            found.update(board=code, board_key=key)
-        elif "join" in params:
-            code = str(params["join"])[:40]
-            store().board(code)
-            found["join"] = code
-    except BoardError as exc:
-        notices.append(exc.message)
-    return found, notices
-
-
-def link_params() -> dict[str, str]:
-    """What the session's own link keeps of its board: the teacher's code and secret, or the
-    code a student joined."""
-    ss = st.session_state
-    if ss.get("board"):
-        return {"board": ss.board, "key": ss.board_key}
-    if ss.get("join"):
-        return {"join": ss.join}
-    return {}
 
 
 def join_link(base: str, settings: ModelSettings, code: str, hide=()) -> str:
@@ -209,7 +157,7 @@ def answer_words(board: Board) -> list[str]:
 def _open() -> None:
     ss = st.session_state
     try:
-        board = store().open()
+        board = board_store().open()
     except BoardError as exc:
         ss.board_error = exc.message
         return
@@ -238,7 +186,7 @@ def _change(action: str, *args) -> None:
     """Hide, clear or close with the teacher's secret; a board gone meanwhile is forgotten."""
     ss = st.session_state
     try:
-        getattr(store(), action)(ss.board, ss.board_key, *args)
+        getattr(board_store(), action)(ss.board, ss.board_key, *args)
     except BoardError as exc:
         _forget(exc.message)
         return
@@ -277,7 +225,7 @@ def teacher(view: ModelView) -> None:
                         "It carries the board's secret, which lets whoever has it hide items, "
                         "clear and close the board; students' links never carry it. The board "
                         "stays on the server's disk until it is closed or {hours:g} hours old."
-                    ).format(hours=store().limits.lifetime_s / 3600)
+                    ).format(hours=board_store().limits.lifetime_s / 3600)
                 )
             clear, close = st.columns(2)
             with clear.popover(_("Clear all"), width="stretch"):
@@ -308,11 +256,11 @@ def live(view: ModelView) -> None:
     ss = st.session_state
     if not ss.get("board"):
         return
-    version = store().version(ss.board)
+    version = board_store().version(ss.board)
     seen = ss.get("board_seen")
     if seen is None or seen[0] != version:
         try:
-            board = store().teacher(ss.board, ss.board_key)
+            board = board_store().teacher(ss.board, ss.board_key)
         except BoardError as exc:  # closed from another tab, or expired
             _forget(exc.message)
             st.rerun(scope="app")
@@ -392,42 +340,9 @@ def student() -> None:
         )
 
 
-def _send(where: str, fields: dict) -> None:
-    ss = st.session_state
-    try:
-        item = store().send(ss.join, state.session_id(), name=ss.get("board_name") or "", **fields)
-    except BoardError as exc:
-        ss.board_said = (where, "error", exc.message)
-        return
-    ss.board_said = (where, "ok", lazy("Sent: #{id} on the board.", id=item.id))
-
-
-def send_button(where: str, **fields) -> None:
-    """The button that sends to the board, with what became of the student's last send from
-    here; nothing for a page that joined no board. `fields` are BoardStore.send's."""
-    if st.session_state.get("join"):
-        _send_panel(where, fields)
-
-
-@st.fragment
-def _send_panel(where: str, fields: dict) -> None:
-    """A fragment of its own: a press reruns the button and its answer, not the drawing's
-    whole result around it (a class may press at once)."""
-    ss = st.session_state
-    st.button(
-        _("📤 Send to the board"),
-        key=f"board_send_{where}",
-        on_click=_send,
-        args=(where, fields),
-    )
-    said = ss.get("board_said")
-    if said is not None and said[0] == where:
-        (st.success if said[1] == "ok" else st.warning)(str(said[2]))
-
-
-def section(view: ModelView) -> None:
+def section(shown: Shown) -> None:
     """The teacher's board or the student's line, above the tabs; nothing otherwise."""
-    ss = st.session_state
+    ss, view = st.session_state, shown.view
     if ss.get("board"):
         teacher(view)
     elif ss.get("join"):

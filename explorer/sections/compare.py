@@ -21,9 +21,11 @@ from training import DEFAULT_TRAIN_CONFIG, default_cache_dir
 from training.cache import ENTRY, NotCached
 from vae_core import CheckpointError, VAEConfig, load_checkpoint
 
-from .. import preview, state
-from ..model_view import ModelSettings, ModelView, dataset_of, load_model, model_id, model_view
-from . import latent_plane, manifold
+from .. import latent_view, state
+from ..lenses import manifold_pictures
+from ..model_requests import shown_settings
+from ..model_view import ModelSettings, ModelView, Shown, load_settings, model_view
+from ..server import dataset_of
 
 SYNC = "compare"
 MANIFOLD_N = 12
@@ -51,7 +53,7 @@ def settings_of(checkpoint: dict, data: str = "mnist") -> ModelSettings | None:
         data,
         config.conditional,
     )
-    if model_id(*settings.configs()) != checkpoint["extra"].get("cache_key"):
+    if settings.key != checkpoint["extra"].get("cache_key"):
         return None
     return settings
 
@@ -99,12 +101,12 @@ def _metrics(checkpoint: dict, noun: str) -> None:
     c.metric(_("KL"), f"{m['test_kl']:.2f}", help=per)
 
 
-def section(model, view: ModelView, checkpoint: dict) -> None:
-    ss = st.session_state
+def section(shown: Shown) -> None:
+    ss, view = st.session_state, shown.view
     st.subheader(_("Two models side by side"))
     dataset = dataset_of(view.data)
-    shown = preview.shown_settings()  # a model still training is compared as it stands
-    others = [s for s in cached_settings(default_cache_dir(), view.data) if s != shown]
+    settings = shown_settings()  # a model still training is compared as it stands
+    others = [s for s in cached_settings(default_cache_dir(), view.data) if s != settings]
     if not others:
         st.info(
             _(
@@ -123,16 +125,15 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
             "Any model of {dataset} in the server's cache. One z is decoded by both as it moves."
         ).format(dataset=dataset.name),
     )
-    other_name = model_id(*other.configs())
     try:
-        other_model, other_checkpoint = load_model(other_name, other.configs())
+        other_model, other_checkpoint = load_settings(other)
     except (NotCached, CheckpointError) as exc:
         st.warning(
             _("That model cannot be loaded any more ({error}); pick another.").format(error=exc)
         )
         return
-    other_view = model_view(other_model, other_name, other.data)
-    latent_plane.component()(key="compare_data", data=other_view.payload, height=0)
+    other_view = model_view(other_model, other.key, other.data)
+    latent_view.component()(key="compare_data", data=other_view.payload, height=0)
     st.caption(
         _(
             "Hover either plane: the same z is decoded by both models, each from its own weights. "
@@ -154,7 +155,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
     for column, (m, v, c, name) in zip(
         st.columns(2, gap="medium"),
         [
-            (model, view, checkpoint, describe(shown)),
+            (shown.model, view, shown.checkpoint, describe(settings)),
             (other_model, other_view, other_checkpoint, describe(other)),
         ],
         strict=True,
@@ -163,7 +164,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
         with column:
             st.markdown(f"**{name}**")
             _metrics(c, v.noun)
-            _grid, picture = manifold.pictures(
+            _grid, picture = manifold_pictures(
                 m, v.model_id, MANIFOLD_N, "normal", 3.0, None, theme, cls
             )
             if cls is None:
@@ -182,15 +183,15 @@ def _planes(view: ModelView, other_view: ModelView) -> None:
     for column, (v, key) in zip(
         st.columns(2, gap="medium"), [(view, "compare_a"), (other_view, "compare_b")], strict=True
     ):
-        data = latent_plane.view_data(
+        data = latent_view.view_data(
             v, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, sync=SYNC, cls=ss.cls
         )
         with column:
-            latent_plane.component()(
+            latent_view.component()(
                 key=key,
                 data=json.dumps(data).encode(),
-                on_commit_change=lambda v=v, key=key: latent_plane.on_commit(v, key),
-                on_select_change=lambda v=v, key=key: latent_plane.on_select(v, key),
+                on_commit_change=lambda v=v, key=key: latent_view.on_commit(v, key),
+                on_select_change=lambda v=v, key=key: latent_view.on_select(v, key),
             )
     if ss.pop("rerun_page", False):
         st.rerun()

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from i18n import N_, Text, _, label_of, lazy, ngettext, nouns
+from i18n import N_, _, label_of, lazy, ngettext, nouns
 from vae_core import encode, load_split
 from vae_core.data import Split
 from vae_core.few_labels import (
@@ -29,7 +29,10 @@ from vae_core.few_labels import (
 )
 
 from .. import images
-from ..model_view import ModelView, dataset_of, test_set
+from ..latent_view import mark
+from ..lenses import lens_of
+from ..model_view import ModelView, Shown, test_set
+from ..server import dataset_of
 from ..state import page_theme
 
 ERRORS_A_ROW = 8  # misclassified images shown for each true class
@@ -104,20 +107,21 @@ def pixel_accuracy(seed: int, data: str) -> dict[int, dict[str, float]]:
     return {k: {s.classifier: s.accuracy for s in scores if s.k == k} for k in ks}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def code_results(_model, _view: ModelView, model_id: str, seed: int) -> dict[int, dict]:
+@lens_of(show_spinner=False, max_entries=16)
+def code_results(shown: Shown, seed: int) -> dict[int, dict]:
     """{k: {"z": the labelled images' codes, "predicted": {classifier: (N,) uint8},
     "accuracy": {classifier: float}}}; only the k a class labelled images are encoded."""
-    train_images, train_labels = train_set(_view.data)
+    view = shown.view
+    train_images, train_labels = train_set(view.data)
     results = {}
     for k in usable_ks(train_labels):
         rows = labelled_subset(train_labels, k, seed)
-        z = encode(_model, train_images[rows])[0]
-        found = classify(z, train_labels[rows], _view.mu)
+        z = encode(shown.model, train_images[rows])[0]
+        found = classify(z, train_labels[rows], view.mu)
         results[k] = {
             "z": np.round(z, 3).tolist(),
             "predicted": {c: found[c].astype(np.uint8) for c in CLASSIFIERS},
-            "accuracy": {c: float(np.mean(found[c] == _view.labels)) for c in CLASSIFIERS},
+            "accuracy": {c: float(np.mean(found[c] == view.labels)) for c in CLASSIFIERS},
         }
     return results
 
@@ -238,17 +242,8 @@ def error_mosaic(
     return fig
 
 
-def _mark(name: Text | None, points: list | None, model_id: str | None) -> None:
-    """Before the run, so the plane drawn first in it shows the marks (None clears them)."""
-    st.session_state.overlay = (
-        None
-        if name is None
-        else {"name": name, "points": points, "path": False, "model_id": model_id}
-    )
-
-
-def section(model, view: ModelView) -> None:
-    ss = st.session_state
+def section(shown: Shown) -> None:
+    ss, view = st.session_state, shown.view
     noun = view.noun
     words = nouns(noun)
     st.subheader(
@@ -282,7 +277,7 @@ def section(model, view: ModelView) -> None:
         help=explained(),
     )
     with st.spinner(_("Classifying the test images from their codes…")):
-        codes = code_results(model, view, view.model_id, seed)
+        codes = code_results(shown, seed)
     with st.spinner(_("Classifying the test images from their pixels…")):
         pixels = pixel_accuracy(seed, view.data)
     table = {"codes": {n: codes[n]["accuracy"] for n in ks}, "pixels": pixels}
@@ -299,7 +294,7 @@ def section(model, view: ModelView) -> None:
         st.button(
             _("Mark the labelled images on the plane"),
             key="mark_labelled",
-            on_click=_mark,
+            on_click=mark,
             args=(lazy("labelled images, k = {k}", k=k), labelled, view.model_id),
             help=_(
                 "They are training images, so they are not among the plane's test {nouns}: "
@@ -361,11 +356,9 @@ def section(model, view: ModelView) -> None:
         st.button(
             _("Mark the misread test {nouns} on the plane").format(**words),
             key="mark_misread",
-            on_click=_mark,
+            on_click=mark,
             args=(what, np.round(view.mu[marked], 3).tolist(), view.model_id),
         )
         if ss.get("overlay"):
             st.caption(_("Marked on the latent plane: {name}.").format(name=ss.overlay["name"]))
-            st.button(
-                _("Clear the marks"), key="few_clear_marks", on_click=_mark, args=(None, None, None)
-            )
+            st.button(_("Clear the marks"), key="few_clear_marks", on_click=mark, args=(None,))

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from i18n import Text, _, lazy_ngettext, nouns
+from i18n import _, lazy_ngettext, nouns
 from vae_core import cross_fade, decode, latent_path
 
-from .. import images
-from ..model_view import ModelView
-from ..state import page_theme
+from .. import images, lenses, state
+from ..latent_view import mark
+from ..model_view import ModelView, Shown
 
 DEFAULT_ENDPOINTS = ({"row": 0}, {"row": 1})  # the first two test images (MNIST's: a 7, a 2)
 
@@ -36,11 +36,9 @@ def endpoint_of(view: ModelView, end: dict) -> tuple[list[float], str]:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@lenses.lens_of(show_spinner=False, max_entries=32)
 def path_pictures(
-    _model,
-    _view: ModelView,
-    model_id: str,
+    shown: Shown,
     a: tuple,
     b: tuple,
     n: int,
@@ -49,12 +47,13 @@ def path_pictures(
 ) -> dict:
     """The decoded steps and the cross-fade, as PNG strips, and the path's GIF; a conditional
     model decodes the path, and a point's image, as class `label`."""
+    model, view = shown.model, shown.view
     ends = [dict(a), dict(b)]
-    (za, _name_a), (zb, _name_b) = (endpoint_of(_view, e) for e in ends)
+    (za, _name_a), (zb, _name_b) = (endpoint_of(view, e) for e in ends)
     z = latent_path(za, zb, n)
-    steps = decode(_model, z, label)
+    steps = decode(model, z, label)
     pixels = [
-        _view.images[e["row"]] / 255.0 if "row" in e else decode(_model, [e["z"]], label)[0]
+        view.images[e["row"]] / 255.0 if "row" in e else decode(model, [e["z"]], label)[0]
         for e in ends
     ]
     blend = cross_fade(pixels[0], pixels[1], n)
@@ -76,17 +75,8 @@ def stored_endpoint(end: dict | None, default: dict, count: int) -> dict:
     return end if end and end.get("row", 0) < count else default
 
 
-def set_endpoint(which: str, end: dict) -> None:
-    """A button's callback: endpoint "a" or "b" becomes {"row": r} or {"z": [z1, z2]}."""
-    st.session_state[f"path_{which}"] = end
-
-
-def mark(name: Text, z: list) -> None:
-    st.session_state.overlay = {"name": name, "points": z, "path": True, "model_id": None}
-
-
-def section(model, view: ModelView) -> None:
-    ss = st.session_state
+def section(shown: Shown) -> None:
+    ss, view = st.session_state, shown.view
     count = len(view.labels)
     a = stored_endpoint(ss.get("path_a"), DEFAULT_ENDPOINTS[0], count)
     b = stored_endpoint(ss.get("path_b"), DEFAULT_ENDPOINTS[1], count)
@@ -101,16 +91,20 @@ def section(model, view: ModelView) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     current = {"z": [float(ss.z1), float(ss.z2)]}
     c1.button(
-        _("A = the current point"), key="path_a_here", on_click=set_endpoint, args=("a", current)
+        _("A = the current point"),
+        key="path_a_here",
+        on_click=state.set_endpoint,
+        args=("a", current),
     )
     c2.button(
-        _("B = the current point"), key="path_b_here", on_click=set_endpoint, args=("b", current)
+        _("B = the current point"),
+        key="path_b_here",
+        on_click=state.set_endpoint,
+        args=("b", current),
     )
     n = c3.slider(_("Steps"), 5, 15, 9, key="path_steps")
-    label = int(ss.cls) if view.conditional else None
-    data = path_pictures(
-        model, view, view.model_id, tuple(a.items()), tuple(b.items()), n, page_theme(), label
-    )
+    label = state.chosen_class(view.conditional)
+    data = path_pictures(shown, tuple(a.items()), tuple(b.items()), n, state.page_theme(), label)
     with st.container(key="path_latent"):
         st.markdown(_("**Through the latent plane**: the decoder's output at each step"))
         if label is not None:
@@ -147,4 +141,5 @@ def section(model, view: ModelView) -> None:
         on_click=mark,
         # TRANSLATORS: the name of the marks on the latent plane (A and B are the path's ends).
         args=(lazy_ngettext("path A→B, {n} step", "path A→B, {n} steps", n), data["z"]),
+        kwargs={"path": True},
     )

@@ -9,45 +9,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from i18n import N_, Deferred, _, label_of, nouns
-from vae_core import decode, grid_axis, manifold
+from i18n import N_, _, label_of, nouns
+from vae_core import decode, grid_axis
 
 from .. import figures, images
-from ..model_view import ModelView
+from ..lenses import manifold_pictures
+from ..model_view import ModelView, Shown
 from ..state import page_theme
 
 STYLE_CELL_PX = 56  # a cell of the style grid, while the classes fit the page's width
 STYLE_ROW_WIDTH_PX = 1100  # past this, the cells shrink so that one row still fits
 SPACINGS = {"normal": N_("inverse normal CDF"), "linear": N_("linear")}  # the options shown
-
-
-def themed_png(picture: np.ndarray, theme_name: str) -> bytes:
-    """A float picture as ink on the theme's paper; NaN (no cell there) transparent."""
-    rgb = images.themed(np.nan_to_num(picture, nan=0.0), theme_name)
-    alpha = np.where(np.isnan(picture), 0, 255).astype(np.uint8)
-    return images.png(np.dstack([rgb, alpha]))
-
-
-@st.cache_data(show_spinner=Deferred(N_("Decoding the grid…")), max_entries=16)
-def pictures(
-    _model,
-    model_id: str,
-    n: int,
-    spacing: str,
-    extent: float,
-    window: tuple[float, float] | None,
-    theme_name: str,
-    cls: int | None = None,
-) -> tuple[bytes, bytes]:
-    """(the grid as a PNG to download, the picture to show: the grid, or laid on `window`);
-    `cls` is the class a conditional model draws, None for a plain one."""
-    axis = grid_axis(n, spacing, extent)
-    grid = manifold(_model, axis, cls)
-    grid_png = themed_png(grid, theme_name)
-    if window is None:
-        return grid_png, grid_png
-    plane = images.manifold_on_plane(grid, axis, *window, size=28 * max(n, 24))
-    return grid_png, themed_png(plane, theme_name)
 
 
 def style_grid(model, zs: np.ndarray) -> np.ndarray:
@@ -89,7 +61,8 @@ def _style_section(model, view: ModelView) -> None:
 
 
 @st.fragment
-def section(model, view: ModelView) -> None:
+def section(shown: Shown) -> None:
+    model, view = shown.model, shown.view
     ss = st.session_state
     cls = ss.cls if view.conditional else None
     plot, controls = st.columns([6.2, 3.8], gap="medium")
@@ -134,7 +107,7 @@ def section(model, view: ModelView) -> None:
                 "plane, on the latent view's window, so normal spacing shows its wide outer cells."
             ).format(**nouns(view.noun)),
         )
-        grid_png, shown_png = pictures(
+        grid_png, shown_png = manifold_pictures(
             model,
             view.model_id,
             n,

@@ -14,13 +14,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from i18n import N_, Deferred, _, nouns
-from vae_core import decode, elbo_terms, exact_log_px
+from vae_core import decode, exact_log_px
 
-from .. import images
-from ..model_view import ModelView
-from ..state import page_theme
+from .. import images, lenses, state
+from ..lenses import lens_of, own_classes, percentile
+from ..model_view import ModelView, Shown
 
-SAMPLES = 8  # draws of z behind each test image's −ELBO
 CANDIDATES = 500  # images, least likely by −ELBO first, re-ranked by exact −log p(x)
 EXACT_GRID = 400  # cells a side of the quadrature behind that ranking
 GALLERY = 12
@@ -29,11 +28,6 @@ TITLES = {
     "digit": N_("Digits the model finds unusual"),
     "image": N_("Images the model finds unusual"),
 }
-
-
-def _labels(view: ModelView, rows=slice(None)) -> np.ndarray | None:
-    """The test images' own classes, which a conditional model is given; None for a plain one."""
-    return view.labels[rows] if view.conditional else None
 
 
 def rankings(view: ModelView) -> dict[str, str]:
@@ -49,38 +43,25 @@ def rankings(view: ModelView) -> dict[str, str]:
     }
 
 
-@st.cache_data(show_spinner=Deferred(N_("Scoring the test images…")), max_entries=8)
-def neg_elbo(_model, _view: ModelView, model_id: str) -> np.ndarray:
-    """Each test image's −ELBO in nats, mean of SAMPLES draws of z: (N,). A conditional model's
-    is given each image's own class: a bound on −log p(x|y)."""
-    return elbo_terms(_model, _view.images, _labels(_view), samples=SAMPLES)["neg_elbo"]
-
-
-@st.cache_data(show_spinner=Deferred(N_("Computing exact log p(x) by quadrature…")), max_entries=8)
-def exact_ranking(_model, _view: ModelView, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+@lens_of(show_spinner=Deferred(N_("Computing exact log p(x) by quadrature…")), max_entries=8)
+def exact_ranking(shown: Shown) -> tuple[np.ndarray, np.ndarray]:
     """(rows, −log p(x)) of the CANDIDATES least likely images by −ELBO, by exact −log p(x)
     (a conditional model's −log p(x|y), given each image's own class)."""
-    rows = np.argsort(-neg_elbo(_model, _view, model_id))[:CANDIDATES]
-    scores = -exact_log_px(_model, _view.images[rows], _labels(_view, rows), n=EXACT_GRID)
+    rows = np.argsort(-lenses.neg_elbo(shown))[:CANDIDATES]
+    pixels = shown.view.images[rows]
+    scores = -exact_log_px(shown.model, pixels, own_classes(shown, rows), n=EXACT_GRID)
     order = np.argsort(-scores)
     return rows[order], scores[order]
 
 
-def least_likely(
-    _model, _view: ModelView, model_id: str, ranking: str, k: int = GALLERY
-) -> list[tuple[int, float]]:
+def least_likely(shown: Shown, ranking: str, k: int = GALLERY) -> list[tuple[int, float]]:
     """The k least likely test images as (row, score in nats), least likely first."""
     if ranking == "exact":
-        rows, scores = exact_ranking(_model, _view, model_id)
+        rows, scores = exact_ranking(shown)
         return [(int(r), float(s)) for r, s in zip(rows[:k], scores[:k], strict=True)]
-    scores = neg_elbo(_model, _view, model_id)
+    scores = lenses.neg_elbo(shown)
     rows = np.argsort(-scores)[:k]
     return [(int(r), float(scores[r])) for r in rows]
-
-
-def percentile(scores: np.ndarray, value: float) -> float:
-    """The share of test images (in %) whose score is below `value`: more usual ones."""
-    return float(100.0 * np.mean(scores < value))
 
 
 MARK_COLOURS = ["#ef4444", "#16a34a"]  # the selected image, the drawing
@@ -110,11 +91,15 @@ def _select(row: int) -> None:
     st.session_state.selected_row = row
 
 
-def section(model, view: ModelView, row: int, drawn: dict | None = None) -> None:
-    """The gallery and the histogram; `drawn` is the drawing pad's result, if any, to mark."""
-    theme = page_theme()
+def section(shown: Shown) -> None:
+    """The gallery and the histogram, with the selected image and the drawing pad's image (if
+    it holds one) marked."""
+    ss, model, view = st.session_state, shown.model, shown.view
+    row, drawn, theme = ss.selected_row, None, state.page_theme()
+    if ss.drawn is not None:
+        drawn = lenses.drawing(shown, ss.drawn, state.chosen_class(view.conditional), theme)
     noun = view.noun
-    scores = neg_elbo(model, view, view.model_id)
+    scores = lenses.neg_elbo(shown)
     st.subheader(_(TITLES.get(noun, TITLES["image"])))
     offered = rankings(view)
     ranking = st.radio(
@@ -124,11 +109,11 @@ def section(model, view: ModelView, row: int, drawn: dict | None = None) -> None
         horizontal=True,
         key="outlier_ranking",
     )
-    found = least_likely(model, view, view.model_id, ranking)
+    found = least_likely(shown, ranking)
     rows = [r for r, _score in found]
     originals = view.images[rows] / 255.0
     # At the posterior means, in one batch; a conditional model's given each image's class.
-    reconstructions = decode(model, view.mu[rows], _labels(view, rows))
+    reconstructions = decode(model, view.mu[rows], own_classes(shown, rows))
     pictures = {
         r: np.stack(pair) for r, *pair in zip(rows, originals, reconstructions, strict=True)
     }

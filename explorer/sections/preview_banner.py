@@ -1,5 +1,6 @@
-"""The banner above the tabs while the page shows a model still training (explorer/preview.py):
-what is shown, when the finished model comes, and the way back to the previous one."""
+"""The banner above the tabs while the page shows a model still training (explorer/preview.py,
+model_requests.py): what is shown, when the finished model comes, and the way back to the
+previous one."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import streamlit as st
 
 from i18n import _
 
-from .. import preview
-from .sidebar import duration
+from .. import model_requests
+from ..preview import Preview
+from ..words import duration
 
 
-def section(shown: preview.Preview) -> None:
+def section(shown: Preview) -> None:
     """Says that the page shows a model still training, and how to go back."""
     job, metrics = shown.job, shown.checkpoint()["metrics"]
     left = job.eta()
@@ -49,5 +51,5 @@ def section(shown: preview.Preview) -> None:
                 "sidebar can bring the training back."
             ),
         ):
-            preview.stop(job.key)
+            model_requests.stop(job.key)
             st.rerun()

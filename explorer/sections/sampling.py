@@ -12,58 +12,25 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from i18n import Text, _, lazy, lazy_ngettext, nouns
-from vae_core import decode, reparameterized_draws, sample_prior
+from i18n import _, lazy, lazy_ngettext, nouns
 
-from .. import images
-from ..model_view import ModelView
-from ..state import page_theme
+from .. import images, lenses, state
+from ..latent_view import mark
+from ..model_view import Shown
 
 SAMPLE_COUNTS = [9, 16, 25, 36]
-DRAWS = 6  # draws from q(z|x) shown for the trick
 PICTURE_PX = 84
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def prior_samples(_model, model_id: str, k: int, seed: int, theme: str, label: int | None) -> dict:
-    """k draws of z from the prior, decoded (as class `label` by a conditional model)."""
-    z = sample_prior(k, seed=seed)
-    pictures = decode(_model, z, label)
-    return {
-        "z": z.tolist(),
-        "png": images.png(images.themed(images.tile(pictures), theme), scale=3),
-    }
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def trick(_model, _view: ModelView, model_id: str, row: int, seed: int, theme: str) -> dict:
-    """DRAWS draws from test image `row`'s q(z|x), decoded (a conditional model's given the
-    image's own class, as its q(z|x, y) was)."""
-    eps, z = reparameterized_draws(_view.mu[row], _view.sigma[row], DRAWS, seed=seed)
-    pictures = decode(_model, z, int(_view.labels[row]) if _view.conditional else None)
-    return {
-        "eps": eps.tolist(),
-        "z": z.tolist(),
-        "pngs": [images.png(images.themed(p, theme), scale=3) for p in pictures],
-    }
 
 
 def _resample() -> None:
     st.session_state.sample_seed = int(st.session_state.get("sample_seed", 0)) + 1
 
 
-def _mark(name: Text | None, z: list | None, model_id: str | None) -> None:
-    """Before the run, so the plane drawn first in it shows the marks (None clears them)."""
-    st.session_state.overlay = (
-        None if name is None else {"name": name, "points": z, "path": False, "model_id": model_id}
-    )
-
-
-def section(model, view: ModelView, row: int) -> None:
-    ss = st.session_state
-    theme = page_theme()
+def section(shown: Shown) -> None:
+    ss, view, row = st.session_state, shown.view, st.session_state.selected_row
+    theme = state.page_theme()
     prior, reparam = st.columns(2, gap="large")
-    label = int(ss.cls) if view.conditional else None
+    label = state.chosen_class(view.conditional)
     with prior:
         st.subheader(_("New {nouns} from the prior").format(**nouns(view.noun)))
         if label is None:
@@ -84,7 +51,7 @@ def section(model, view: ModelView, row: int) -> None:
         a, b = st.columns(2)
         k = a.select_slider(_("How many"), SAMPLE_COUNTS, value=16, key="sample_count")
         seed = b.number_input(_("Seed"), 0, 1_000_000, key="sample_seed")
-        samples = prior_samples(model, view.model_id, k, int(seed), theme, label)
+        samples = lenses.prior_samples(shown.model, view.model_id, k, int(seed), theme, label)
         with st.container(key="prior_samples"):
             st.image(samples["png"], width=min(440, 90 * int(np.ceil(np.sqrt(k)))))
         c, d = st.columns(2)
@@ -93,7 +60,7 @@ def section(model, view: ModelView, row: int) -> None:
             _("Mark their z on the plane"),
             key="mark_samples",
             width="stretch",
-            on_click=_mark,
+            on_click=mark,
             args=(
                 # TRANSLATORS: the name of the marks on the latent plane.
                 lazy_ngettext("{k} prior sample", "{k} prior samples", k, k=k),
@@ -127,8 +94,8 @@ def section(model, view: ModelView, row: int) -> None:
             )
         st.caption(trick_text.format(q=q, mu1=mu[0], mu2=mu[1], sigma1=sigma[0], sigma2=sigma[1]))
         draw_seed = st.number_input(_("Seed of ε"), 0, 1_000_000, key="trick_seed")
-        draws = trick(model, view, view.model_id, row, int(draw_seed), theme)
-        for start in range(0, DRAWS, 3):
+        draws = lenses.trick(shown, row, int(draw_seed), theme)
+        for start in range(0, lenses.DRAWS, 3):
             for cell, i in zip(st.columns(3), range(start, start + 3), strict=True):
                 eps, z = draws["eps"][i], draws["z"][i]
                 cell.image(draws["pngs"][i], width=PICTURE_PX)
@@ -136,10 +103,10 @@ def section(model, view: ModelView, row: int) -> None:
         st.button(
             _("Mark these z on the plane"),
             key="mark_draws",
-            on_click=_mark,
+            on_click=mark,
             # TRANSLATORS: the name of the marks on the latent plane; #{row} is a test image.
             args=(lazy("draws from {q} of #{row}", q=q, row=row), draws["z"], view.model_id),
         )
     if ss.get("overlay"):
         st.caption(_("Marked on the latent plane: {name}.").format(name=ss.overlay["name"]))
-        st.button(_("Clear the marks"), key="clear_marks", on_click=_mark, args=(None, None, None))
+        st.button(_("Clear the marks"), key="clear_marks", on_click=mark, args=(None,))

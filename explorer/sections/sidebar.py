@@ -6,20 +6,13 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from i18n import N_, _, label_of, ngettext, said
-from training import is_cached
-from training.queue import LimitError
+from i18n import N_, _, label_of, ngettext
 
-from .. import figures, language, preview, state
-from ..model_view import (
-    ModelSettings,
-    data_problems,
-    datasets,
-    limits,
-    model_id,
-    training_queue,
-)
-from . import board
+from .. import figures, language, model_requests, state
+from ..model_requests import shown_settings
+from ..model_view import ModelSettings, Shown
+from ..server import data_problems, datasets, limits, training_queue
+from ..words import duration
 
 
 def _form_settings() -> ModelSettings:
@@ -34,50 +27,8 @@ def _form_settings() -> ModelSettings:
     )
 
 
-def request(settings: ModelSettings) -> None:
-    """Show these settings' model: at once if it is cached, else once it has trained.
-
-    A request over the server's limits leaves a message for the sidebar instead.
-    """
-    ss = st.session_state
-    ss.request_error = None
-    configs = settings.configs()
-    if settings in ss.requests:
-        preview.resume(model_id(*configs))  # asked for again: show it as it trains
-        return
-    if settings == ss.settings or is_cached(*configs):
-        preview.stop_all()  # a finished model, rather than a training's snapshot
-        if settings != ss.settings:
-            switch_to(settings)
-        return
-    try:
-        training_queue().submit(*configs, waiter=state.session_id())
-    except LimitError as exc:
-        ss.request_error = said(exc)  # a message shown in the page's language when shown
-        return
-    ss.requests = [*ss.requests, settings]
-
-
-def _leave(settings: ModelSettings) -> None:
-    """This session no longer waits for that model (shown, cancelled or dismissed)."""
-    ss = st.session_state
-    key = model_id(*settings.configs())
-    training_queue().withdraw(key, state.session_id())
-    preview.forget(key)
-    ss.requests = [s for s in ss.requests if s != settings]
-
-
-def switch_to(settings: ModelSettings) -> None:
-    ss = st.session_state
-    if ss.get("metrics") is not None:
-        ss.previous_metrics = {**ss.metrics, "settings": ss.settings}
-    ss.settings = settings
-    if settings in ss.requests:
-        _leave(settings)
-
-
 def _on_submit() -> None:
-    request(_form_settings())
+    model_requests.request(_form_settings())
 
 
 def _delta(now: float, before: dict | None, field: str) -> str | None:
@@ -172,12 +123,12 @@ def _model_form() -> None:
         )
 
 
-def panel(checkpoint: dict) -> None:
-    ss = st.session_state
+def panel(shown: Shown) -> None:
+    """The sidebar, as far as the model goes: the language, the model's settings and "Load or
+    train", the requests in line, what is shown and how it scores, the lesson link."""
+    ss, checkpoint = st.session_state, shown.checkpoint
     m = checkpoint["metrics"]
     snapshot = checkpoint["extra"].get("snapshot")
-    if snapshot is None:  # a snapshot's figures are no model's to compare the next one with
-        ss.metrics = {"test_neg_elbo": m["test_neg_elbo"], "test_kl": m["test_kl"]}
     with st.sidebar:
         language.switch()
         st.header(_("Model"))
@@ -189,7 +140,7 @@ def panel(checkpoint: dict) -> None:
             st.error(str(ss.request_error), icon="🚫")
         if ss.requests:
             progress()
-        s = preview.shown_settings()
+        s = shown_settings()
         if snapshot is not None:
             showing = _("Showing: 2-D latent, {model} (still training).")
         else:
@@ -234,7 +185,6 @@ def panel(checkpoint: dict) -> None:
                 )
             )
         lesson_link()
-        board.open_button()
 
 
 def lesson_link() -> None:
@@ -251,7 +201,7 @@ def lesson_link() -> None:
             placeholder=_("Nothing hidden"),  # else Streamlit's own English
         )
         view = state.link_of(
-            preview.shown_settings(),
+            shown_settings(),
             (ss.z1, ss.z2),
             ss.selected_row,
             ss.cls,
@@ -269,15 +219,6 @@ def lesson_link() -> None:
         )
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return _("estimating…")
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return _("{seconds} s").format(seconds=seconds)
-    return _("{minutes} min {seconds:02d} s").format(minutes=seconds // 60, seconds=seconds % 60)
-
-
 # English ordinals' suffixes, each a message: other languages write all of them alike.
 ORDINALS = {"st": N_("{n}st"), "nd": N_("{n}nd"), "rd": N_("{n}rd"), "th": N_("{n}th")}
 
@@ -287,48 +228,14 @@ def _ordinal(n: int) -> str:
     return _(ORDINALS[suffix]).format(n=n)
 
 
-def show_finished() -> bool:
-    """Switch to the model this session asked for that has finished, if one has; True then.
-
-    Run before anything is drawn too, so that no run between a training's end and the
-    progress fragment's next tick shows the previous model (which would clamp z to its plane).
-    """
-    queue = training_queue()
-    for settings in list(st.session_state.requests):
-        job = queue.job(model_id(*settings.configs()))
-        if job is not None and job.done:
-            switch_to(settings)
-            st.toast(
-                _("Now showing the new model: {model}.").format(model=settings.describe()),
-                icon="✅",
-            )
-            return True
-    return False
-
-
 @st.fragment(run_every=1.0)
 def progress() -> None:
     """Each model this session asked for: in line, training, failed; the page switches when
     one is ready."""
-    ss = st.session_state
     queue = training_queue()
-    if show_finished():
-        st.rerun()
-    for settings in list(ss.requests):
-        key = model_id(*settings.configs())
-        job = queue.job(key)
-        if job is None:
-            # Dropped while this session was away for long (a sleeping laptop): ask again.
-            ss.requests = [s for s in ss.requests if s != settings]
-            request(settings)
-            if ss.settings == settings or ss.request_error:  # ready meanwhile, or refused
-                st.rerun()
-            continue
-        queue.rejoin(key, state.session_id())
-        if preview.due():  # a newer snapshot of the training shown, or its preview ended
-            st.rerun()
-        with st.container(border=True, key=f"request_{key}"):
-            _request_status(settings, job, queue.place(key), queue.estimate(key))
+    for settings, job in model_requests.poll():
+        with st.container(border=True, key=f"request_{job.key}"):
+            _request_status(settings, job, queue.place(job.key), queue.estimate(job.key))
 
 
 def _request_status(settings: ModelSettings, job, place: int | None, estimate) -> None:
@@ -341,7 +248,7 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
             ).format(model=name, problem=job.error)
         )
         if st.button(_("Dismiss"), key=f"dismiss_{job.key}"):
-            _leave(settings)
+            model_requests.leave(settings)
             st.rerun()
         return
     if place is not None:
@@ -380,7 +287,7 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
                     "end, until the finished model takes their place."
                 ),
             ):
-                preview.resume(job.key)
+                model_requests.resume(job.key)
                 st.rerun()
         elif not history:
             st.caption(_("The page shows this model from the end of its first epoch."))
@@ -397,7 +304,7 @@ def _request_status(settings: ModelSettings, job, place: int | None, estimate) -
         key=f"cancel_{job.key}",
         help=_("Withdraw this request; other pages asking for the same model keep theirs."),
     ):
-        _leave(settings)
+        model_requests.leave(settings)
         st.rerun()
     if len(ss.requests) == 1:
         st.caption(_("Keep exploring the current model; the page switches when training is done."))

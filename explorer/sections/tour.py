@@ -10,110 +10,32 @@ kind of model: a step that cannot be shown on this one says why, and Next moves 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
-from i18n import N_, _, lazy, nouns
+from i18n import _, lazy, nouns
 from training import is_cached
 from training.cache import NotCached
 from vae_core import CheckpointError
 
-from .. import images, state
-from ..model_view import ModelSettings, ModelView, load_model, model_id
-from . import TAB_KEYS, TABS, board, outliers, sampling, sidebar
-
-TARGET_CLASS = 7  # the class whose code the first step asks for (MNIST's 7s, a Sneaker)
-UNUSUAL_TOP = 20  # the "unusual" image is one of the test set's this many highest −ELBO
-UNUSUAL_SHARE = 95  # an image scored above this many % of the test set counts as unusual
-PICTURE_PX = 96
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str  # the step's name in code and tests; the link carries its number
-    title: str  # a message (N_), shown translated
-    tab: str  # the tab it opens, a key of TAB_KEYS
-    predict: str | None = None  # "place" (a click on the plane) or "choose" (one of two)
-
-
-STEPS = (
-    Step("encoder", N_("Where will the encoder put this {noun}?"), "plane", "place"),
-    Step("decoder", N_("The decoder, at any point of the plane"), "plane"),
-    Step("prior", N_("The prior, and sampling new {nouns}"), "sample"),
-    Step("reparameterization", N_("The reparameterization trick"), "sample"),
-    Step("elbo", N_("The ELBO's two terms, for one {noun}"), "plane"),
-    Step("beta", N_("β: which model has the larger KL?"), "compare", "choose"),
-    Step("posterior", N_("The true posterior, and the ELBO's gap"), "posterior"),
-    Step("unusual", N_("Usual or unusual?"), "outliers", "choose"),
-    Step("interpolate", N_("From one {noun} to another"), "interpolate"),
-    Step("conditional", N_("The conditional VAE"), "plane"),
+from .. import images, lenses, model_requests, state
+from ..class_board import send_button
+from ..latent_view import mark
+from ..model_view import ModelView, Shown, load_settings
+from ..tabs import label_of
+from ..tour_steps import (
+    STEPS,
+    UNUSUAL_SHARE,
+    Step,
+    nearest_classes,
+    partner,
+    pick_unusual,
+    placement,
+    target_row,
 )
 
-
-# ---------------------------------------------------------------- what the steps compute
-
-
-def target_row(view: ModelView) -> int:
-    """The test image the tour follows: the first of class TARGET_CLASS (of the last class
-    where there are fewer), else the first test image."""
-    cls = min(TARGET_CLASS, len(view.classes) - 1)
-    rows = np.flatnonzero(view.labels == cls)
-    return int(rows[0]) if len(rows) else 0
-
-
-def centres(view: ModelView) -> dict[int, tuple[float, float]]:
-    """Each class's mean code, for the classes the test set has."""
-    return {
-        int(c): tuple(float(v) for v in view.mu[view.labels == c].mean(axis=0))
-        for c in np.unique(view.labels)
-    }
-
-
-def nearest_classes(view: ModelView) -> tuple[int, int, tuple[float, float]]:
-    """The two classes whose mean codes lie closest, and the point halfway between them."""
-    found = centres(view)
-    keys = sorted(found)
-    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
-    if not pairs:
-        only = keys[0]
-        return only, only, found[only]
-    a, b = min(pairs, key=lambda p: np.hypot(*np.subtract(found[p[0]], found[p[1]])))
-    mid = tuple(float(v) for v in (np.asarray(found[a]) + found[b]) / 2)
-    return a, b, mid
-
-
-def placement(view: ModelView, row: int, guess: tuple[float, float]) -> dict:
-    """How far a guessed code is from test image `row`'s: in the plane's units and in units of
-    its σ, and the class whose mean code lies nearest the guess."""
-    mu, sigma = view.mu[row], view.sigma[row]
-    offset = np.asarray(guess, dtype=np.float64) - mu
-    found = centres(view)
-    nearest = min(found, key=lambda c: np.hypot(*np.subtract(found[c], guess)))
-    return {
-        "truth": (float(mu[0]), float(mu[1])),
-        "sigma": (float(sigma[0]), float(sigma[1])),
-        "distance": float(np.hypot(*offset)),
-        "in_sigmas": float(np.hypot(*(offset / sigma))),
-        "centre": found[int(view.labels[row])],
-        "nearest_class": int(nearest),
-    }
-
-
-def partner(settings: ModelSettings) -> ModelSettings:
-    """The model the β step compares with: the same settings with β = 4 (β = 1 if this one
-    has β ≥ 4)."""
-    return replace(settings, beta=1.0 if settings.beta >= 4 else 4.0)
-
-
-def pick_unusual(scores: np.ndarray, unusual: bool, rng: random.Random) -> int:
-    """A test image for the learner to judge: one of the UNUSUAL_TOP highest −ELBO, or one
-    from the middle fifth of the ranking."""
-    order = np.argsort(scores)
-    n = len(order)
-    pool = order[-UNUSUAL_TOP:] if unusual else order[int(0.4 * n) : max(int(0.6 * n), 1)]
-    return int(rng.choice(list(pool)))
+PICTURE_PX = 96
 
 
 # ---------------------------------------------------------------- the page's state
@@ -130,43 +52,34 @@ def start(step: int = 1) -> None:
 
 def close() -> None:
     st.session_state.tour = None
-    st.session_state.overlay = None
+    mark(None)
 
 
-def _mark(name, points, view: ModelView, path: bool = False) -> None:
-    st.session_state.overlay = {
-        "name": name,
-        "points": [[float(a), float(b)] for a, b in points],
-        "path": path,
-        "model_id": view.model_id,
-    }
-
-
-def set_up(step: Step, model, view: ModelView) -> None:
+def set_up(step: Step, shown: Shown) -> None:
     """Put the page where the step looks: its tab, image, z and marks."""
-    ss = st.session_state
-    ss.tab = _(TABS[TAB_KEYS.index(step.tab)])
-    ss.overlay = None
+    ss, view = st.session_state, shown.view
+    ss.tab = _(label_of(step.tab))
+    mark(None)
     row = target_row(view)
-    label = int(ss.cls) if view.conditional else None
+    label = state.chosen_class(view.conditional)
     if step.key == "decoder":
         _a, _b, mid = nearest_classes(view)
         state.move_to(*mid, view.window)
     elif step.key == "prior":
-        samples = sampling.prior_samples(model, view.model_id, 16, 0, state.page_theme(), label)
+        samples = lenses.prior_samples(shown.model, view.model_id, 16, 0, state.page_theme(), label)
         # TRANSLATORS: the name of the marks on the latent plane.
-        _mark(lazy("16 prior samples"), samples["z"], view)
+        mark(lazy("16 prior samples"), samples["z"], view.model_id)
     elif step.key == "reparameterization":
         ss.selected_row = row
-        draws = sampling.trick(model, view, view.model_id, row, 0, state.page_theme())
-        _mark(lazy("draws from q(z|x) of #{row}", row=row), draws["z"], view)
+        draws = lenses.trick(shown, row, 0, state.page_theme())
+        mark(lazy("draws from q(z|x) of #{row}", row=row), draws["z"], view.model_id)
     elif step.key in ("elbo", "posterior", "interpolate"):
         ss.selected_row = row
         state.move_to(*view.mu[row], view.window)
     elif step.key == "beta" and is_cached(*partner(ss.settings).configs()):
         ss.compare_with = partner(ss.settings)  # the Compare tab opens on the pair
     elif step.key == "unusual":
-        scores = outliers.neg_elbo(model, view, view.model_id)
+        scores = lenses.neg_elbo(shown)
         rng = random.Random()
         ss.tour_pick = pick_unusual(scores, rng.random() < 0.5, rng)
 
@@ -183,15 +96,15 @@ def open_button() -> None:
 # ---------------------------------------------------------------- the panel
 
 
-def section(model, view: ModelView, checkpoint: dict) -> None:
+def section(shown: Shown) -> None:
     """The open step's panel, above the tabs; nothing while the tour is closed."""
-    ss = st.session_state
+    ss, view = st.session_state, shown.view
     if not ss.get("tour"):
         return
     number = min(max(int(ss.tour), 1), len(STEPS))
     step = STEPS[number - 1]
     if not ss.get("tour_set_up"):
-        set_up(step, model, view)
+        set_up(step, shown)
         ss.tour_set_up = True
     words = nouns(view.noun)
     with st.container(border=True, key="tour"):
@@ -199,7 +112,7 @@ def section(model, view: ModelView, checkpoint: dict) -> None:
             f"**{_('Step {k} of {n}').format(k=number, n=len(STEPS))} · "
             f"{_(step.title).format(**words)}**"
         )
-        BODIES[step.key](model, view, checkpoint)
+        BODIES[step.key](shown)
         back, forward, _gap = st.columns([1, 1, 4])
         back.button(
             _("← Back"),
@@ -231,7 +144,8 @@ def _reveal_button(on_click, args=()) -> None:
     st.button(_("Reveal"), key="tour_reveal", on_click=on_click, args=args)
 
 
-def _encoder(model, view: ModelView, checkpoint: dict) -> None:
+def _encoder(shown: Shown) -> None:
+    view = shown.view
     ss = st.session_state
     row = target_row(view)
     words = nouns(view.noun)
@@ -269,7 +183,7 @@ def _reveal_place(view: ModelView) -> None:
     ss.tour_answer = {"guess": tuple(guess), **found}
     ss.selected_row = row
     # TRANSLATORS: the name of the marks on the latent plane: the learner's guess, then the code.
-    _mark(lazy("your guess → the code"), [guess, found["truth"]], view, path=True)
+    mark(lazy("your guess → the code"), [guess, found["truth"]], view.model_id, path=True)
 
 
 def _placed(view: ModelView, row: int, answer: dict) -> None:
@@ -302,7 +216,7 @@ def _placed(view: ModelView, row: int, answer: dict) -> None:
                 guessed=view.classes[answer["nearest_class"]],
             )
         )
-    board.send_button(
+    send_button(
         "tour",
         kind="prediction",
         z=answer["guess"],
@@ -312,7 +226,8 @@ def _placed(view: ModelView, row: int, answer: dict) -> None:
     )
 
 
-def _decoder(model, view: ModelView, checkpoint: dict) -> None:
+def _decoder(shown: Shown) -> None:
+    view = shown.view
     a, b, _mid = nearest_classes(view)
     st.markdown(
         _(
@@ -325,7 +240,8 @@ def _decoder(model, view: ModelView, checkpoint: dict) -> None:
     )
 
 
-def _prior(model, view: ModelView, checkpoint: dict) -> None:
+def _prior(shown: Shown) -> None:
+    view = shown.view
     st.markdown(
         _(
             "Training pulls every q(z|x) towards the prior p(z) = N(0, I), so z drawn from the "
@@ -336,7 +252,8 @@ def _prior(model, view: ModelView, checkpoint: dict) -> None:
     )
 
 
-def _reparameterization(model, view: ModelView, checkpoint: dict) -> None:
+def _reparameterization(shown: Shown) -> None:
+    view = shown.view
     st.markdown(
         _(
             "Training needs gradients through a random draw. The trick writes the draw as "
@@ -347,7 +264,8 @@ def _reparameterization(model, view: ModelView, checkpoint: dict) -> None:
     )
 
 
-def _elbo(model, view: ModelView, checkpoint: dict) -> None:
+def _elbo(shown: Shown) -> None:
+    view = shown.view
     row = target_row(view)
     st.markdown(
         _(
@@ -360,11 +278,12 @@ def _elbo(model, view: ModelView, checkpoint: dict) -> None:
     )
 
 
-def _beta(model, view: ModelView, checkpoint: dict) -> None:
+def _beta(shown: Shown) -> None:
+    view = shown.view
     ss = st.session_state
-    shown, other = ss.settings, partner(ss.settings)
+    settings, other = ss.settings, partner(ss.settings)
     try:
-        _other_model, other_checkpoint = load_model(model_id(*other.configs()), other.configs())
+        _other_model, other_checkpoint = load_settings(other)
     except (NotCached, CheckpointError):
         other_checkpoint = None
     st.markdown(
@@ -384,11 +303,14 @@ def _beta(model, view: ModelView, checkpoint: dict) -> None:
         st.button(
             _("Train the model with β = {beta:g}").format(beta=other.beta),
             key="tour_train_beta",
-            on_click=sidebar.request,
+            on_click=model_requests.request,
             args=(other,),
         )
         return
-    metrics = {shown.beta: checkpoint["metrics"], other.beta: other_checkpoint["metrics"]}
+    metrics = {
+        settings.beta: shown.checkpoint["metrics"],
+        other.beta: other_checkpoint["metrics"],
+    }
     low, high = sorted(metrics)
     choice = st.radio(
         _("Which has the larger KL per {noun}?").format(**nouns(view.noun)),
@@ -423,7 +345,7 @@ def _beta(model, view: ModelView, checkpoint: dict) -> None:
         )
     )
     chosen = ss.tour_answer["choice"]
-    board.send_button(
+    send_button(
         "tour_beta",
         kind="choice",
         step=int(ss.tour),
@@ -449,7 +371,8 @@ def _reveal_choice(choice) -> None:
     st.session_state.tour_answer = {"choice": choice}
 
 
-def _posterior(model, view: ModelView, checkpoint: dict) -> None:
+def _posterior(shown: Shown) -> None:
+    view = shown.view
     row = target_row(view)
     st.markdown(
         _(
@@ -461,7 +384,8 @@ def _posterior(model, view: ModelView, checkpoint: dict) -> None:
     )
 
 
-def _unusual(model, view: ModelView, checkpoint: dict) -> None:
+def _unusual(shown: Shown) -> None:
+    view = shown.view
     ss = st.session_state
     row = int(ss.tour_pick)
     text, picture = st.columns([5, 1])
@@ -485,8 +409,8 @@ def _unusual(model, view: ModelView, checkpoint: dict) -> None:
         )
         if not _revealed(choice):
             return
-        scores = outliers.neg_elbo(model, view, view.model_id)
-        share = outliers.percentile(scores, float(scores[row]))
+        scores = lenses.neg_elbo(shown)
+        share = lenses.percentile(scores, float(scores[row]))
         truth = "unusual" if share >= UNUSUAL_SHARE else "usual"
         st.success(
             _(
@@ -500,7 +424,7 @@ def _unusual(model, view: ModelView, checkpoint: dict) -> None:
                 **nouns(view.noun),
             )
         )
-        board.send_button(
+        send_button(
             "tour_unusual",
             kind="choice",
             step=int(ss.tour),
@@ -510,7 +434,8 @@ def _unusual(model, view: ModelView, checkpoint: dict) -> None:
         )
 
 
-def _interpolate(model, view: ModelView, checkpoint: dict) -> None:
+def _interpolate(shown: Shown) -> None:
+    view = shown.view
     st.markdown(
         _(
             "A straight line from one code to another decodes to a morph between the two "
@@ -521,7 +446,8 @@ def _interpolate(model, view: ModelView, checkpoint: dict) -> None:
     )
 
 
-def _conditional(model, view: ModelView, checkpoint: dict) -> None:
+def _conditional(shown: Shown) -> None:
+    view = shown.view
     ss = st.session_state
     if view.conditional:
         st.markdown(
@@ -546,7 +472,7 @@ def _conditional(model, view: ModelView, checkpoint: dict) -> None:
     st.button(
         _("Show the conditional VAE"),
         key="tour_conditional",
-        on_click=sidebar.request,
+        on_click=model_requests.request,
         args=(other,),
     )
 

@@ -18,21 +18,14 @@ import streamlit as st
 
 from i18n import _, nouns
 from training.cache import cached_path
-from training.job import RUNNING, TrainingJob
 from vae_core import Replay, replay_of
 from vae_core.replay import REPLAY_CLASS
 
-from .. import images, payload, preview
+from .. import images, payload
 from ..figures import loss_curves
-from ..model_view import (
-    ModelSettings,
-    ModelView,
-    dataset_of,
-    model_id,
-    plane_window,
-    test_set,
-    training_queue,
-)
+from ..model_requests import shown_settings, training_now
+from ..model_view import ModelSettings, ModelView, Shown, plane_window, test_set
+from ..server import dataset_of, training_queue
 from ..state import page_theme
 
 SCATTER_PX = 520
@@ -127,20 +120,11 @@ def animation(
     return images.animation(pictures, [PLAY_MS] * (len(pictures) - 1) + [HOLD_MS])
 
 
-def _training_now() -> tuple[ModelSettings, TrainingJob] | None:
-    """The first model this session asked for that is training, with its job."""
-    queue = training_queue()
-    for settings in st.session_state.get("requests", []):
-        job = queue.job(model_id(*settings.configs()))
-        if job is not None and job.state == RUNNING:
-            return settings, job
-    return None
-
-
-def section(checkpoint: dict, view: ModelView) -> None:
+def section(shown: Shown) -> None:
     """The Training tab: the replay of the shown model's epochs (or of one training now), then
     its per-epoch curves."""
-    _replay(checkpoint, view)
+    checkpoint = shown.checkpoint
+    _replay(checkpoint, shown.view)
     st.subheader(_("Training curves of this model"))
     st.plotly_chart(loss_curves(checkpoint["metrics"]["history"]), key="model_curves")
 
@@ -149,9 +133,9 @@ def _replay(checkpoint: dict, view: ModelView) -> None:
     ss = st.session_state
     st.subheader(_("Training replay"))
     if checkpoint["extra"].get("snapshot") is not None:  # the page shows a training: so far
-        _live(checkpoint["extra"]["cache_key"], _training(preview.shown_settings()))
+        _live(checkpoint["extra"]["cache_key"], _training(shown_settings()))
         return
-    live = _training_now()
+    live = training_now()
     if live is not None:
         settings, job = live
         shown = {
@@ -173,7 +157,7 @@ def _replay(checkpoint: dict, view: ModelView) -> None:
         st.info(_no_replay(ss.settings), icon="🎞️")
         return
     history = checkpoint["metrics"]["history"]
-    _stored(replay, history, _shown(view), model_id(*ss.settings.configs()))
+    _stored(replay, history, _shown(view), ss.settings.key)
 
 
 def _no_replay(settings: ModelSettings) -> str:

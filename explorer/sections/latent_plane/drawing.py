@@ -16,21 +16,17 @@ import base64
 import binascii
 import json
 
-import numpy as np
 import streamlit as st
 
 from i18n import _, nouns
-from vae_core import encode
 from vae_core.inference import encoder_layers
 
-from .. import images, payload, state, words
-from ..components import script, source
-from ..model_view import ModelView
-from . import board, outliers, posterior
-from .selection import judge
+from ... import lenses, payload, posterior_lens, state, words
+from ...class_board import send_button
+from ...components import script, source
+from ...model_view import ModelView, Shown
 
 PIXELS = 28 * 28
-NEAREST = 6  # test images shown nearest the drawing's mean in the plane
 NEAREST_PX = 56
 RESULT_PX = 72  # three pictures side by side in the page's narrow side column
 
@@ -57,12 +53,6 @@ def pad_data(view: ModelView, label: int | None, drawn: bool = False) -> bytes:
     return json.dumps(data).encode()
 
 
-def chosen_class(view: ModelView) -> int | None:
-    """The class chosen on the page, which a conditional model reads a drawing with; None for
-    a plain model."""
-    return int(st.session_state.cls) if view.conditional else None
-
-
 def parse_image(value) -> bytes | None:
     """The pad's base64 28x28 as 784 bytes; None for anything else (the browser is untrusted)."""
     if not isinstance(value, str) or len(value) > 2 * PIXELS:
@@ -72,45 +62,6 @@ def parse_image(value) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return pixels if len(pixels) == PIXELS else None
-
-
-def nearest_rows(mu_all: np.ndarray, mu: np.ndarray, k: int = NEAREST) -> list[int]:
-    """The k test images whose posterior means lie nearest `mu` in the plane, nearest first."""
-    d = ((mu_all - np.asarray(mu)[None]) ** 2).sum(axis=1)
-    rows = np.argpartition(d, k)[:k]
-    return [int(r) for r in rows[np.argsort(d[rows])]]
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def result(
-    _model, _view: ModelView, model_id: str, pixels: bytes, label: int | None, theme: str
-) -> dict:
-    """What the model makes of a drawing, read as class `label` by a conditional model: plain
-    values and PNGs, cached per model, image and class."""
-    x = np.frombuffer(pixels, np.uint8).reshape(1, 28, 28).copy()  # torch wants it writable
-    mu, sigma = encode(_model, x, label)
-    judged = judge(_model, x, mu[0], 0, theme, label)  # as the selection panel judges a test image
-    rows = nearest_rows(_view.mu, mu[0])
-    pictures = _view.images[rows] / 255.0
-    scores = outliers.neg_elbo(_model, _view, model_id)
-    return {
-        **judged,
-        "mu": mu[0].tolist(),
-        "sigma": sigma[0].tolist(),
-        "percentile": outliers.percentile(scores, judged["neg_elbo"]),
-        "nearest": [
-            (r, _view.classes[_view.labels[r]], images.png(images.themed(p, theme), scale=2))
-            for r, p in zip(rows, pictures, strict=True)
-        ],
-    }
-
-
-def current(model, view: ModelView) -> dict | None:
-    """The result for this session's drawing, if the pad holds one."""
-    pixels = st.session_state.drawn
-    if pixels is None:
-        return None
-    return result(model, view, view.model_id, pixels, chosen_class(view), state.page_theme())
 
 
 def _on_image() -> None:
@@ -124,15 +75,15 @@ def forget() -> None:
 
 
 @st.fragment
-def panel(model, view: ModelView) -> None:
+def panel(shown: Shown) -> None:
     """The pad and, once something is drawn, the result: a release reruns this alone."""
-    ss = st.session_state
+    ss, view = st.session_state, shown.view
     # Scored now, while the pad is empty: the first release then has no test set to score.
-    outliers.neg_elbo(model, view, view.model_id)
-    label = chosen_class(view)
+    lenses.neg_elbo(shown)
+    label = state.chosen_class(view.conditional)
     # The weights in a mount of their own, out of sight: a new class changes only the pad's
     # few bytes, and the 2.6 MB cross the wire once per model.
-    component()(key="draw_encoder", data=encoder_payload(model, view.model_id), height=0)
+    component()(key="draw_encoder", data=encoder_payload(shown.model, view.model_id), height=0)
     component()(
         key="draw",
         data=pad_data(view, label, drawn=ss.drawn is not None),
@@ -149,11 +100,12 @@ def panel(model, view: ModelView) -> None:
                 ).format(**nouns(view.noun))
             )
             return
-        _result(model, view, ss.drawn, label)
+        _result(shown, ss.drawn, label)
 
 
-def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
-    d = result(model, view, view.model_id, pixels, label, state.page_theme())
+def _result(shown: Shown, pixels: bytes, label: int | None) -> None:
+    view = shown.view
+    d = lenses.drawing(shown, pixels, label, state.page_theme())
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
             st.image(picture, caption=_(name), width=RESULT_PX, output_format="PNG")
@@ -170,7 +122,7 @@ def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
             **nouns(view.noun),
         )
     )
-    board.send_button(
+    send_button(
         "drawing",
         kind="drawing",
         z=d["mu"],
@@ -198,5 +150,5 @@ def _result(model, view: ModelView, pixels: bytes, label: int | None) -> None:
         for row, name, picture in d["nearest"]:
             st.image(picture, caption=f"#{row}: {name}", width=NEAREST_PX, output_format="PNG")
     st.markdown(_("**Its true posterior**"))
-    data = posterior.lens_of_image(model, view.model_id, pixels, label)
-    posterior.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)
+    data = posterior_lens.lens_of_image(shown.model, view.model_id, pixels, label)
+    posterior_lens.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)

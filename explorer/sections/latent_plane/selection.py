@@ -6,49 +6,14 @@ decoded from z and y, and the terms bound −log p(x|y).
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from i18n import N_, _, nouns
-from vae_core import decode, elbo_terms
 
-from .. import images, state
-from ..model_view import ModelView
-from .interpolation import set_endpoint
+from ... import images, lenses, state
+from ...model_view import Shown
 
-SELECTION_SAMPLES = 64  # draws of z behind the reconstruction term
 PICTURE_PX = 112
-
-
-def judge(
-    model, pixels: np.ndarray, mu: np.ndarray, seed: int, theme: str, label: int | None = None
-) -> dict:
-    """One image (1, 28, 28) uint8 with its posterior mean (D,): its picture, reconstruction
-    (decoded at the mean) and their difference as PNGs, and its ELBO terms in nats.
-
-    `label` is the class a conditional model is given (None for a plain model): both the
-    reconstruction and the terms are then given it."""
-    image = pixels[0] / 255.0
-    reconstruction = decode(model, mu[None], label)[0]
-    terms = elbo_terms(model, pixels, label, samples=SELECTION_SAMPLES, seed=seed)
-    # Named in English, shown translated (the captions of the selection and the drawing).
-    pictures = {
-        N_("input"): images.themed(image, theme),
-        N_("reconstruction"): images.themed(reconstruction, theme),
-        N_("difference"): images.difference_rgb(image, reconstruction),
-    }
-    return {
-        "pictures": {name: images.png(p, scale=4) for name, p in pictures.items()},
-        **{name: float(value[0]) for name, value in terms.items()},
-    }
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def details(_model, _view: ModelView, model_id: str, row: int, theme: str) -> dict:
-    """Pictures (PNG) and ELBO terms of test image `row` (a conditional model's given its own
-    class); plain values, cached per model id."""
-    label = int(_view.labels[row]) if _view.conditional else None
-    return judge(_model, _view.images[row][None], _view.mu[row], row, theme, label)
 
 
 def _swatch(colour: str) -> str:
@@ -67,8 +32,8 @@ def key() -> str:
     )
 
 
-def panel(model, view: ModelView) -> None:
-    row = st.session_state.selected_row
+def panel(shown: Shown) -> None:
+    view, row = shown.view, st.session_state.selected_row
     if row is None:
         st.markdown(
             _("**Click {a_noun}** on the plane to see it, its reconstruction and its ELBO.").format(
@@ -76,7 +41,7 @@ def panel(model, view: ModelView) -> None:
             )
         )
         return
-    d = details(model, view, view.model_id, row, state.page_theme())
+    d = lenses.details(shown, row, state.page_theme())
     mu, sigma = view.mu[row], view.sigma[row]
     st.markdown(
         # TRANSLATORS: the selection's title: a test image's row and its class ("a 7",
@@ -130,7 +95,7 @@ def panel(model, view: ModelView) -> None:
             st.button(
                 _(label),
                 key=f"set_{which}",
-                on_click=set_endpoint,
+                on_click=state.set_endpoint,
                 args=(which, {"row": int(row)}),
                 help=_("An endpoint of the path on the Interpolate tab."),
             )

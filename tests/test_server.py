@@ -1,4 +1,4 @@
-"""The operator's limits (training.limits): environment, options after `--`, bad values."""
+"""The operator's limits (explorer.server, training.limits): environment, options after `--`, bad values."""
 
 import os
 import subprocess
@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from training.limits import Limits, data_dirs, scheduler, server_limits
+from explorer.server import ServerLimits, data_dirs, scheduler, server_limits
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_defaults_suit_a_laptop():
     limits = server_limits([], environ={})
-    assert limits == Limits()
+    assert limits == ServerLimits()
     assert (limits.max_trainings, limits.max_epochs, limits.max_pending) == (1, 200, 3)
     assert limits.threads(cores=8) == 8
 
@@ -26,7 +26,7 @@ def test_the_environment_sets_limits_and_options_win():
         "VAE_EXPLORER_CACHE_MB": "500",
     }
     limits = server_limits(["--max-epochs", "20", "--max-pending", "1"], environ)
-    assert limits == Limits(max_trainings=2, max_epochs=20, max_pending=1, cache_mb=500.0)
+    assert limits == ServerLimits(max_trainings=2, max_epochs=20, max_pending=1, cache_mb=500.0)
     assert limits.cache_bytes == 500 * 1024 * 1024
     assert limits.threads(cores=8) == 4  # the cores shared by two trainings
     assert server_limits(["--train-threads", "1"], environ).threads(cores=8) == 1
