@@ -1,7 +1,10 @@
-"""The explorer's page sections (one module each) and the plain helpers they draw with.
+"""The explorer's page: its sections (sections/, one module per part of the page) and what
+lies below them.
 
-app.py lays the sections out; each section reads one cached ModelView (model_view.py) and the
-session's state (state.py). Helpers take and return plain values and import without a page.
+app.py lays the sections out; each section reads the model shown (model_view.Shown), the
+session's state (state.py) and what the sections share: the lenses cached per model
+(lenses.py), the latent view (latent_view.py), a model request's life (model_requests.py), the
+server (server.py). No section imports another; tests/test_layers.py holds the layers.
 """
 
 import logging

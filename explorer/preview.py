@@ -5,10 +5,7 @@ when it moves on, is explorer/model_requests.py's).
 A page that asked for a new model shows it from the end of its first epoch: the worker sends
 the weights after every epoch, the server rebuilds the model from them once for every page, and
 the whole page (the plane, hover, the sliders and every tab) works on that snapshot, marked
-"training: epoch k of N". A page adopts a newer snapshot at most every REFRESH_SECONDS, so a
-watching page receives one model's payload that often; the finished model then takes the
-snapshot's place with z kept. "Show the previous model" turns the preview off for that
-training; the page then waits as it did before snapshots existed.
+"training: epoch k of N".
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from vae_core.snapshot import Snapshot
 from .model_view import ModelSettings, ModelView, Shown, build_view, test_set
 from .server import dataset_of
 
-REFRESH_SECONDS = 8.0  # a page adopts a newer snapshot at most this often
 BUILT = 4  # snapshots kept built on the server, for pages a refresh apart
 
 
