@@ -1,4 +1,4 @@
-"""A class sending to one board at once, without browsers: Streamlit's protocol as ws_load speaks it.
+"""A class sending to one board at once, without browsers: sessions that speak the protocol
 
     python -m benchmarks.board_load [--students 30] [--rounds 2] [--out FILE]
     quick (~1 min): --students 4 --rounds 1
@@ -25,12 +25,9 @@ none twice, no exception element or error alert, a clean server log.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import json
-import os
-import platform
 import random
 import re
 import sys
@@ -38,14 +35,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import streamlit
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from benchmarks.harness import finish, fmt, percentile, progress, serving, settled, table
-from benchmarks.ws_load import ERROR_LOG, SimSession, idle_now
+from benchmarks import harness
+from benchmarks.harness import fmt, progress, serving
+from benchmarks.protocol import SimSession
 from explorer.board_store import BoardLimits, BoardStore
 from vae_core import load_split
 
@@ -181,40 +178,30 @@ class Teacher(Page):
 
 async def round_of_sends(pid: int, teacher: Teacher, students: list[Student]) -> dict:
     """Every student presses Send at once; until the teacher's board shows every item."""
-    idle = await idle_now(pid)
+    idle = await harness.idle_now(pid)
     before = set(teacher.seen)
-    cpu0, t0 = await settled(pid)
-    await asyncio.gather(*(s.send() for s in students))
-    items = [s.item for s in students if s.item is not None]
-    await teacher.until(lambda: set(items) <= set(teacher.seen), "items never on the board")
-    cpu1, t1 = await settled(pid)
+    async with harness.usage(pid, harness.own_cpu_seconds) as used:
+        await asyncio.gather(*(s.send() for s in students))
+        items = [s.item for s in students if s.item is not None]
+        await teacher.until(lambda: set(items) <= set(teacher.seen), "items never on the board")
     to_board = [1000 * (teacher.seen[s.item] - s.pressed) for s in students if s.item]
-    to_sent = [s.sent_ms for s in students if s.sent_ms is not None]
-    net_ms = 1000 * ((cpu1 - cpu0) - idle * (t1 - t0))
+    figures = used.figures(idle, send=max(1, len(items)))
     return {
         "students": len(students),
         "sent": len(items),
         "refused": [s.refused for s in students if s.refused],
         "new_on_board": len(set(teacher.seen) - before),
-        "to_board_ms": to_board,
-        "to_board_p50_ms": percentile(to_board, 50),
-        "to_board_p95_ms": percentile(to_board, 95),
-        "to_board_max_ms": max(to_board, default=None),
-        "to_sent_p50_ms": percentile(to_sent, 50),
-        "to_sent_p95_ms": percentile(to_sent, 95),
+        **harness.spread(to_board, "to_board"),
+        **harness.spread([s.sent_ms for s in students if s.sent_ms is not None], "to_sent"),
         "idle_cpu_ms_per_s": 1000 * idle,
-        "server_cpu_per_send_ms": net_ms / max(1, len(items)),
-        "server_cpu_raw_ms": 1000 * (cpu1 - cpu0),
+        "server_cpu_per_send_ms": figures["cpu_per_send_ms"],
+        "server_cpu_raw_ms": figures["server_cpu_raw_ms"],
     }
 
 
 async def run(args) -> dict:
     results: dict = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "streamlit": streamlit.__version__,
-        },
+        "machine": harness.machine(),
         "options": {k: str(v) for k, v in vars(args).items()},
         "rounds": [],
     }
@@ -261,11 +248,7 @@ async def run(args) -> dict:
     results["stored_items"] = len(stored)
     results["stored_distinct"] = len({i.id for i in stored})
     results["session_errors"] = sorted({e for p in pages for e in p.errors})
-    results["server_log_errors"] = bool(ERROR_LOG.search(log))
-    if results["server_log_errors"]:
-        at = log.find("Traceback")
-        results["server_log_tail"] = log[at:][-3000:] if at >= 0 else log[-3000:]
-    return results
+    return results | harness.log_errors(log)
 
 
 def correct(results: dict) -> bool:
@@ -282,45 +265,40 @@ def correct(results: dict) -> bool:
     )
 
 
-def report(results: dict) -> str:
-    header = (
-        "round",
-        "students",
-        "press to the teacher's board p50 / p95 / max",
-        "target",
-        "press to “Sent” p50 / p95",
-        "server CPU per send",
-        "sent / new on the board",
+HEADER = (
+    "round",
+    "students",
+    "press to the teacher's board p50 / p95 / max",
+    "target",
+    "press to “Sent” p50 / p95",
+    "server CPU per send",
+    "sent / new on the board",
+)
+
+
+def row(k: int, r: dict) -> tuple:
+    """Round k's figures, in HEADER's order."""
+    ok = (
+        "ok" if r["to_board_max_ms"] is not None and r["to_board_max_ms"] <= TARGET_MS else "MISSED"
     )
-    rows = []
-    for k, r in enumerate(results["rounds"], start=1):
-        ok = (
-            "ok"
-            if r["to_board_max_ms"] is not None and r["to_board_max_ms"] <= TARGET_MS
-            else "MISSED"
-        )
-        rows.append(
-            (
-                str(k),
-                str(r["students"]),
-                f"{fmt(r['to_board_p50_ms'], '.0f')} / {fmt(r['to_board_p95_ms'], '.0f')} / "
-                f"{fmt(r['to_board_max_ms'], '.0f')} ms",
-                f"max ≤ {TARGET_MS:.0f} ms {ok}",
-                f"{fmt(r['to_sent_p50_ms'], '.0f')} / {fmt(r['to_sent_p95_ms'], '.0f')} ms",
-                f"{fmt(r['server_cpu_per_send_ms'])} ms (raw {r['server_cpu_raw_ms']:.0f} ms "
-                f"for the round)",
-                f"{r['sent']} / {r['new_on_board']}",
-            )
-        )
-    out = [table(header, rows), ""]
+    return (
+        k,
+        r["students"],
+        harness.p50_p95(r, "to_board", with_max=True),
+        f"max ≤ {TARGET_MS:.0f} ms {ok}",
+        harness.p50_p95(r, "to_sent"),
+        f"{fmt(r['server_cpu_per_send_ms'])} ms (raw {r['server_cpu_raw_ms']:.0f} ms for the round)",
+        f"{r['sent']} / {r['new_on_board']}",
+    )
+
+
+def notes(results: dict) -> list[str]:
     idle = ", ".join(f"{r['idle_cpu_ms_per_s']:.1f}" for r in results["rounds"])
-    out.append(
+    errors = results["session_errors"]
+    return [
         f"server idle before each round, ms CPU/s (the teacher's board polls once a second): "
         f"{idle}; subtracted over the round. The teacher's page polled "
-        f"{results.get('teacher_polls', 0)} times."
-    )
-    errors = results["session_errors"]
-    out.append(
+        f"{results.get('teacher_polls', 0)} times.",
         "correctness: "
         + (
             "every press answered “Sent” and reached the board once; "
@@ -331,25 +309,24 @@ def report(results: dict) -> str:
         + f"{len(errors)} exception/error elements"
         + (": " + "; ".join(errors[:5]) if errors else "")
         + "; server log "
-        + ("HAS ERRORS (see JSON)" if results["server_log_errors"] else "clean")
-    )
-    return "\n".join(out)
+        + ("HAS ERRORS (see JSON)" if results["server_log_errors"] else "clean"),
+    ]
+
+
+OPTIONS = {
+    "--students": (int, 30, "students sending at once"),
+    "--rounds": (int, 2, "rounds of everyone sending at once"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m benchmarks.board_load",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("--students", type=int, default=30, help="students sending at once")
-    p.add_argument("--rounds", type=int, default=2, help="rounds of everyone sending at once")
-    p.add_argument("--out", type=Path, help="also write the figures here, as JSON")
+    p = harness.parser("python -m benchmarks.board_load", __doc__, OPTIONS)
     args = p.parse_args(argv)
     if args.students < 1 or args.rounds < 1:
         p.error("--students and --rounds must be at least 1")
     results = asyncio.run(run(args))
-    finish(results, report(results), args.out)
+    rows = [row(k, r) for k, r in enumerate(results["rounds"], start=1)]
+    harness.report(results, HEADER, rows, notes(results), out=args.out)
     return 0 if correct(results) else 1
 
 

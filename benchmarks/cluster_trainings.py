@@ -3,8 +3,9 @@
     python -m benchmarks.cluster_trainings [--workers 1,2] [--trainings 6] [--epochs 1]
         [--width 64] [--out FILE]
 
-For each worker count: deploy.school's `dask scheduler` and that many `dask worker`s
-(`--nthreads 1`: one training each, its torch threads sharing the host's cores), one replica's
+For each worker count: a `dask scheduler` and that many `dask worker`s as the school starts them
+(deploy/launch.py: from a folder outside the repository, the repository on their PYTHONPATH;
+`--nthreads 1`: one training each, its torch threads sharing the host's cores), one replica's
 training line on it (training.cluster), and `--trainings` distinct models (seeds) of the bundled
 MNIST asked for at once, as a class asking for its own seeds does. Reported: the wall time from
 the requests to the last model in the store, trainings per hour, and each training's mean time
@@ -18,14 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import finish, table
-from deploy.school import start_cluster, stop
-from tests.browser import free_port
+from benchmarks.harness import report
+from deploy import launch
 from training.cluster import cluster_queue
 from training.job import DONE
 from training.limits import Limits
@@ -37,9 +36,10 @@ def run(workers: int, trainings: int, epochs: int, width: int) -> dict:
     from distributed import Client
 
     with tempfile.TemporaryDirectory(prefix="vae-cluster-bench-") as store:
-        address, processes = start_cluster(
-            free_port(), workers, 0, dict(os.environ), subprocess.DEVNULL
+        cluster = launch.start_cluster(
+            launch.free_port(), {f"cpu{i}": False for i in range(1, workers + 1)}
         )
+        address = cluster.address
         client = Client(address, timeout=30, set_as_default=False)
         try:
             client.wait_for_workers(workers, timeout=60)
@@ -62,8 +62,7 @@ def run(workers: int, trainings: int, epochs: int, width: int) -> dict:
             wall = max(ready)
         finally:
             client.close()
-            for proc in reversed(processes):
-                stop(proc)
+            cluster.stop()
     return {
         "workers": workers,
         "trainings": trainings,
@@ -95,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in results["runs"]
     ]
     header = ["workers", "trainings", "wall (s)", "per hour", "mean to ready (s)"]
-    text = table(header, rows, right=range(5))
-    return finish(results, text, args.out)
+    return report(results, header, rows, right=range(5), out=args.out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Time from an action to a lens shown, in Chromium against `streamlit run app.py`.
 
-    python -m benchmarks.lens_timing [--digits 5]
+    python -m benchmarks.lens_timing [--digits 5] [--out FILE]
 
 The posterior lens (issue 7): a digit is clicked on the latent plane, then the Posterior tab;
 the time from that tab's click to its heatmap drawn, for digits the server has not computed
@@ -16,7 +16,6 @@ Target: under 500 ms after the action.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -24,10 +23,10 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.harness import cpu_seconds
+from benchmarks import latent_page as lp
+from benchmarks.harness import cpu_seconds, parser, report
+from deploy import launch
 from explorer.sections import posterior
-from tests import browser
-from tests import latent_page as lp
 from vae_core import encode, load_model, load_split
 from vae_core.posterior import decode_plane
 
@@ -105,21 +104,20 @@ def draw_digits(page, pid: int) -> tuple[list[float], list[float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.lens_timing", description=__doc__)
-    parser.add_argument("--digits", type=int, default=5, help="digits opened, one page each")
-    args = parser.parse_args(argv)
+    options = {"--digits": (int, 5, "digits opened, one page each")}
+    args = parser("python -m benchmarks.lens_timing", __doc__, options).parse_args(argv)
     first, later, again, paths, outliers = [], [], [], [], []
     model = load_model()
     images = load_split(None, "test").images
     codes = encode(model, images)[0]
-    rows = browser.isolated_points(codes, args.digits)
+    rows = lp.isolated_points(codes, args.digits)
     with (
         tempfile.TemporaryDirectory() as cache,
-        browser.streamlit_process({"VAE_EXPLORER_CACHE": cache}) as server,
+        launch.streamlit_process({"VAE_EXPLORER_CACHE": cache}) as server,
         sync_playwright() as p,
     ):
         url = server.url
-        chromium = browser.launch(p)
+        chromium = launch.chromium(p)
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(url)
@@ -166,21 +164,41 @@ def main(argv: list[str] | None = None) -> int:
     def ms(values: list[float]) -> str:
         return f"median {1000 * statistics.median(values):.0f} ms (n = {len(values)})"
 
-    print("## Posterior lens: click on the tab to the heatmap drawn")
-    print(f"- first opening on the page (plotly loads): {ms(first)}")
-    print(f"- a new digit, plotly loaded: {ms(later)}")
-    print(f"- the tab reopened on a digit already computed: {ms(again)}")
-    print("## Posterior lens: the server's compute, in-process")
-    print(f"- a new digit: {ms(compute)}")
-    print(f"- the decoded plane, once per model: {1000 * plane_took:.0f} ms")
-    print("## Interpolation: click on the tab to the strip drawn, a new endpoint B each time")
-    print(f"- {ms(paths)}")
-    print("## Outliers: click on the tab to the gallery and histogram drawn")
-    print(f"- the first time for the model (scores the 10,000 digits): {1000 * outliers[0]:.0f} ms")
-    print(f"- again: {ms(outliers[1:])}")
-    print("## Drawing: a stroke's release to the result shown, its posterior lens included")
-    print(f"- {ms(releases)}; the server's CPU per release: {ms(release_cpu)}")
-    return 0
+    posterior_lens = "posterior lens: click on the tab to the heatmap drawn"
+    figures = [
+        (f"{posterior_lens}, first opening on the page (plotly loads)", ms(first)),
+        (f"{posterior_lens}, a new digit, plotly loaded", ms(later)),
+        (f"{posterior_lens}, the tab reopened on a digit already computed", ms(again)),
+        ("posterior lens: the server's compute, in-process, a new digit", ms(compute)),
+        ("the decoded plane, once per model", f"{1000 * plane_took:.0f} ms"),
+        (
+            "interpolation: click on the tab to the strip drawn, a new endpoint B each time",
+            ms(paths),
+        ),
+        (
+            "outliers: click on the tab to the gallery and histogram drawn, the first time for the "
+            "model (scores the 10,000 digits)",
+            f"{1000 * outliers[0]:.0f} ms",
+        ),
+        ("outliers: the same, again", ms(outliers[1:])),
+        (
+            "drawing: a stroke's release to the result shown, its posterior lens included",
+            ms(releases),
+        ),
+        ("drawing: the server's CPU per release", ms(release_cpu)),
+    ]
+    seconds = {
+        "first": first,
+        "later": later,
+        "again": again,
+        "compute": compute,
+        "plane": plane_took,
+        "paths": paths,
+        "outliers": outliers,
+        "releases": releases,
+        "release_cpu": release_cpu,
+    }
+    return report(seconds, ("from the action to it shown", "time"), figures, out=args.out)
 
 
 if __name__ == "__main__":

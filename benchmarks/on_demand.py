@@ -24,17 +24,13 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-from benchmarks.harness import VIEWPORT, cpu_of, finish, serving, table
-from tests import browser
+from benchmarks.harness import VIEWPORT, cpu_of, report, serving, verdict
+from benchmarks.latent_page import LV_JS, VIEW
+from deploy import launch
 from training import DEFAULT_TRAIN_CONFIG
 from vae_core.model import VAEConfig
 
 TARGETS = {"first_snapshot_s": 15.0}
-VIEW = ".st-key-latent_scatter .lv"
-LV_JS = (
-    "document.querySelector('.st-key-latent_scatter [data-testid=stBidiComponentIsolated]')"
-    "?.shadowRoot?.querySelector('.lv')"
-)
 
 
 async def open_page(chromium, url: str):
@@ -124,9 +120,7 @@ async def one_run(chromium, watchers: int, beta: float, cache: Path) -> dict:
 async def measure(args) -> list[dict]:
     results = []
     async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS
-        )
+        chromium = await launch.chromium(p)
         for watchers in args.watchers:
             print(f"{watchers} watching page(s)…", file=sys.stderr, flush=True)
             with tempfile.TemporaryDirectory() as cache:
@@ -135,45 +129,37 @@ async def measure(args) -> list[dict]:
     return results
 
 
-def report(results: list[dict], beta: float) -> str:
-    width = VAEConfig().hidden[0]
-    lines = [
-        f"## A new model on demand: β = {beta:g}, width {width}, {DEFAULT_TRAIN_CONFIG.epochs} "
-        f"epochs ({platform.node()}, {platform.machine()})",
-        "",
-    ]
-    rows = []
-    for r in results:
-        mb = [b / 1e6 for b in r["bytes_per_page_minute"]]
-        rows.append(
-            (
-                r["watchers"],
-                f"{r['first_snapshot_s']:.1f} s",
-                f"{r['finished_s']:.1f} s",
-                r["snapshots_shown"],
-                f"{r['server_cpu_share']:.0%} of a core",
-                f"{min(mb):.2f}–{max(mb):.2f} MB",
-            )
-        )
-    header = (
-        "watching pages",
-        "first snapshot on the page",
-        "finished model shown",
-        "snapshots shown",
-        "server process CPU while it trains",
-        "received per page per minute",
+HEADER = (
+    "watching pages",
+    "first snapshot on the page",
+    "finished model shown",
+    "snapshots shown",
+    "server process CPU while it trains",
+    "received per page per minute",
+)
+
+
+def row(r: dict) -> tuple:
+    mb = [b / 1e6 for b in r["bytes_per_page_minute"]]
+    return (
+        r["watchers"],
+        f"{r['first_snapshot_s']:.1f} s",
+        f"{r['finished_s']:.1f} s",
+        r["snapshots_shown"],
+        f"{r['server_cpu_share']:.0%} of a core",
+        f"{min(mb):.2f}–{max(mb):.2f} MB",
     )
-    lines.append(table(header, rows, right=range(6)))
+
+
+def notes(results: list[dict]) -> list[str]:
     worst = max(r["first_snapshot_s"] for r in results)
     target = TARGETS["first_snapshot_s"]
-    lines += [
-        "",
-        f"- First snapshot within {target:.0f} s of the press: "
-        f"{'meets' if worst <= target else 'MISSES'} (slowest {worst:.1f} s)",
+    return [
+        f"- First snapshot within {target:.0f} s of the press: {verdict(worst, target)} "
+        f"(slowest {worst:.1f} s)",
         f"- Every page shows what the first shows: "
         f"{all(r['others_show_the_same'] for r in results)}",
     ]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     results = asyncio.run(measure(args))
-    return finish(results, report(results, args.beta), args.out)
+    title = (
+        f"A new model on demand: β = {args.beta:g}, width {VAEConfig().hidden[0]}, "
+        f"{DEFAULT_TRAIN_CONFIG.epochs} epochs ({platform.node()}, {platform.machine()})"
+    )
+    rows = [row(r) for r in results]
+    return report(results, HEADER, rows, notes(results), title=title, right=range(6), out=args.out)
 
 
 if __name__ == "__main__":

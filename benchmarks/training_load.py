@@ -3,7 +3,7 @@
     python -m benchmarks.training_load [--bursts 40] [--epochs 6] [--width 512] [--out FILE]
 
 One Chromium session steps the z1 slider (one key press, then a pause, as a student does) and
-times each press to the server-confirmed z (benchmarks.class_load's Session). Phases, in one
+times each press to the server-confirmed z (benchmarks.stepping's Session). Phases, in one
 run on one server: steps with no training; the same model trained by the CLI
 (`python -m training --output`) alone; steps for as long as the server trains that model in its
 worker process, asked for by a second page's link; steps for as long as the CLI trains it
@@ -26,17 +26,17 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-from benchmarks.class_load import Session
 from benchmarks.harness import (
     VIEWPORT,
     client_cpu_seconds,
     cpu_of,
-    finish,
     percentile,
+    report,
     serving,
-    table,
+    verdict,
 )
-from tests import browser
+from benchmarks.stepping import Session
+from deploy import launch
 from vae_core.checkpoint import load_checkpoint
 
 TARGETS = {"latency_ratio": 1.5, "training_ratio": 1.3}
@@ -119,9 +119,7 @@ async def measure(args, cache: Path) -> dict:
     pause = args.pause_ms / 1000
     with serving(env) as server:
         async with async_playwright() as p:
-            chromium = await p.chromium.launch(
-                executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS
-            )
+            chromium = await launch.chromium(p)
             stepper, _ = await Session.open(chromium, server.url, "app")
             context = await chromium.new_context(viewport=VIEWPORT)
             requester = await context.new_page()
@@ -174,15 +172,7 @@ async def measure(args, cache: Path) -> dict:
     return results
 
 
-def report(r: dict) -> str:
-    def ok(value, target):
-        return "meets" if value <= target else "MISSES"
-
-    lines = [
-        f"## Training beside the page (width {r['width']}, {r['epochs']} epochs; "
-        f"{platform.node()}, {platform.machine()})",
-        "",
-    ]
+def rows_and_notes(r: dict) -> tuple[list[tuple], list[str]]:
     rows = []
     for name, key in (
         ("no training", "idle_before"),
@@ -202,17 +192,14 @@ def report(r: dict) -> str:
                 f"{phase['browser_cpu_share']:.0%}",
             )
         )
-    header = ("Phase", "presses", "slider p50", "p95", "max", "server process CPU", "browsers' CPU")
-    lines.append(table(header, rows, right=range(1, 7)))
     lr, tr = r["latency_ratio"], r["training_ratio"]
     server, alone, beside = r["server"], r["cli_alone"], r["cli_beside_pages"]
-    lines += [
-        "",
+    return rows, [
         f"- Slider p50 while the server trains / without training: {lr:.2f}x "
-        f"(target <= {TARGETS['latency_ratio']}x: {ok(lr, TARGETS['latency_ratio'])})",
+        f"(target <= {TARGETS['latency_ratio']}x: {verdict(lr, TARGETS['latency_ratio'])})",
         f"- Training's own time, the server's worker / the CLI alone: {server['train_seconds']:.1f}"
         f" s / {alone['train_seconds']:.1f} s = {tr:.2f}x "
-        f"(target <= {TARGETS['training_ratio']}x: {ok(tr, TARGETS['training_ratio'])})",
+        f"(target <= {TARGETS['training_ratio']}x: {verdict(tr, TARGETS['training_ratio'])})",
         f"- The same, against the CLI while the same slider steps run: "
         f"{server['train_seconds']:.1f} s / {beside['train_seconds']:.1f} s = "
         f"{r['training_ratio_same_pages']:.2f}x",
@@ -222,7 +209,9 @@ def report(r: dict) -> str:
         f"shown {r['request_to_shown_s']:.1f} s (the CLI alone, start to exit: "
         f"{alone['wall_s']:.1f} s)",
     ]
-    return "\n".join(lines)
+
+
+HEADER = ("Phase", "presses", "slider p50", "p95", "max", "server process CPU", "browsers' CPU")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,7 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as cache:
         results = asyncio.run(measure(args, Path(cache)))
-    return finish(results, report(results), args.out)
+    rows, notes = rows_and_notes(results)
+    title = (
+        f"Training beside the page (width {results['width']}, {results['epochs']} epochs; "
+        f"{platform.node()}, {platform.machine()})"
+    )
+    return report(results, HEADER, rows, notes, title=title, right=range(1, 7), out=args.out)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ explorer behind HAProxy.
         [--scheduler-port 8786] [--cpu-workers 1] [--gpu-workers 0] [-- LIMITS...]
 
 Starts `dask scheduler` and its `dask worker`s (a GPU worker advertises `--resources GPU=1`
-and takes the trainings first), then `streamlit run app.py` N times on 127.0.0.1 (ports
+and takes the trainings first) from a folder outside the repository with the repository on
+their PYTHONPATH, as on machines of their own (deploy/launch.py), then `streamlit run app.py` N times on 127.0.0.1 (ports
 first-port, first-port + 1, ...), all with one cookie secret, one model store
 (VAE_EXPLORER_CACHE, where the class boards live too) and the scheduler's address
 (VAE_EXPLORER_SCHEDULER), waits until each answers its health check, then runs HAProxy in
@@ -20,19 +21,17 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from deploy import launch
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 CONFIG = HERE / "haproxy.cfg"
 READY_TIMEOUT_S = 120.0
 
@@ -54,71 +53,6 @@ def haproxy_config(template: str, port: int, replicas: Sequence[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replica_command(port: int, limits: Sequence[str]) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(REPO / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    return [*command, "--", *limits] if limits else command
-
-
-def scheduler_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-            "--no-dashboard"]  # fmt: skip
-
-
-def worker_command(address: str, name: str, gpu: bool) -> list[str]:
-    """One training at a time (`--nthreads 1`): its torch threads take the host's cores."""
-    command = [sys.executable, "-m", "dask", "worker", address, "--name", name, "--nthreads", "1",
-               "--host", "127.0.0.1", "--no-dashboard"]  # fmt: skip
-    return [*command, "--resources", "GPU=1"] if gpu else command
-
-
-def start_cluster(
-    scheduler_port: int, cpu_workers: int, gpu_workers: int, environ: dict, log
-) -> tuple[str, list[subprocess.Popen]]:
-    """`dask scheduler` on 127.0.0.1 and its workers, each a process group: (its address, the
-    processes, scheduler first). The workers import training.cluster's task from this
-    checkout."""
-    address = f"tcp://127.0.0.1:{scheduler_port}"
-    path = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
-    options = {"cwd": REPO, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True}
-    processes = [subprocess.Popen(scheduler_command(scheduler_port), env=environ, **options)]
-    try:
-        workers = [("gpu", True)] * gpu_workers + [("cpu", False)] * cpu_workers
-        for i, (kind, gpu) in enumerate(workers, start=1):
-            command = worker_command(address, f"{kind}{i}", gpu)
-            processes.append(
-                subprocess.Popen(command, env={**environ, "PYTHONPATH": path}, **options)
-            )
-    except BaseException:
-        for proc in reversed(processes):
-            stop(proc)
-        raise
-    return address, processes
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 @dataclass
 class School:
     """The processes of a running school: its replicas (each a process group), HAProxy, and
@@ -128,27 +62,21 @@ class School:
     replicas: dict[int, subprocess.Popen]  # port -> process
     proxy: subprocess.Popen
     config: Path
-    scheduler: str = ""  # the Dask scheduler's tcp://HOST:PORT
-    cluster: list[subprocess.Popen] = field(default_factory=list)  # scheduler, then workers
+    cluster: launch.Cluster
+
+    @property
+    def scheduler(self) -> str:
+        """The Dask scheduler's tcp://HOST:PORT."""
+        return self.cluster.address
 
     def stop_replica(self, port: int) -> None:
-        stop(self.replicas[port])
+        launch.stop(self.replicas[port])
 
     def stop(self) -> None:
-        for proc in [self.proxy, *self.replicas.values(), *reversed(self.cluster)]:
-            stop(proc)
+        for proc in [self.proxy, *self.replicas.values()]:
+            launch.stop(proc)
+        self.cluster.stop()
         self.config.unlink(missing_ok=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def start(
@@ -164,51 +92,35 @@ def start(
 ) -> School:
     """Start the Dask scheduler and its workers, a replica on each of `ports`, wait until each
     is healthy, then HAProxy on `port`; the running school."""
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    if not Path(haproxy).exists():
+    if launch.haproxy_executable() is None:
         raise SystemExit("No HAProxy: `apt-get install -y haproxy` (Debian), then rerun.")
     environ = {**os.environ, **(env or {})}
     # One cookie secret for every replica, so that what one signs another reads; in the
     # environment rather than on a command line that `ps` shows.
     environ.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
-    address, cluster = start_cluster(scheduler_port, cpu_workers, gpu_workers, environ, log)
-    environ["VAE_EXPLORER_SCHEDULER"] = address
+    workers = [("gpu", True)] * gpu_workers + [("cpu", False)] * cpu_workers
+    names = {f"{kind}{i}": gpu for i, (kind, gpu) in enumerate(workers, start=1)}
+    cluster = launch.start_cluster(scheduler_port, names, environ, log)
+    environ["VAE_EXPLORER_SCHEDULER"] = cluster.address
     started: dict[int, subprocess.Popen] = {}
     config = Path(tempfile.mkstemp(prefix="vae-school-", suffix=".cfg")[1])
     try:
         for p in ports:
-            started[p] = subprocess.Popen(
-                replica_command(p, limits),
-                cwd=REPO,
-                env=environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            started[p] = launch.start_streamlit(p, environ, log, args=limits)
         deadline = time.monotonic() + READY_TIMEOUT_S
         for p, proc in started.items():
-            while not healthy(f"http://127.0.0.1:{p}"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the replica on port {p} did not come up")
-                time.sleep(0.2)
+            launch.wait_healthy(f"http://127.0.0.1:{p}", proc, deadline, f"the replica on port {p}")
         config.write_text(haproxy_config(CONFIG.read_text(), port, ports))
-        proxy = subprocess.Popen(
-            [haproxy, "-db", "-f", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proxy = launch.start_haproxy(config, log)
         url = f"http://127.0.0.1:{port}"
-        while not healthy(url):
-            if proxy.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"HAProxy did not come up on port {port}")
-            time.sleep(0.1)
+        launch.wait_healthy(url, proxy, deadline, "HAProxy")
     except BaseException:
-        for proc in [*started.values(), *reversed(cluster)]:
-            stop(proc)
+        for proc in started.values():
+            launch.stop(proc)
+        cluster.stop()
         config.unlink(missing_ok=True)
         raise
-    return School(url, started, proxy, config, address, cluster)
+    return School(url, started, proxy, config, cluster)
 
 
 def main(argv: list[str] | None = None) -> int:

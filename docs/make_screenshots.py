@@ -1,4 +1,4 @@
-"""Take the README's screenshots in headless Chromium: `python -m docs.make_screenshots [theme]`.
+"""Take the README's screenshots in headless Chromium: `python -m docs.make_screenshots [mode]`.
 
 Opens the app at 1400x1000 in the light or dark theme, selects a test digit, hovers the plane
 so the decoded digit shows the point under the pointer, and saves the latent view, each lens
@@ -21,9 +21,11 @@ first if they are not there (about half an hour on 2 cores), so that a rerun reu
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -32,11 +34,11 @@ import numpy as np
 from playwright.sync_api import sync_playwright
 
 import i18n
+from benchmarks import latent_page as lp
+from deploy import launch
 from explorer import state
 from explorer.board_store import BoardStore
 from explorer.model_view import ModelSettings, model_id
-from tests import browser
-from tests import latent_page as lp
 from training import default_cache_dir, get_or_train
 from vae_core import encode, load_model, load_split
 from vae_core.datasets import describe
@@ -58,8 +60,8 @@ def other_data() -> None:
     for settings in (CONDITIONAL, on_fashion):
         get_or_train(*settings.configs(), cache)
     env = {"VAE_EXPLORER_CACHE": str(cache)}
-    with browser.streamlit_server(env) as (url, _), sync_playwright() as pw:
-        chromium = browser.launch(pw)
+    with launch.streamlit_server(env) as (url, _), sync_playwright() as pw:
+        chromium = launch.chromium(pw)
         page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.goto(f"{url}/?data=mnist&cvae=1&epochs=10&class=4&z1=-0.6&z2=0.8&digit=21")
         lp.wait_until_ready(page)
@@ -95,10 +97,10 @@ def chinese() -> None:
     cjk_fonts()
     zh = i18n.translations("zh").gettext
     mu = encode(load_model(), load_split(None, "test").images)[0]
-    with sync_playwright() as pw, browser.streamlit_server() as (url, _):
-        chromium = browser.launch(pw)
+    with sync_playwright() as pw, launch.streamlit_server() as (url, _):
+        chromium = launch.chromium(pw)
         page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        row = browser.isolated_points(mu, 40)[-1]
+        row = lp.isolated_points(mu, 40)[-1]
         page.goto(f"{url}/?lang=zh&z1=-1.2&z2=0.4&digit={row}")
         lp.wait_until_ready(page)
         page.mouse.move(*lp.pixel(page, 0.9, 1.1))
@@ -122,8 +124,8 @@ def chinese() -> None:
 def tour() -> None:
     """The guided tour's first step, a guess revealed beside the true code, light and dark."""
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
-        chromium = browser.launch(pw)
-        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+        chromium = launch.chromium(pw)
+        with launch.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
             for theme in ("light", "dark"):
                 context = chromium.new_context(
                     viewport={"width": 1400, "height": 1000}, color_scheme=theme
@@ -181,8 +183,8 @@ def board() -> None:
     """A teacher's class board with a student's drawing sent from the browser and a class's
     worth more, an item hovered: light, dark, and in Chinese for README.zh-CN."""
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
-        chromium = browser.launch(pw)
-        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+        chromium = launch.chromium(pw)
+        with launch.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
             viewport = {"width": 1400, "height": 1000}
             teacher = chromium.new_context(viewport=viewport).new_page()
             teacher.goto(f"{url}/?lang=en")
@@ -258,18 +260,18 @@ def compare_and_replay(page, suffix: str) -> None:
     page.screenshot(path=str(HERE / f"screenshot_replay{suffix}.png"))
 
 
-def main(theme: str = "light") -> None:
+def screenshots(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         # A second model to compare the default with: β = 4, trained into this run's cache.
         get_or_train(*COMPARED.configs(), cache_dir=cache)
-        chromium = browser.launch(pw)
-        with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+        chromium = launch.chromium(pw)
+        with launch.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
             context = chromium.new_context(
                 viewport={"width": 1400, "height": 1000}, color_scheme=theme
             )
             page = context.new_page()
-            row = browser.isolated_points(mu, 40)[-1]
+            row = lp.isolated_points(mu, 40)[-1]
             page.goto(f"{url}/?z1=-1.2&z2=0.4&digit={row}")
             lp.wait_until_ready(page)
             page.mouse.move(*lp.pixel(page, 0.9, 1.1))
@@ -323,16 +325,27 @@ def main(theme: str = "light") -> None:
         chromium.close()
 
 
-if __name__ == "__main__":
-    import sys
+MODES = {"data": other_data, "zh": chinese, "tour": tour, "board": board}
 
-    if sys.argv[1:] == ["data"]:
-        other_data()
-    elif sys.argv[1:] == ["zh"]:
-        chinese()
-    elif sys.argv[1:] == ["tour"]:
-        tour()
-    elif sys.argv[1:] == ["board"]:
-        board()
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m docs.make_screenshots", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        default="light",
+        choices=["light", "dark", *MODES],
+        help="the main views in the light or dark theme (default: light), or another set",
+    )
+    mode = parser.parse_args(argv).mode
+    if mode in MODES:
+        MODES[mode]()
     else:
-        main(sys.argv[1] if len(sys.argv) > 1 else "light")
+        screenshots(mode)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

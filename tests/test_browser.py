@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
-from tests import browser
-from tests import latent_page as lp
+from benchmarks import latent_page as lp
+from deploy import launch
 
 REQUIRED = os.environ.get("VAE_EXPLORER_REQUIRE_BROWSER") == "1"
 HOW = "to run them, `pip install playwright` and `apt-get install -y chromium` (or set CHROMIUM)"
@@ -28,8 +28,8 @@ try:
     from playwright import sync_api as playwright_api
 except ImportError:
     _unavailable("Playwright is not installed")
-if not Path(browser.CHROMIUM).exists():
-    _unavailable(f"no Chromium at {browser.CHROMIUM}")
+if not Path(launch.CHROMIUM).exists():
+    _unavailable(f"no Chromium at {launch.CHROMIUM}")
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -51,14 +51,14 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(cache):
-    with browser.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
+    with launch.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
         yield url
 
 
 @pytest.fixture(scope="module")
 def chromium():
     with playwright_api.sync_playwright() as p:
-        b = browser.launch(p)
+        b = launch.chromium(p)
         yield b
         b.close()
 
@@ -198,7 +198,7 @@ def test_a_click_on_empty_plane_commits_that_point(page, model_and_codes):
 
 def test_a_click_on_a_digit_selects_it_and_move_here_brings_z_to_it(page, model_and_codes):
     _, codes = model_and_codes
-    row = browser.isolated_points(codes)[0]
+    row = lp.isolated_points(codes)[0]
     page.mouse.click(*lp.pixel(page, *codes[row]))
     page.locator(".st-key-selection").get_by_text(f"Test image #{row}:").wait_for(timeout=20_000)
     page.wait_for_function(f"() => ({lp.VIEW_DATA}.inset || '').startsWith('{row},')")
@@ -339,7 +339,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
 ):
     cache = tmp_path_factory.mktemp("queue_cache")
     env = {"VAE_EXPLORER_CACHE": str(cache), "VAE_EXPLORER_MAX_TRAININGS": "1"}
-    with browser.streamlit_server(env) as (url, _):
+    with launch.streamlit_server(env) as (url, _):
         first = open_page(chromium, f"{url}/?width=256&epochs=2&seed=1")
         second = None
         try:
@@ -634,7 +634,7 @@ def test_a_model_asked_for_is_explored_from_its_first_epoch_then_replaced_with_z
     chromium, tmp_path_factory
 ):
     cache = tmp_path_factory.mktemp("snapshot_cache")
-    with browser.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
+    with launch.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
         page = open_page(chromium, f"{url}/?z1=0.5&z2=-0.25")
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -681,7 +681,7 @@ GREETING = {"You can now view your Streamlit app in your browser."}
 def test_the_server_starts_and_serves_a_first_visit_without_a_warning(cache, chromium):
     """What `streamlit run app.py` prints, up to a first visitor's page drawn: Streamlit's
     greeting and its address, nothing a user could read as a warning."""
-    with browser.streamlit_process({"VAE_EXPLORER_CACHE": str(cache)}) as server:
+    with launch.streamlit_process({"VAE_EXPLORER_CACHE": str(cache)}) as server:
         page = open_page(chromium, server.url)
         page.context.close()
         lines = [line.strip() for line in server.log_text().splitlines() if line.strip()]

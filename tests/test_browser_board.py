@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests import browser
-from tests import latent_page as lp
+from benchmarks import latent_page as lp
+from deploy import launch
 from tests.test_browser import chromium, open_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -55,7 +55,7 @@ def send_drawing(page, name: str) -> float:
 
 def test_a_students_drawing_reaches_the_board_which_a_restart_keeps(chromium, tmp_path):  # noqa: F811
     env = {"VAE_EXPLORER_CACHE": str(tmp_path)}
-    with browser.streamlit_server(env) as (url, _):
+    with launch.streamlit_server(env) as (url, _):
         teacher = open_page(chromium, f"{url}/?lang=en")
         join = open_board(teacher)
         assert "join=" in join and "key=" not in join
@@ -84,7 +84,7 @@ def test_a_students_drawing_reaches_the_board_which_a_restart_keeps(chromium, tm
         for page in (teacher, student, forged):
             page.context.close()
 
-    with browser.streamlit_server(env) as (url, _):  # the same disk, a new server
+    with launch.streamlit_server(env) as (url, _):  # the same disk, a new server
         teacher = open_page(chromium, f"{url}/?{teacher_query}")
         teacher.locator(ITEMS).wait_for(timeout=30_000)
         assert items_shown(teacher) == 1

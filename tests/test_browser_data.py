@@ -4,8 +4,8 @@ offers other data than MNIST (issue 8, parts 1 and 3). The helpers are test_brow
 import numpy as np
 import pytest
 
-from tests import browser
-from tests import latent_page as lp
+from benchmarks import latent_page as lp
+from deploy import launch
 from tests.conftest import THREE_CLASSES as NAMES
 from tests.test_browser import chromium, digit_pixels, open_page  # noqa: F401 (a fixture)
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, get_or_train
@@ -30,7 +30,7 @@ def setup(three_classes, tmp_path_factory):
     codes = encode(plain, test.images)[0]
     cvae, _ = get_or_train(VAEConfig(hidden=(64, 64), conditional=True), TRAIN, None, cache)
     env = {"VAE_EXPLORER_CACHE": str(cache), "VAE_EXPLORER_DATA": str(three)}
-    with browser.streamlit_server(env) as (url, _):
+    with launch.streamlit_server(env) as (url, _):
         yield url, describe(three), cvae, (codes, test.labels)
 
 
@@ -64,7 +64,7 @@ def test_other_data_show_their_class_names_in_the_legend_and_on_hover(setup, chr
         legend = page.locator(f"{lp.VIEW} .legend").inner_text()
         assert all(name in legend for name in NAMES) and "class" in legend
         page.get_by_text(f"{len(labels)} {three.name} test images").wait_for()
-        for row in browser.isolated_points(codes, 3):
+        for row in lp.isolated_points(codes, 3):
             page.mouse.move(*lp.pixel(page, *codes[row]))
             page.wait_for_function(
                 f"() => ({lp.LV_JS}?.querySelector('.tip')?.textContent || '').startsWith('test image #{row}:')",

@@ -4,7 +4,7 @@
 import pytest
 
 import i18n
-from tests import latent_page as lp
+from benchmarks import latent_page as lp
 from tests.test_browser import chromium, open_page, server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -3,7 +3,7 @@ and revealed, Next and Back setting the page up, and the step resumed from the l
 
 import pytest
 
-from tests import latent_page as lp
+from benchmarks import latent_page as lp
 from tests.test_browser import chromium, open_page, server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -5,15 +5,14 @@ where two TrainingQueues with their own clients stand for two replicas."""
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import distributed
 import pytest
 
-from tests.browser import free_port
+from deploy import launch
+from deploy.launch import free_port
 from training import cache_key
 from training import cluster as cluster_module
 from training.cluster import cluster_queue, topic
@@ -23,7 +22,6 @@ from training.limits import Limits
 from training.loop import TrainConfig
 from vae_core.model import VAEConfig
 
-REPO = Path(__file__).resolve().parent.parent
 SMALL = VAEConfig(hidden=(32,))
 FAST = TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=0)
 pytestmark = pytest.mark.slow
@@ -34,25 +32,16 @@ def long(seed: int) -> TrainConfig:
 
 
 class Cluster:
-    """A scheduler and its workers, each a process of its own as an operator starts them."""
+    """A scheduler and its workers, each a process of its own as an operator starts them: from
+    a folder outside the repository, the repository on their PYTHONPATH (deploy/launch.py)."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.address = f"tcp://127.0.0.1:{free_port()}"
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        dask = [sys.executable, "-m", "distributed.cli.dask_"]
-        logs = tmp_path / "dask.log"
-        self.log = open(logs, "ab")
-        common = {"cwd": REPO, "env": env, "stdout": self.log, "stderr": subprocess.STDOUT}
-        port = self.address.rsplit(":", 1)[1]
-        self.scheduler = subprocess.Popen(
-            [*dask[:2], "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", port,
-             "--no-dashboard"], **common)  # fmt: skip
-        worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
-                  "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]  # fmt: skip
-        self.workers = {
-            "gpu": subprocess.Popen([*worker, "--name", "gpu", "--resources", "GPU=1"], **common),
-            "cpu": subprocess.Popen([*worker, "--name", "cpu"], **common),
-        }
+        self.log = open(tmp_path / "dask.log", "ab")
+        self.processes = launch.start_cluster(
+            free_port(), {"gpu": True, "cpu": False}, log=self.log, nanny=False
+        )
+        self.address = self.processes.address
+        self.workers = self.processes.workers
         self.clients = []
 
     def client(self):
@@ -68,13 +57,7 @@ class Cluster:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-        for process in [*self.workers.values(), self.scheduler]:
-            process.terminate()
-        for process in [*self.workers.values(), self.scheduler]:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.processes.stop()
         self.log.close()
 
 

@@ -1,4 +1,5 @@
-"""The latent view as a browser test sees it: readiness, its data attributes, and pixels."""
+"""The latent view as a script driving a browser sees it (the browser tests, the benchmarks,
+docs/make_screenshots.py): readiness, its data attributes, pixels, and points to click."""
 
 from __future__ import annotations
 
@@ -73,3 +74,14 @@ def draw_stroke(page, points) -> None:
     for x, y in at[1:]:
         page.mouse.move(x, y, steps=6)
     page.mouse.up()
+
+
+def isolated_points(mu, count: int = 1) -> list[int]:
+    """Rows whose codes lie farthest from any other, within |z| < 2 (well inside the plot), most
+    isolated first: a click on one of them lands on that point alone."""
+    import numpy as np
+
+    inner = np.where(np.abs(mu).max(axis=1) < 2.0)[0][:3000]
+    d = np.linalg.norm(mu[inner, None, :] - mu[None, :, :], axis=-1)
+    d[np.arange(len(inner)), inner] = np.inf
+    return [int(r) for r in inner[np.argsort(-d.min(axis=1))[:count]]]
