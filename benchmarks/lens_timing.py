@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright
 from benchmarks import latent_page as lp
 from benchmarks.harness import cpu_seconds, parser, report
 from deploy import launch
-from explorer.sections import posterior
+from explorer import posterior_lens
 from vae_core import encode, load_model, load_split
 from vae_core.posterior import decode_plane
 
@@ -158,17 +158,17 @@ def main(argv: list[str] | None = None) -> int:
     compute = []
     for row in rows:
         start = time.perf_counter()
-        posterior.compute(model, plane, images[row])
+        posterior_lens.compute(model, plane, images[row])
         compute.append(time.perf_counter() - start)
 
     def ms(values: list[float]) -> str:
         return f"median {1000 * statistics.median(values):.0f} ms (n = {len(values)})"
 
-    posterior_lens = "posterior lens: click on the tab to the heatmap drawn"
+    opening = "posterior lens: click on the tab to the heatmap drawn"
     figures = [
-        (f"{posterior_lens}, first opening on the page (plotly loads)", ms(first)),
-        (f"{posterior_lens}, a new digit, plotly loaded", ms(later)),
-        (f"{posterior_lens}, the tab reopened on a digit already computed", ms(again)),
+        (f"{opening}, first opening on the page (plotly loads)", ms(first)),
+        (f"{opening}, a new digit, plotly loaded", ms(later)),
+        (f"{opening}, the tab reopened on a digit already computed", ms(again)),
         ("posterior lens: the server's compute, in-process, a new digit", ms(compute)),
         ("the decoded plane, once per model", f"{1000 * plane_took:.0f} ms"),
         (

@@ -19,7 +19,7 @@ BELOW = {
     "app": {"explorer", "training", "vae_core", "i18n"},
     "deploy": {"training", "vae_core", "i18n"},
     "benchmarks": {"deploy", "explorer", "training", "vae_core", "i18n", "app"},
-    "docs": {"deploy", "explorer", "training", "vae_core", "i18n", "app"},
+    "docs": {"benchmarks", "deploy", "explorer", "training", "vae_core", "i18n", "app"},
 }
 NO_STREAMLIT = ("vae_core", "training", "i18n")
 
