@@ -29,7 +29,7 @@ from tests.browser import free_port
 from training.cluster import cluster_queue
 from training.job import DONE
 from training.limits import Limits
-from training.loop import TrainConfig
+from training.request import TrainConfig
 from vae_core.model import VAEConfig
 
 

@@ -37,7 +37,7 @@ from explorer.board_store import BoardStore
 from explorer.model_view import ModelSettings, model_id
 from tests import browser
 from tests import latent_page as lp
-from training import default_cache_dir, get_or_train
+from training import TrainingRequest, default_cache_dir, get_or_train
 from vae_core import encode, load_model, load_split
 from vae_core.datasets import describe
 from vae_core.inference import elbo_terms
@@ -56,7 +56,7 @@ def other_data() -> None:
     on_fashion = ModelSettings(beta=1.0, width=512, epochs=20, seed=0, data=fashion.key)
     cache = default_cache_dir()
     for settings in (CONDITIONAL, on_fashion):
-        get_or_train(*settings.configs(), cache)
+        get_or_train(TrainingRequest(*settings.configs(), cache))
     env = {"VAE_EXPLORER_CACHE": str(cache)}
     with browser.streamlit_server(env) as (url, _), sync_playwright() as pw:
         chromium = browser.launch(pw)
@@ -262,7 +262,7 @@ def main(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         # A second model to compare the default with: β = 4, trained into this run's cache.
-        get_or_train(*COMPARED.configs(), cache_dir=cache)
+        get_or_train(TrainingRequest(*COMPARED.configs(), cache_dir=cache))
         chromium = browser.launch(pw)
         with browser.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
             context = chromium.new_context(

@@ -20,7 +20,7 @@ from training.cluster import cluster_queue, topic
 from training.in_use import InUse
 from training.job import CANCELLED, DONE, FAILED, RUNNING, WAITING
 from training.limits import Limits
-from training.loop import TrainConfig
+from training.request import TrainConfig
 from vae_core.model import VAEConfig
 
 REPO = Path(__file__).resolve().parent.parent
