@@ -375,4 +375,33 @@ def _why(exc: BaseException) -> Text:
             "every worker that ran this training died before it finished (on a server, most "
             "often for lack of memory); whoever runs the cluster can read its workers' logs"
         )
+    unloadable = _unloadable(exc)
+    if unloadable is not None:
+        return lazy(
+            "the training cluster cannot load the training task ({error}). Whoever runs the "
+            "cluster can start its scheduler and every worker with this repository on their "
+            "PYTHONPATH and its requirements installed, as docs/serving.md says",
+            error=_kind_and_text(unloadable),
+        )
+    return _kind_and_text(exc)
+
+
+def _kind_and_text(exc: BaseException) -> Text:
+    # TRANSLATORS: an error's type (a Python name such as OSError) and what it says.
     return lazy("{kind}: {error}", kind=type(exc).__name__, error=said(exc))
+
+
+def _unloadable(exc: BaseException) -> BaseException | None:
+    """What kept the scheduler or a worker from unpickling the task, which names this
+    repository's code (Dask needs one software environment on its scheduler, workers and
+    clients): the missing module, or the failure under Dask's own "Error during
+    deserialization"; None for an error of any other kind."""
+    chain = [exc]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) and cause not in chain:
+        chain.append(cause)
+    missing = [e for e in chain if isinstance(e, ModuleNotFoundError)]
+    if missing:
+        return missing[0]
+    if isinstance(exc, RuntimeError) and "deserialization" in str(exc):
+        return chain[-1]
+    return None
