@@ -28,7 +28,7 @@ from deploy import launch
 from training.cluster import cluster_queue
 from training.job import DONE
 from training.limits import Limits
-from training.loop import TrainConfig
+from training.request import TrainConfig
 from vae_core.model import VAEConfig
 
 

@@ -26,7 +26,13 @@ from torch import nn
 
 from benchmarks.data_option import add_data_dir, described
 from benchmarks.harness import table
-from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, get_or_train, is_cached
+from training import (
+    DEFAULT_MODEL_CONFIG,
+    DEFAULT_TRAIN_CONFIG,
+    TrainingRequest,
+    get_or_train,
+    is_cached,
+)
 from vae_core import decode, load_split, sample_prior
 from vae_core.data import to_tensor
 
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cached = is_cached(model_config, train_config, args.data_dir)
     start = time.perf_counter()
-    model, checkpoint = get_or_train(model_config, train_config, args.data_dir)
+    model, checkpoint = get_or_train(TrainingRequest(model_config, train_config, args.data_dir))
     model_seconds = time.perf_counter() - start
     start = time.perf_counter()
     net = train_classifier(args.seed, args.data_dir, k)

@@ -39,7 +39,7 @@ from deploy import launch
 from explorer import state
 from explorer.board_store import BoardStore
 from explorer.model_view import ModelSettings, model_id
-from training import default_cache_dir, get_or_train
+from training import TrainingRequest, default_cache_dir, get_or_train
 from vae_core import encode, load_model, load_split
 from vae_core.datasets import describe
 from vae_core.inference import elbo_terms
@@ -58,7 +58,7 @@ def other_data() -> None:
     on_fashion = ModelSettings(beta=1.0, width=512, epochs=20, seed=0, data=fashion.key)
     cache = default_cache_dir()
     for settings in (CONDITIONAL, on_fashion):
-        get_or_train(*settings.configs(), cache)
+        get_or_train(TrainingRequest(*settings.configs(), cache))
     env = {"VAE_EXPLORER_CACHE": str(cache)}
     with launch.streamlit_server(env) as (url, _), sync_playwright() as pw:
         chromium = launch.chromium(pw)
@@ -264,7 +264,7 @@ def screenshots(theme: str = "light") -> None:
     mu = encode(load_model(), load_split(None, "test").images)[0]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         # A second model to compare the default with: β = 4, trained into this run's cache.
-        get_or_train(*COMPARED.configs(), cache_dir=cache)
+        get_or_train(TrainingRequest(*COMPARED.configs(), cache_dir=cache))
         chromium = launch.chromium(pw)
         with launch.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
             context = chromium.new_context(

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import payload
 from training import cache as training_cache
-from training.job import TrainingJob
+from training.process import ProcessJob
 from vae_core import encode, load_model, load_split
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -146,13 +146,13 @@ def sidebar_text(at: AppTest) -> str:
 @pytest.mark.slow
 def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch):
     starts = []
-    real_start = TrainingJob.start
+    real_start = ProcessJob.start
 
     def counting_start(job):
         starts.append(job.key)
         return real_start(job)
 
-    monkeypatch.setattr(TrainingJob, "start", counting_start)
+    monkeypatch.setattr(ProcessJob, "start", counting_start)
     first, second = run_app({"z1": "0.5", "z2": "-0.3"}), run_app()
     submit_settings(first, width=64, epochs=2)
     submit_settings(second, width=64, epochs=2)

@@ -38,14 +38,16 @@ SMALL_WIDTH, SMALL_EPOCHS = 64, 2  # the second model, trained into the server's
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    from training import DEFAULT_TRAIN_CONFIG, TrainConfig, get_or_train
+    from training import DEFAULT_TRAIN_CONFIG, TrainConfig, TrainingRequest, get_or_train
     from vae_core import VAEConfig
 
     directory = tmp_path_factory.mktemp("browser_cache")
     train = TrainConfig(
         epochs=SMALL_EPOCHS, batch_size=DEFAULT_TRAIN_CONFIG.batch_size, lr=DEFAULT_TRAIN_CONFIG.lr
     )
-    get_or_train(VAEConfig(hidden=(SMALL_WIDTH, SMALL_WIDTH)), train, cache_dir=directory)
+    get_or_train(
+        TrainingRequest(VAEConfig(hidden=(SMALL_WIDTH, SMALL_WIDTH)), train, cache_dir=directory)
+    )
     return directory
 
 

@@ -8,7 +8,7 @@ from benchmarks import latent_page as lp
 from deploy import launch
 from tests.conftest import THREE_CLASSES as NAMES
 from tests.test_browser import chromium, digit_pixels, open_page  # noqa: F401 (a fixture)
-from training import DEFAULT_TRAIN_CONFIG, TrainConfig, get_or_train
+from training import DEFAULT_TRAIN_CONFIG, TrainConfig, TrainingRequest, get_or_train
 from vae_core import VAEConfig, decode, encode, load_split
 from vae_core.datasets import describe
 
@@ -25,10 +25,12 @@ def setup(three_classes, tmp_path_factory):
     of MNIST, and the server offering the three classes' directory."""
     three = three_classes
     cache = tmp_path_factory.mktemp("data_cache")
-    plain, _ = get_or_train(VAEConfig(hidden=(64, 64)), TRAIN, three, cache)
+    plain, _ = get_or_train(TrainingRequest(VAEConfig(hidden=(64, 64)), TRAIN, three, cache))
     test = load_split(three, "test")
     codes = encode(plain, test.images)[0]
-    cvae, _ = get_or_train(VAEConfig(hidden=(64, 64), conditional=True), TRAIN, None, cache)
+    cvae, _ = get_or_train(
+        TrainingRequest(VAEConfig(hidden=(64, 64), conditional=True), TRAIN, None, cache)
+    )
     env = {"VAE_EXPLORER_CACHE": str(cache), "VAE_EXPLORER_DATA": str(three)}
     with launch.streamlit_server(env) as (url, _):
         yield url, describe(three), cvae, (codes, test.labels)

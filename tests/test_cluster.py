@@ -11,6 +11,7 @@ from pathlib import Path
 import distributed
 import pytest
 
+import i18n
 from deploy import launch
 from deploy.launch import free_port
 from training import cache_key
@@ -19,7 +20,7 @@ from training.cluster import cluster_queue, topic
 from training.in_use import InUse
 from training.job import CANCELLED, DONE, FAILED, RUNNING, WAITING
 from training.limits import Limits
-from training.loop import TrainConfig
+from training.request import TrainConfig
 from vae_core.model import VAEConfig
 
 SMALL = VAEConfig(hidden=(32,))
@@ -226,3 +227,46 @@ def test_a_servers_own_cluster_trains_at_most_its_limit_at_once_the_rest_in_orde
         lambda: not list(tmp_path.glob("*.snapshot.json")), what="the last to stop", timeout=30
     )
     assert not list(tmp_path.glob("*.pt"))
+
+
+def dask_scheduler(folder: Path, env: dict, log) -> tuple[str, subprocess.Popen]:
+    """The launcher's `dask scheduler` on 127.0.0.1, but started from `folder` with `env` as it
+    stands (not the launcher's environment, which puts the repository on PYTHONPATH), and its
+    address."""
+    port = free_port()
+    command = launch.scheduler_command(port)
+    process = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return f"tcp://127.0.0.1:{port}", process
+
+
+def test_a_cluster_that_cannot_load_the_task_says_what_to_fix_not_dasks_text(tiny_mnist, tmp_path):
+    """A scheduler started from a folder of its own with Dask installed but without the
+    repository on its PYTHONPATH cannot unpickle the training task."""
+    elsewhere = tmp_path / "scheduler"
+    elsewhere.mkdir()
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    with open(tmp_path / "dask.log", "ab") as log:
+        address, scheduler = dask_scheduler(elsewhere, env, log)
+        client = None
+        try:
+            client = distributed.Client(address, timeout=30, set_as_default=False)
+            line = cluster_queue(
+                Limits(), address, client=client, cache_dir=tmp_path / "store", tick_every=None
+            )
+            job = line.submit(SMALL, FAST, tiny_mnist, waiter="ada")
+            assert job.wait(60) and job.state == FAILED
+            english = str(job.error)
+            i18n.use(lambda: "zh")
+            try:
+                chinese = str(job.error)
+            finally:
+                i18n.use(lambda: i18n.SOURCE)
+        finally:
+            if client is not None:
+                client.close()
+            scheduler.terminate()
+            scheduler.wait(30)
+    assert "No module named 'training'" in english
+    assert "PYTHONPATH" in english and "docs/serving.md" in english
+    assert "deserialization" not in english
+    assert chinese != english and "PYTHONPATH" in chinese

@@ -8,7 +8,7 @@ from explorer.model_view import ModelSettings
 from explorer.sections.compare import cached_settings, describe, settings_of
 from explorer.state import DEFAULT_SETTINGS
 from tests.test_manifold_classes import offered, store_model  # noqa: F401
-from training import get_or_train
+from training import TrainingRequest, get_or_train
 from training.cache import cached_path
 from vae_core import VAEConfig, load_checkpoint
 from vae_core.checkpoint import DEFAULT_CHECKPOINT
@@ -19,7 +19,7 @@ SMALL = ModelSettings(beta=4.0, width=64, epochs=1, seed=3)
 @pytest.fixture
 def small_model(isolated_cache):
     """A second model in the (test's own) cache, as the sidebar would have trained it."""
-    get_or_train(*SMALL.configs(), cache_dir=isolated_cache)
+    get_or_train(TrainingRequest(*SMALL.configs(), cache_dir=isolated_cache))
     return isolated_cache
 
 

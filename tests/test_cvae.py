@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from training import TrainConfig, cache_key, train, train_and_save
+from training import (
+    TrainConfig,
+    TrainingCallbacks,
+    TrainingRequest,
+    cache_key,
+    train,
+    train_and_save,
+)
 from training.cache import (
     DEFAULT_MODEL_CONFIG,
     DEFAULT_TRAIN_CONFIG,
@@ -226,7 +233,9 @@ def test_the_layers_read_the_one_hot_after_the_inputs(model, digits):
 def test_a_tiny_conditional_training_saves_a_checkpoint_that_says_so(tiny_mnist, tmp_path):
     frames = []
     model, checkpoint = train_and_save(
-        CONDITIONAL, FAST, tmp_path / "c.pt", tiny_mnist, on_replay=frames.append
+        TrainingRequest(CONDITIONAL, FAST, tiny_mnist),
+        tmp_path / "c.pt",
+        TrainingCallbacks(on_replay=frames.append),
     )
     assert checkpoint["config"]["conditional"] is True and model.config == CONDITIONAL
     history = checkpoint["metrics"]["history"]
@@ -240,13 +249,15 @@ def test_a_tiny_conditional_training_saves_a_checkpoint_that_says_so(tiny_mnist,
     np.testing.assert_allclose(replay_of(again).codes[-1], mu, rtol=1e-3, atol=1e-4)
     assert [f.epoch for f in frames] == [1, 2]
     # Deterministic for a seed, as a plain training.
-    retrained, _ = train(CONDITIONAL, FAST, tiny_mnist)
+    retrained, _ = train(TrainingRequest(CONDITIONAL, FAST, tiny_mnist))
     assert all(torch.equal(retrained.state_dict()[k], v) for k, v in loaded.state_dict().items())
 
 
 def test_labels_beyond_the_models_classes_are_a_data_error(tiny_mnist):
     with pytest.raises(DataError, match="beyond the model's 5 classes"):
-        train(VAEConfig(hidden=(8,), conditional=True, classes=5), FAST, tiny_mnist)
+        train(
+            TrainingRequest(VAEConfig(hidden=(8,), conditional=True, classes=5), FAST, tiny_mnist)
+        )
 
 
 def test_a_checkpoint_from_before_conditional_models_loads_as_plain(plain, tmp_path):

@@ -11,7 +11,7 @@ from explorer.model_view import ModelSettings
 from tests.conftest import THREE_CLASSES as NAMES
 from tests.conftest import write_idx
 from tests.test_app import run_app, view_data
-from training import get_or_train
+from training import TrainingRequest, get_or_train
 from training.queue import LimitError
 from vae_core import encode, load_split
 from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
@@ -27,7 +27,7 @@ def offered(three_classes, tmp_path, monkeypatch):
 
 
 def trained(settings: ModelSettings, cache: Path) -> ModelSettings:
-    get_or_train(*settings.configs(), cache_dir=cache)
+    get_or_train(TrainingRequest(*settings.configs(), cache_dir=cache))
     return settings
 
 

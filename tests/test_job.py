@@ -1,4 +1,4 @@
-"""Training jobs in worker processes (training.job, training.worker) and the faults they meet:
+"""Training jobs in worker processes (training.process, training.worker) and the faults they meet:
 a killed worker, a read-only cache, a full disk. Nothing in the cache is left half-written."""
 
 import os
@@ -16,7 +16,8 @@ from training.cache import NotCached, cached_path, load_cached
 from training.cluster import cluster_queue
 from training.job import DONE, ETA_MIN_STEPS, FAILED, UNFINISHED, TrainingJob
 from training.limits import Limits
-from training.loop import EpochReport, TrainConfig
+from training.process import ProcessJob
+from training.request import EpochReport, TrainConfig, TrainingRequest
 from vae_core.checkpoint import load_checkpoint
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, replay_of
@@ -42,7 +43,7 @@ def wait_for_steps(job: TrainingJob, timeout: float = 60) -> None:
 
 
 def test_a_job_trains_in_a_worker_process_and_lands_in_the_cache(tiny_mnist, tmp_path):
-    job = TrainingJob(SMALL, FAST, tiny_mnist, tmp_path, threads=1)
+    job = ProcessJob(TrainingRequest(SMALL, FAST, tiny_mnist, tmp_path, threads=1))
     assert job.state == "waiting" and job.progress() == 0.0 and job.elapsed() == 0.0
     job.start()
     assert job.pid not in (None, os.getpid())
@@ -70,7 +71,7 @@ def test_progress_and_the_time_left_come_from_the_workers_steps(monkeypatch):
 
     clock = [100.0]
     monkeypatch.setattr(job_module, "monotonic", lambda: clock[0])
-    job = TrainingJob(SMALL, FAST)
+    job = ProcessJob(TrainingRequest(SMALL, FAST))
     job._state, job._started = "running", clock[0]  # as start() leaves it, without a worker
     clock[0] += 30.0  # the worker's start and data loading: not part of the rate
     seen = []
@@ -122,7 +123,7 @@ def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist,
 
 
 def test_a_cancelled_job_stops_its_worker_and_writes_nothing(tiny_mnist, tmp_path):
-    job = TrainingJob(SMALL, LONG, tiny_mnist, tmp_path).start()
+    job = ProcessJob(TrainingRequest(SMALL, LONG, tiny_mnist, tmp_path, threads=1)).start()
     wait_for_steps(job)
     job.cancel()
     assert job.wait(30) and job.state == "cancelled" and job.error is None
@@ -153,12 +154,12 @@ def read_only(directory):
 
 def test_a_read_only_cache_fails_the_job_with_what_to_do_and_keeps_its_models(tiny_mnist, tmp_path):
     cache = tmp_path / "cache"
-    first = TrainingJob(SMALL, FAST, tiny_mnist, cache).start()
+    first = ProcessJob(TrainingRequest(SMALL, FAST, tiny_mnist, cache, threads=1)).start()
     assert first.wait(120) and first.state == DONE
     before = leftovers(cache)
     other = TrainConfig(epochs=1, batch_size=100, lr=3e-3, seed=5)
     with read_only(cache):
-        job = TrainingJob(SMALL, other, tiny_mnist, cache).start()
+        job = ProcessJob(TrainingRequest(SMALL, other, tiny_mnist, cache, threads=1)).start()
         assert job.wait(120)
         assert job.state == FAILED
         assert f"the model cache {cache} cannot be written" in str(job.error)
@@ -172,7 +173,8 @@ def test_a_read_only_cache_fails_the_job_with_what_to_do_and_keeps_its_models(ti
 def test_a_full_disk_fails_the_job_with_what_to_do_and_leaves_nothing_half_written(
     tiny_mnist, tmp_path
 ):
-    job = TrainingJob(SMALL, FAST, tiny_mnist, tmp_path, command=FULL_DISK_WORKER).start()
+    asked = TrainingRequest(SMALL, FAST, tiny_mnist, tmp_path, threads=1)
+    job = ProcessJob(asked, command=FULL_DISK_WORKER).start()
     assert job.wait(120)
     assert job.state == FAILED
     assert f"the disk holding the model cache {tmp_path} is full" in str(job.error)
@@ -182,14 +184,15 @@ def test_a_full_disk_fails_the_job_with_what_to_do_and_leaves_nothing_half_writt
 
 
 def test_a_worker_that_cannot_start_fails_its_job(tmp_path):
-    job = TrainingJob(SMALL, FAST, None, tmp_path, command=[str(tmp_path / "no-such-python")])
+    asked = TrainingRequest(SMALL, FAST, None, tmp_path, threads=1)
+    job = ProcessJob(asked, command=[str(tmp_path / "no-such-python")])
     job.start()
     assert job.wait(5) and job.state == FAILED
     assert "could not start the training process" in str(job.error)
 
 
 def test_a_worker_lowers_its_priority_and_bounds_its_threads(tiny_mnist, tmp_path):
-    job = TrainingJob(SMALL, LONG, tiny_mnist, tmp_path, threads=1).start()
+    job = ProcessJob(TrainingRequest(SMALL, LONG, tiny_mnist, tmp_path, threads=1)).start()
     try:
         wait_for_steps(job)
         stat = open(f"/proc/{job.pid}/stat").read().rsplit(")", 1)[1].split()

@@ -9,8 +9,8 @@ import pytest
 from training.cache import cache_key
 from training.job import CANCELLED, DONE, FAILED, RUNNING, WAITING
 from training.limits import Limits
-from training.loop import TrainConfig
 from training.queue import FINISH_SECONDS, START_SECONDS, LimitError, TrainingQueue
+from training.request import TrainConfig
 from vae_core.model import VAEConfig
 
 MODEL = VAEConfig(hidden=(64, 64))
@@ -50,9 +50,9 @@ class StandIn:
     made: list["StandIn"] = []
     engine = Engine(1)
 
-    def __init__(self, model_config, train_config, data_dir, cache_dir, threads):
-        self.model_config, self.train_config, self.threads = model_config, train_config, threads
-        self.key = cache_key(model_config, train_config, data_dir)
+    def __init__(self, request):
+        self.model_config, self.train_config = request.model_config, request.train_config
+        self.key = cache_key(*request.configs())
         self.state = WAITING
         self.eta_left: float | None = None
         self.rate: float | None = None

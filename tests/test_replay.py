@@ -18,7 +18,7 @@ from tests.test_manifold_classes import (  # noqa: F401
 from training import cache as training_cache
 from training.cluster import ClusterJob
 from training.job import RUNNING
-from training.loop import EpochReport
+from training.request import EpochReport
 from vae_core import load_checkpoint, load_split, replay_of
 from vae_core.checkpoint import _digest
 from vae_core.replay import ReplayFrame

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from training import TrainConfig, train
+from training import TrainConfig, TrainingCallbacks, TrainingRequest, train
 from vae_core.inference import decode
 from vae_core.model import VAE, VAEConfig
 from vae_core.snapshot import Snapshot
@@ -43,8 +43,10 @@ def test_weights_of_another_model_are_refused_with_what_is_wrong():
 def test_training_sends_a_snapshot_an_epoch_and_trains_the_same_weights(tiny_mnist):
     config = TrainConfig(epochs=3, batch_size=100, lr=3e-3)
     snapshots = []
-    model, _ = train(SMALL, config, tiny_mnist, on_snapshot=snapshots.append)
-    plain, _ = train(SMALL, config, tiny_mnist)
+    model, _ = train(
+        TrainingRequest(SMALL, config, tiny_mnist), TrainingCallbacks(on_snapshot=snapshots.append)
+    )
+    plain, _ = train(TrainingRequest(SMALL, config, tiny_mnist))
     assert [(s.epoch, s.epochs) for s in snapshots] == [(1, 3), (2, 3), (3, 3)]
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, plain.state_dict()[name])

@@ -11,7 +11,16 @@ import pytest
 import torch
 
 from tests.conftest import write_dataset, write_idx
-from training import TrainConfig, cache_key, get_or_train, is_cached, train, train_and_save
+from training import (
+    TrainConfig,
+    TrainingCallbacks,
+    TrainingRequest,
+    cache_key,
+    get_or_train,
+    is_cached,
+    train,
+    train_and_save,
+)
 from training import cache as cache_module
 from training.cli import main
 from training.loop import fast_bf16, resolve_precision
@@ -32,7 +41,8 @@ def _same_weights(a: VAE, b: VAE) -> bool:
 def test_training_lowers_the_loss_and_reports_every_epoch(tiny_mnist):
     reports = []
     model, history = train(
-        SMALL, TrainConfig(epochs=4, batch_size=50, lr=3e-3), tiny_mnist, reports.append
+        TrainingRequest(SMALL, TrainConfig(epochs=4, batch_size=50, lr=3e-3), tiny_mnist),
+        TrainingCallbacks(on_epoch=reports.append),
     )
     assert [r.epoch for r in reports] == [1, 2, 3, 4] and history == reports
     assert reports[-1].test_neg_elbo < reports[0].test_neg_elbo
@@ -44,16 +54,18 @@ def test_training_lowers_the_loss_and_reports_every_epoch(tiny_mnist):
 
 
 def test_training_is_deterministic_for_a_seed(tiny_mnist):
-    a, ha = train(SMALL, FAST, tiny_mnist)
-    b, hb = train(SMALL, FAST, tiny_mnist)
-    c, _ = train(SMALL, TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=1), tiny_mnist)
+    a, ha = train(TrainingRequest(SMALL, FAST, tiny_mnist))
+    b, hb = train(TrainingRequest(SMALL, FAST, tiny_mnist))
+    c, _ = train(
+        TrainingRequest(SMALL, TrainConfig(epochs=2, batch_size=100, lr=3e-3, seed=1), tiny_mnist)
+    )
     assert _same_weights(a, b)
     assert [r.test_neg_elbo for r in ha] == [r.test_neg_elbo for r in hb]
     assert not _same_weights(a, c)
 
 
 def test_beta_weights_the_kl_term_in_the_objective(tiny_mnist):
-    _, history = train(VAEConfig(hidden=(32,), beta=3.0), FAST, tiny_mnist)
+    _, history = train(TrainingRequest(VAEConfig(hidden=(32,), beta=3.0), FAST, tiny_mnist))
     r = history[-1]
     assert r.train_loss == pytest.approx(r.train_reconstruction + 3.0 * r.train_kl, rel=1e-5)
 
@@ -68,18 +80,21 @@ def test_on_batch_counts_every_optimizer_step_of_the_run(tiny_mnist):
     # 1000 images in batches of 300: 4 steps an epoch, the last one of 100 images.
     config = TrainConfig(epochs=2, batch_size=300, lr=3e-3)
     model, _ = train(
-        SMALL, config, tiny_mnist, lambda r: events.append(f"epoch {r.epoch}"), on_batch=on_batch
+        TrainingRequest(SMALL, config, tiny_mnist),
+        TrainingCallbacks(on_epoch=lambda r: events.append(f"epoch {r.epoch}"), on_batch=on_batch),
     )
     steps = [(step, 8) for step in range(1, 9)]
     assert events == [*steps[:4], "epoch 1", *steps[4:], "epoch 2"]
-    plain, _ = train(SMALL, config, tiny_mnist)
+    plain, _ = train(TrainingRequest(SMALL, config, tiny_mnist))
     assert _same_weights(model, plain)
 
 
 def test_recording_a_replay_leaves_the_weights_as_they_were(tiny_mnist):
     frames = []
-    model, history = train(SMALL, FAST, tiny_mnist, on_replay=frames.append)
-    plain, plain_history = train(SMALL, FAST, tiny_mnist)
+    model, history = train(
+        TrainingRequest(SMALL, FAST, tiny_mnist), TrainingCallbacks(on_replay=frames.append)
+    )
+    plain, plain_history = train(TrainingRequest(SMALL, FAST, tiny_mnist))
     assert (
         _same_weights(model, plain) and history[-1].test_neg_elbo == plain_history[-1].test_neg_elbo
     )
@@ -90,20 +105,26 @@ def test_recording_a_replay_leaves_the_weights_as_they_were(tiny_mnist):
     mu, _ = encode(model, load_split(tiny_mnist, "test").images)
     np.testing.assert_allclose(frames[-1].codes, mu, rtol=1e-3, atol=1e-4)
     with pytest.raises(ValueError, match="2-D latent"):
-        train(VAEConfig(latent_dim=3, hidden=(32,)), FAST, tiny_mnist, on_replay=frames.append)
+        train(
+            TrainingRequest(VAEConfig(latent_dim=3, hidden=(32,)), FAST, tiny_mnist),
+            TrainingCallbacks(on_replay=frames.append),
+        )
 
 
 def test_a_saved_model_keeps_its_replay_and_a_3d_one_has_none(tiny_mnist, tmp_path):
     seen = []
     _, checkpoint = train_and_save(
-        SMALL, FAST, tmp_path / "m.pt", tiny_mnist, on_replay=seen.append
+        TrainingRequest(SMALL, FAST, tiny_mnist),
+        tmp_path / "m.pt",
+        TrainingCallbacks(on_replay=seen.append),
     )
     replay = replay_of(checkpoint)
     assert replay.epochs.tolist() == [1, 2] == [f.epoch for f in seen]
     np.testing.assert_array_equal(replay.codes[1], seen[1].codes)
     np.testing.assert_array_equal(replay.manifold[0], seen[0].manifold)
     _, flat = train_and_save(
-        VAEConfig(latent_dim=3, hidden=(32,)), FAST, tmp_path / "3d.pt", tiny_mnist
+        TrainingRequest(VAEConfig(latent_dim=3, hidden=(32,)), FAST, tiny_mnist),
+        tmp_path / "3d.pt",
     )
     assert replay_of(flat) is None
 
@@ -113,7 +134,7 @@ def test_a_callback_can_stop_training(tiny_mnist):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(SMALL, FAST, tiny_mnist, stop)
+        train(TrainingRequest(SMALL, FAST, tiny_mnist), TrainingCallbacks(on_epoch=stop))
 
 
 def test_cache_key_covers_config_training_and_data(tiny_mnist, tmp_path):
@@ -145,7 +166,7 @@ def test_on_a_filesystem_without_locks_a_model_still_trains_and_lands_whole(
         raise OSError(errno.ENOLCK, "No locks available")
 
     monkeypatch.setattr(FileLock, "acquire", no_locks)
-    model, checkpoint = get_or_train(SMALL, FAST, tiny_mnist)
+    model, checkpoint = get_or_train(TrainingRequest(SMALL, FAST, tiny_mnist))
     assert is_cached(SMALL, FAST, tiny_mnist) and isinstance(model, VAE)
     assert checkpoint["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist)
     assert not [p.name for p in isolated_cache.iterdir() if p.name.endswith(".tmp")]
@@ -158,7 +179,8 @@ def test_get_or_train_trains_once_then_loads(tiny_mnist, isolated_cache, monkeyp
         cache_module, "_exclusive", lambda path: locks.append(path) or real_exclusive(path)
     )
     model, checkpoint = get_or_train(
-        SMALL, FAST, tiny_mnist, on_epoch=epochs.append, on_batch=lambda *s: steps.append(s)
+        TrainingRequest(SMALL, FAST, tiny_mnist),
+        TrainingCallbacks(on_epoch=epochs.append, on_batch=lambda *s: steps.append(s)),
     )
     assert len(epochs) == 2 and is_cached(SMALL, FAST, tiny_mnist)
     assert steps == [(step, 20) for step in range(1, 21)]  # 1000 images, batches of 100
@@ -168,19 +190,22 @@ def test_get_or_train_trains_once_then_loads(tiny_mnist, isolated_cache, monkeyp
     assert len(checkpoint["metrics"]["history"]) == 2
 
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained again"))
-    again, _ = get_or_train(SMALL, FAST, tiny_mnist, on_batch=lambda *s: pytest.fail("a step"))
+    again, _ = get_or_train(
+        TrainingRequest(SMALL, FAST, tiny_mnist),
+        TrainingCallbacks(on_batch=lambda *s: pytest.fail("a step")),
+    )
     assert _same_weights(model, again)
 
 
 def test_damaged_cache_entry_is_reported_kept_aside_and_retrained(
     tiny_mnist, isolated_cache, caplog
 ):
-    model, _ = get_or_train(SMALL, FAST, tiny_mnist)
+    model, _ = get_or_train(TrainingRequest(SMALL, FAST, tiny_mnist))
     path = isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt"
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 3])
     with caplog.at_level(logging.WARNING):
-        retrained, _ = get_or_train(SMALL, FAST, tiny_mnist)
+        retrained, _ = get_or_train(TrainingRequest(SMALL, FAST, tiny_mnist))
     assert "truncated or damaged" in caplog.text and "training afresh" in caplog.text
     assert _same_weights(model, retrained)  # deterministic: the same model again
     assert len(list(isolated_cache.glob("*.pt.bad-*"))) == 1
@@ -190,7 +215,7 @@ def test_cache_entry_for_other_settings_is_not_used(tiny_mnist, isolated_cache, 
     path = isolated_cache / f"{cache_key(SMALL, FAST, tiny_mnist)}.pt"
     save_checkpoint(VAE(SMALL), path, extra={"cache_key": "somebody-else"})
     with caplog.at_level(logging.WARNING):
-        get_or_train(SMALL, FAST, tiny_mnist)
+        get_or_train(TrainingRequest(SMALL, FAST, tiny_mnist))
     assert "other settings" in caplog.text
     assert load_checkpoint(path)[1]["extra"]["cache_key"] == cache_key(SMALL, FAST, tiny_mnist)
 
@@ -214,7 +239,7 @@ def test_hostile_cache_entry_is_refused_never_run_and_retrained(tiny_mnist, isol
         check=True,
     )
     with caplog.at_level(logging.WARNING):
-        model, _ = get_or_train(SMALL, FAST, tiny_mnist)
+        model, _ = get_or_train(TrainingRequest(SMALL, FAST, tiny_mnist))
     assert "could run code" in caplog.text
     assert not marker.exists()
     assert isinstance(model, VAE)
@@ -249,11 +274,13 @@ def test_two_processes_asking_at_once_train_once(tiny_mnist, isolated_cache, tmp
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(REPO)!r})
-        from training import TrainConfig, get_or_train
+        from training import TrainConfig, TrainingCallbacks, TrainingRequest, get_or_train
         from vae_core.model import VAEConfig
         log = open(sys.argv[1], "a")
-        model, ckpt = get_or_train(VAEConfig(hidden=(32,)), TrainConfig(epochs=3, batch_size=100, lr=3e-3),
-                                   {str(tiny_mnist)!r}, on_epoch=lambda r: print(r.epoch, file=log, flush=True))
+        model, ckpt = get_or_train(
+            TrainingRequest(VAEConfig(hidden=(32,)), TrainConfig(epochs=3, batch_size=100, lr=3e-3),
+                            {str(tiny_mnist)!r}),
+            TrainingCallbacks(on_epoch=lambda r: print(r.epoch, file=log, flush=True)))
         print(ckpt["digest"])
     """)
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
@@ -391,7 +418,7 @@ def test_the_shipped_model_is_the_cache_entry_for_the_default_settings(monkeypat
         cache_module.cached_path(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG) == DEFAULT_CHECKPOINT
     )
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained the default"))
-    model, checkpoint = get_or_train(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
+    model, checkpoint = get_or_train(TrainingRequest(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG))
     assert checkpoint["metrics"]["test_neg_elbo"] <= 140.5
     assert checkpoint["metrics"]["device"] == "cpu"  # trained ahead of time, and says where
     assert checkpoint["extra"]["train_config"] == DEFAULT_TRAIN_CONFIG.to_dict()
@@ -446,7 +473,7 @@ def test_loading_a_cached_model_marks_it_recently_used_and_never_trains(
 
     with pytest.raises(NotCached):
         load_cached(SMALL, FAST, tiny_mnist)
-    get_or_train(SMALL, FAST, tiny_mnist)
+    get_or_train(TrainingRequest(SMALL, FAST, tiny_mnist))
     path = cache_module.cached_path(SMALL, FAST, tiny_mnist)
     os.utime(path, (1000, 1000))
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained"))
@@ -468,14 +495,15 @@ def test_bf16_training_reaches_the_float32_elbo_within_two_percent(tiny_mnist):
     the same short training ends within 2 % of float32's test −ELBO (here, 1,000 digits and
     8 epochs, the two differ by well under 1 %)."""
     config = TrainConfig(epochs=8, batch_size=100, lr=3e-3)
-    _, full = train(SMALL, config, tiny_mnist)
-    _, half = train(SMALL, TrainConfig(**{**config.to_dict(), "precision": "bf16"}), tiny_mnist)
+    _, full = train(TrainingRequest(SMALL, config, tiny_mnist))
+    bf16 = TrainConfig(**{**config.to_dict(), "precision": "bf16"})
+    _, half = train(TrainingRequest(SMALL, bf16, tiny_mnist))
     assert half[-1].test_neg_elbo == pytest.approx(full[-1].test_neg_elbo, rel=0.02)
     assert half[-1].test_neg_elbo < half[0].test_neg_elbo
 
 
 def test_a_checkpoint_says_where_and_in_what_arithmetic_it_was_trained(tiny_mnist, tmp_path):
-    _, checkpoint = train_and_save(SMALL, FAST, tmp_path / "m.pt", tiny_mnist)
+    _, checkpoint = train_and_save(TrainingRequest(SMALL, FAST, tiny_mnist), tmp_path / "m.pt")
     m = checkpoint["metrics"]
     assert m["device"] == "cpu" and m["device_name"] and m["cores"] >= 1
     assert m["precision"] == resolve_precision("auto", torch.device("cpu"))
@@ -487,12 +515,12 @@ def test_a_checkpoint_says_where_and_in_what_arithmetic_it_was_trained(tiny_mnis
     "bf16 autocast) runs where one is",
 )
 def test_training_picks_the_gpu_by_itself_and_reaches_the_cpus_elbo(tiny_mnist, tmp_path):
-    _, checkpoint = train_and_save(SMALL, FAST, tmp_path / "gpu.pt", tiny_mnist)
+    _, checkpoint = train_and_save(TrainingRequest(SMALL, FAST, tiny_mnist), tmp_path / "gpu.pt")
     m = checkpoint["metrics"]
     assert m["device"] == "cuda" and m["precision"] == resolve_precision(
         "auto", torch.device("cuda")
     )
-    _, on_cpu = train(SMALL, FAST, tiny_mnist, device="cpu")
+    _, on_cpu = train(TrainingRequest(SMALL, FAST, tiny_mnist, device="cpu"))
     assert m["history"][-1]["test_neg_elbo"] == pytest.approx(on_cpu[-1].test_neg_elbo, rel=0.03)
 
 
@@ -502,9 +530,9 @@ def test_one_thread_or_two_train_the_same_weights(tiny_mnist):
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one, _ = train(SMALL, FAST, tiny_mnist)
+        one, _ = train(TrainingRequest(SMALL, FAST, tiny_mnist))
         torch.set_num_threads(2)
-        two, _ = train(SMALL, FAST, tiny_mnist)
+        two, _ = train(TrainingRequest(SMALL, FAST, tiny_mnist))
     finally:
         torch.set_num_threads(before)
     assert _same_weights(one, two)

@@ -9,13 +9,16 @@ from .cache import (
     is_cached,
     train_and_save,
 )
-from .loop import EpochReport, TrainConfig, train
+from .loop import train
+from .request import EpochReport, TrainConfig, TrainingCallbacks, TrainingRequest
 
 __all__ = [
     "DEFAULT_MODEL_CONFIG",
     "DEFAULT_TRAIN_CONFIG",
     "EpochReport",
     "TrainConfig",
+    "TrainingCallbacks",
+    "TrainingRequest",
     "cache_key",
     "default_cache_dir",
     "get_or_train",

@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,9 +39,9 @@ from vae_core.data import BUNDLED_MNIST, fingerprint, load_split
 from vae_core.inference import elbo_terms
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import Replay, ReplayFrame
-from vae_core.snapshot import Snapshot
 
-from .loop import EpochReport, TrainConfig, device_info, pick_device, train
+from .loop import device_info, pick_device, train
+from .request import TrainConfig, TrainingCallbacks, TrainingRequest
 
 log = logging.getLogger(__name__)
 
@@ -100,49 +101,37 @@ def test_metrics(model: VAE, data_dir=None) -> dict:
 
 
 def train_and_save(
-    model_config: VAEConfig,
-    train_config: TrainConfig,
-    path: Path,
-    data_dir=None,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-    device: str | None = None,
-    *,
-    on_batch: Callable[[int, int], None] | None = None,
-    on_replay: Callable[[ReplayFrame], None] | None = None,
-    on_snapshot: Callable[[Snapshot], None] | None = None,
+    request: TrainingRequest, path: Path, callbacks: TrainingCallbacks | None = None
 ) -> tuple[VAE, dict]:
-    """Train, evaluate and write one checkpoint atomically; returns the model and its checkpoint.
+    """Train, evaluate and write one checkpoint atomically to `path`, whatever the request's
+    cache; returns the model and its checkpoint.
 
     A 2-D model's checkpoint keeps its training replay, every epoch's frame, each of which is
-    also passed to `on_replay` as it comes. `on_epoch`, `on_batch`, `on_replay` and `on_snapshot`
-    are passed to `train`; the test evaluation comes after them.
+    also passed to `callbacks.on_replay` as it comes. The callbacks are `train`'s; the test
+    evaluation comes after them.
     """
+    callbacks = callbacks or TrainingCallbacks()
     frames: list[ReplayFrame] = []
 
     def keep(frame: ReplayFrame) -> None:
         frames.append(frame)
-        if on_replay is not None:
-            on_replay(frame)
+        if callbacks.on_replay is not None:
+            callbacks.on_replay(frame)
 
     model, history = train(
-        model_config,
-        train_config,
-        data_dir,
-        on_epoch,
-        device,
-        on_batch=on_batch,
-        on_replay=keep if model_config.latent_dim == 2 else None,
-        on_snapshot=on_snapshot,
+        request,
+        replace(callbacks, on_replay=keep if request.model_config.latent_dim == 2 else None),
     )
+    data_dir = request.data_dir
     metrics = {
         **test_metrics(model, data_dir),
-        **device_info(pick_device(device), train_config.precision),
+        **device_info(pick_device(request.device), request.train_config.precision),
         "train_seconds": history[-1].seconds,
         "history": [r.to_dict() for r in history],
     }
     extra = {
-        "train_config": train_config.to_dict(),
-        "cache_key": cache_key(model_config, train_config, data_dir),
+        "train_config": request.train_config.to_dict(),
+        "cache_key": cache_key(*request.configs()),
         "data": str(data_dir) if data_dir is not None else "bundled MNIST",
     }
     replay = Replay.from_frames(frames) if frames else None
@@ -274,27 +263,17 @@ def is_cached(
 
 
 def get_or_train(
-    model_config: VAEConfig,
-    train_config: TrainConfig,
-    data_dir=None,
-    cache_dir=None,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-    device: str | None = None,
-    *,
-    on_batch: Callable[[int, int], None] | None = None,
-    on_replay: Callable[[ReplayFrame], None] | None = None,
-    on_snapshot: Callable[[Snapshot], None] | None = None,
+    request: TrainingRequest, callbacks: TrainingCallbacks | None = None
 ) -> tuple[VAE, dict]:
-    """The model for these settings from the cache, or trained now and cached.
+    """The model `request` names from its cache, or trained now and cached there.
 
-    `on_epoch`, `on_batch`, `on_replay` and `on_snapshot` are called only when this call trains (see
-    `train_and_save`), never for a model that was already cached or that another process
-    trained while this one waited.
+    The callbacks are called only when this call trains (see `train_and_save`), never for a
+    model that was already cached or that another process trained while this one waited.
 
     Returns (model in eval mode, its checkpoint dict).
     """
-    key = cache_key(model_config, train_config, data_dir)
-    path = cached_path(model_config, train_config, data_dir, cache_dir)
+    key = cache_key(*request.configs())
+    path = cached_path(*request.configs(), request.cache_dir)
     if path == DEFAULT_CHECKPOINT:
         return load_checkpoint(path)
     found = _load_entry(path, key)
@@ -305,17 +284,7 @@ def get_or_train(
         found = _load_entry(path, key)
         if found is not None:
             return found
-        return train_and_save(
-            model_config,
-            train_config,
-            path,
-            data_dir,
-            on_epoch,
-            device,
-            on_batch=on_batch,
-            on_replay=on_replay,
-            on_snapshot=on_snapshot,
-        )
+        return train_and_save(request, path, callbacks)
 
 
 def _partial_writes(path: Path) -> list[Path]:

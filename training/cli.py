@@ -19,7 +19,7 @@ from .cache import (
     get_or_train,
     train_and_save,
 )
-from .loop import PRECISIONS, EpochReport, TrainConfig
+from .request import PRECISIONS, EpochReport, TrainConfig, TrainingCallbacks, TrainingRequest
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,17 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as exc:
         parser.error(str(exc))
+    request = TrainingRequest(
+        model_config, train_config, args.data_dir, args.cache_dir, device=args.device
+    )
+    callbacks = TrainingCallbacks(on_epoch=_print_epoch)
     try:
         if args.output is not None:
-            _, checkpoint = train_and_save(
-                model_config, train_config, args.output, args.data_dir, _print_epoch, args.device
-            )
+            _, checkpoint = train_and_save(request, args.output, callbacks)
             where = args.output
         else:
-            _, checkpoint = get_or_train(
-                model_config, train_config, args.data_dir, args.cache_dir, _print_epoch, args.device
-            )
-            where = f"cache entry {cache_key(model_config, train_config, args.data_dir)}"
+            _, checkpoint = get_or_train(request, callbacks)
+            where = f"cache entry {cache_key(*request.configs())}"
     except (DataError, CheckpointError, FloatingPointError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

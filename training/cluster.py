@@ -6,7 +6,7 @@ nothing but `streamlit run app.py`; a school's servers name one cluster for all 
 deploy/). Each replica's TrainingQueue submits a training as a Dask task whose key is the model's cache
 key, so identical requests from any page on any replica share one task, and Dask decides which
 worker runs it and when. A running Dask task cannot be interrupted (dask/distributed#4694), so
-the task runs the training in a process of its own (training.job.TrainingJob) and ends that
+the task runs the training in a process of its own (training.process.ProcessJob) and ends that
 process once no client wants the task any more. The process's messages reach every replica as
 the scheduler's events on the key's topic; the latest weights (a few MB an epoch, too much for
 the scheduler's event log) go through the shared model store instead, and the model itself
@@ -23,19 +23,20 @@ import logging
 import os
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from time import monotonic
 
 import i18n
 from i18n import Text, lazy, said
 from vae_core.checkpoint import atomic_write
-from vae_core.model import VAEConfig
 from vae_core.snapshot import Snapshot
 
 from .job import CANCELLED, DONE, FAILED, RUNNING, WAITING, TrainingJob
 from .limits import Limits
-from .loop import TrainConfig
+from .process import ProcessJob
 from .queue import TrainingQueue
+from .request import TrainingRequest
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,9 @@ def cluster_queue(
             return client
         return local_client(limits.max_trainings) if address is None else client_for(address)
 
-    def new_job(model_config, train_config, data_dir, cache_dir, threads) -> ClusterJob:
+    def new_job(request: TrainingRequest) -> ClusterJob:
         # 0 (automatic): each worker shares its own cores among its trainings.
-        return ClusterJob(
-            model_config, train_config, data_dir, cache_dir, limits.train_threads, client=connected
-        )
+        return ClusterJob(replace(request, threads=limits.train_threads), client=connected)
 
     def slots() -> int:
         if address is None and client is None:
@@ -141,7 +140,8 @@ class ClusterLock:
 
 
 def train(request: dict) -> dict:
-    """The Dask task: train the model `request` names into the store, relaying progress.
+    """The Dask task: train the model `request` (TrainingRequest.to_dict's) names into its
+    store, relaying progress.
 
     Returns {"cache_key": key} once the model is there; raises TrainingFailed otherwise. A task
     that no client wants any more stops its training; wanted again before it ended (Dask
@@ -151,11 +151,13 @@ def train(request: dict) -> dict:
 
     worker = get_worker()
     key = worker.get_current_task()
-    store = Path(request["cache_dir"])
-    threads = request["threads"] or max(1, (os.cpu_count() or 1) // worker.state.nthreads)
+    asked = TrainingRequest.from_dict(request)
+    if not asked.threads:  # automatic: this worker's cores shared among its trainings
+        asked = replace(asked, threads=max(1, (os.cpu_count() or 1) // worker.state.nthreads))
+    store = Path(asked.cache_dir)
     try:
         while True:
-            job = _attempt(worker, key, store, threads, request)
+            job = _attempt(worker, key, asked)
             if job.state == DONE:
                 return {"cache_key": key}
             if job.state == FAILED:
@@ -171,8 +173,9 @@ def _wanted(worker, key: str) -> bool:
     return task is not None and task.state in ("executing", "long-running")
 
 
-def _attempt(worker, key: str, store: Path, threads: int, request: dict) -> TrainingJob:
+def _attempt(worker, key: str, request: TrainingRequest) -> ProcessJob:
     attempt, seq = uuid.uuid4().hex[:12], itertools.count()
+    store = Path(request.cache_dir)
 
     def send(message: dict) -> None:
         worker.log_event(topic(key), {"attempt": attempt, "seq": next(seq), **message})
@@ -185,14 +188,7 @@ def _attempt(worker, key: str, store: Path, threads: int, request: dict) -> Trai
         send(message)
 
     send({"started": worker.address, "gpu": bool(worker.state.total_resources.get("GPU"))})
-    job = TrainingJob(
-        VAEConfig.from_dict(request["model_config"]),
-        TrainConfig(**request["train_config"]),
-        request["data_dir"],
-        store,
-        threads,
-        relay=relay,
-    ).start()
+    job = ProcessJob(request, relay=relay).start()
     send({"pid": job.pid})  # the training's process, on the worker's host
     while not job.wait(POLL_S):
         if not _wanted(worker, key):
@@ -221,21 +217,12 @@ def placement(client) -> dict:
 
 
 class ClusterJob(TrainingJob):
-    """A TrainingJob whose training runs as a task of the cluster that `client()` (connected at
-    start) reaches; every replica asking for the same model holds the same task and reads the
-    same progress."""
+    """A training that runs as a task of the cluster that `client()` (connected at start)
+    reaches, where a ProcessJob runs it; every replica asking for the same model holds the same
+    task and reads the same progress."""
 
-    def __init__(
-        self,
-        model_config: VAEConfig,
-        train_config: TrainConfig,
-        data_dir=None,
-        cache_dir=None,
-        threads: int = 0,
-        *,
-        client,
-    ) -> None:
-        super().__init__(model_config, train_config, data_dir, cache_dir, threads)
+    def __init__(self, request: TrainingRequest, *, client) -> None:
+        super().__init__(request)
         self._connect = client
         self.client = None
         self._future = None
@@ -250,12 +237,11 @@ class ClusterJob(TrainingJob):
             if self._state != WAITING or self._future is not None:
                 return self
             self._started = monotonic()
-        request = self.request()
         try:
             self.client = self._connect()
             self.client.subscribe_topic(topic(self.key), self._on_event)
             future = self.client.submit(
-                train, request, key=self.key, pure=False, **placement(self.client)
+                train, self.request.to_dict(), key=self.key, pure=False, **placement(self.client)
             )
             earlier = self.client.get_events(topic(self.key))
         except Exception as exc:  # the page hears of it; the line goes on
@@ -389,4 +375,33 @@ def _why(exc: BaseException) -> Text:
             "every worker that ran this training died before it finished (on a server, most "
             "often for lack of memory); whoever runs the cluster can read its workers' logs"
         )
+    unloadable = _unloadable(exc)
+    if unloadable is not None:
+        return lazy(
+            "the training cluster cannot load the training task ({error}). Whoever runs the "
+            "cluster can start its scheduler and every worker with this repository on their "
+            "PYTHONPATH and its requirements installed, as docs/serving.md says",
+            error=_kind_and_text(unloadable),
+        )
+    return _kind_and_text(exc)
+
+
+def _kind_and_text(exc: BaseException) -> Text:
+    # TRANSLATORS: an error's type (a Python name such as OSError) and what it says.
     return lazy("{kind}: {error}", kind=type(exc).__name__, error=said(exc))
+
+
+def _unloadable(exc: BaseException) -> BaseException | None:
+    """What kept the scheduler or a worker from unpickling the task, which names this
+    repository's code (Dask needs one software environment on its scheduler, workers and
+    clients): the missing module, or the failure under Dask's own "Error during
+    deserialization"; None for an error of any other kind."""
+    chain = [exc]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) and cause not in chain:
+        chain.append(cause)
+    missing = [e for e in chain if isinstance(e, ModuleNotFoundError)]
+    if missing:
+        return missing[0]
+    if isinstance(exc, RuntimeError) and "deserialization" in str(exc):
+        return chain[-1]
+    return None

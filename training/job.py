@@ -1,89 +1,55 @@
-"""A training run in a worker process (training.worker) that any number of viewers can poll.
+"""A training that any number of viewers poll, whichever engine runs it (training.process: a
+worker process of this host; training.cluster: a task of the Dask cluster).
 
 The server keeps one job per cache key (training.queue), so sessions that ask for the same new
-model share one run and all watch its progress; the model lands in the on-disk cache. A thread
-of the server reads the worker's messages; progress counts optimizer steps, so it moves within
-an epoch, and the estimate of the time left comes from the rate of those steps. A worker that
-dies (killed, out of memory) ends its job with a message saying so, and whatever it was
-writing is removed.
+model share one run and all watch its progress; the model lands in the on-disk cache. The job
+reads its worker's messages (training.worker says which); progress counts optimizer steps, so
+it moves within an epoch, and the estimate of the time left comes from the rate of those steps.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from time import monotonic
 
-from i18n import Text, lazy
+from i18n import Text
 from vae_core.model import VAEConfig
 from vae_core.replay import ReplayFrame
 from vae_core.snapshot import Snapshot
 
-from .cache import cache_key, cached_path, default_cache_dir, discard_partial_writes
-from .loop import EpochReport, TrainConfig
+from .cache import cache_key, default_cache_dir
+from .request import EpochReport, TrainConfig, TrainingRequest
 
 ETA_MIN_STEPS = 5  # steps timed before the first estimate of the time left
 # The most progress() says before the model is there: after the last step, the test
 # evaluation and the checkpoint write still take a moment.
 UNFINISHED = 0.99
-WORKER = (sys.executable, "-m", "training.worker")
-REPO = Path(__file__).resolve().parent.parent  # where `-m training.worker` is found
 
 WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
 _RUNS = itertools.count(1)
 
 
-def describe_exit(returncode: int) -> Text:
-    """Why a worker ended without a result, from its exit status (a lazy message)."""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        if name == "SIGKILL":
-            return lazy(
-                "the training process was stopped by {signal} (on a server, most often for lack "
-                "of memory) before it finished",
-                signal=name,
-            )
-        return lazy("the training process was stopped by {signal} before it finished", signal=name)
-    return lazy(
-        "the training process ended with status {status} before it finished; the server's log "
-        "has its error",
-        status=returncode,
-    )
+class TrainingJob(ABC):
+    """What every engine's job shares: the request, the state and what viewers read of it.
 
+    An engine says how a job starts and stops (`start`, `cancel`, `pid`); it feeds the worker's
+    messages to `_handle` and calls `_finish` once the job has ended.
+    """
 
-class TrainingJob:
-    def __init__(
-        self,
-        model_config: VAEConfig,
-        train_config: TrainConfig,
-        data_dir=None,
-        cache_dir=None,
-        threads: int = 1,
-        command: Sequence[str] = WORKER,
-        relay: Callable[[dict], None] | None = None,
-    ) -> None:
-        """`relay(message)`, if given, also gets each of the worker's messages as it comes
-        (training.cluster forwards them to the pages of every replica)."""
-        self.model_config = model_config
-        self.train_config = train_config
-        self.data_dir = data_dir
-        self.cache_dir = Path(cache_dir or default_cache_dir())
-        self.key = cache_key(model_config, train_config, data_dir)
+    def __init__(self, request: TrainingRequest) -> None:
+        if request.cache_dir is None:  # the worker may not see this process's environment
+            request = replace(request, cache_dir=default_cache_dir())
+        self.request = request
+        self.cache_dir = Path(request.cache_dir)
+        self.key = cache_key(*request.configs())
         # Tells this run from another of the same key (cancelled and asked for again, or
         # pruned and retrained), whose snapshots must not be taken for this one's.
         self.run = next(_RUNS)
-        self.threads = threads
-        self.command = list(command)
-        self._relay = relay
         self._lock = threading.Lock()
         self._ended_event = threading.Event()
         self._state = WAITING
@@ -91,7 +57,6 @@ class TrainingJob:
         self._frames: list[ReplayFrame] = []  # the training's replay so far, one per epoch
         self._snapshot: Snapshot | None = None  # the weights after the latest epoch
         self._error: Text | str | None = None  # str() of it: in the reader's language
-        self._process: subprocess.Popen | None = None
         self._on_end: list[Callable[[TrainingJob], None]] = []
         self._total_steps = 0  # optimizer steps in the whole run; 0 until the first is done
         self._started: float | None = None  # monotonic() at start()
@@ -101,58 +66,28 @@ class TrainingJob:
         self._first_step: tuple[int, float] | None = None
         self._last_step: tuple[int, float] | None = None
 
+    @property
+    def model_config(self) -> VAEConfig:
+        return self.request.model_config
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return self.request.train_config
+
     # ------------------------------------------------------------ lifecycle
 
+    @abstractmethod
     def start(self) -> TrainingJob:
-        """Start the worker; a job cancelled before this never starts one."""
-        with self._lock:
-            if self._state != WAITING:
-                return self
-            self._state, self._started = RUNNING, monotonic()
-            request = self.request()
-            try:
-                self._process = subprocess.Popen(
-                    self.command,
-                    cwd=REPO,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-                self._process.stdin.write(json.dumps(request) + "\n")
-                self._process.stdin.flush()
-            except Exception as exc:  # the slot must come free whatever went wrong
-                if self._process is not None:
-                    self._process.kill()
-                    self._process.wait()
-                self._state, self._ended = FAILED, monotonic()
-                self._error = lazy("could not start the training process: {error}", error=str(exc))
-        if self._state == FAILED:
-            self._finish()
-        else:
-            threading.Thread(target=self._watch, name=f"training-{self.key}", daemon=True).start()
-        return self
+        """Hand the training to the engine; a job cancelled before this never starts."""
 
-    def request(self) -> dict:
-        """What a worker is asked to train (training.worker reads it as JSON)."""
-        return {
-            "model_config": self.model_config.to_dict(),
-            "train_config": self.train_config.to_dict(),
-            "data_dir": None if self.data_dir is None else str(self.data_dir),
-            "cache_dir": str(self.cache_dir),
-            "threads": self.threads,
-        }
-
+    @abstractmethod
     def cancel(self) -> None:
         """Drop a waiting job, or stop a running one (nothing reaches the cache)."""
-        with self._lock:
-            if self._state not in (WAITING, RUNNING):
-                return
-            was_waiting = self._state == WAITING
-            self._state, self._ended = CANCELLED, monotonic()
-            if self._process is not None:
-                self._process.terminate()
-        if was_waiting:
-            self._finish()
+
+    @property
+    @abstractmethod
+    def pid(self) -> int | None:
+        """The training's process, on the host that runs it; None before it has one."""
 
     def add_done_callback(self, callback: Callable[[TrainingJob], None]) -> None:
         """Call `callback(job)` once the job has ended, on whichever thread ends it."""
@@ -164,30 +99,6 @@ class TrainingJob:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._ended_event.wait(timeout)
-
-    def _watch(self) -> None:
-        process = self._process
-        for line in process.stdout:
-            try:
-                message = json.loads(line)
-                self._handle(message)
-            except (ValueError, KeyError, TypeError):
-                continue  # a stray line on stdout; the worker's own messages are JSON objects
-            if self._relay is not None:
-                self._relay(message)
-        returncode = process.wait()
-        with self._lock:
-            self._snapshot = None  # the model is in the cache now, or will never be
-            if self._state == RUNNING:
-                self._state, self._ended = FAILED, monotonic()
-                self._error = describe_exit(returncode)
-            clean = self._state != DONE
-        if clean:
-            # A worker stopped by a signal skips its own clean-up of a checkpoint half-written.
-            discard_partial_writes(
-                cached_path(self.model_config, self.train_config, self.data_dir, self.cache_dir)
-            )
-        self._finish()
 
     def _finish(self) -> None:
         with self._lock:
@@ -242,11 +153,6 @@ class TrainingJob:
     def done(self) -> bool:
         """True once the model is in the cache."""
         return self.state == DONE
-
-    @property
-    def pid(self) -> int | None:
-        with self._lock:
-            return None if self._process is None else self._process.pid
 
     @property
     def history(self) -> list[EpochReport]:

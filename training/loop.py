@@ -7,7 +7,6 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 import torch
 
@@ -17,54 +16,7 @@ from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, record_frame
 from vae_core.snapshot import Snapshot
 
-PRECISIONS = ("auto", "bf16", "float32")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 10  # passes over the 60k training images
-    # Images per Adam step, and the one-cycle schedule's peak learning rate: of the batches
-    # tried on a 2-core CPU (128 to 512), 256 reached a given test ELBO soonest.
-    batch_size: int = 256
-    lr: float = 3e-3
-    seed: int = 0  # seeds the weights, the shuffling and the sampled z
-    # "auto": bfloat16 matrix products where the device multiplies them in hardware (see
-    # `fast_bf16`), float32 elsewhere; "bf16" or "float32" to insist. The loss, the optimizer's
-    # state and every evaluation stay float32 either way.
-    precision: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
-            )
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be positive, got {self.lr}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    """Per-image means in nats after one epoch; what progress callbacks receive."""
-
-    epoch: int
-    epochs: int
-    train_loss: float  # the objective: reconstruction + beta * KL
-    train_reconstruction: float
-    train_kl: float
-    test_neg_elbo: float  # reconstruction + KL (beta = 1), one sample of z
-    test_reconstruction: float
-    test_kl: float
-    seconds: float  # since training began
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from .request import EpochReport, TrainingCallbacks, TrainingRequest
 
 
 def one_cycle(total_steps: int, warmup: float = 0.1) -> Callable[[int], float]:
@@ -182,34 +134,31 @@ def _evaluate(
 
 
 def train(
-    model_config: VAEConfig,
-    train_config: TrainConfig,
-    data_dir=None,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-    device: str | None = None,
-    *,
-    on_batch: Callable[[int, int], None] | None = None,
-    on_replay: Callable[[ReplayFrame], None] | None = None,
-    on_snapshot: Callable[[Snapshot], None] | None = None,
+    request: TrainingRequest, callbacks: TrainingCallbacks | None = None
 ) -> tuple[VAE, list[EpochReport]]:
-    """Train a VAE from scratch; deterministic for a given seed, device, torch build and
-    thread count.
+    """Train the VAE `request` names from scratch, on its device; deterministic for a given
+    seed, device, torch build and thread count (the request's cache and threads are its
+    callers': training.cache writes the model, training.worker sets the threads).
 
-    `on_epoch` is called after every epoch with its report. `on_batch(step, total)` is called
-    after every optimizer step with the steps done so far in the whole run (1 .. total) and the
-    run's total steps, for progress within an epoch: counts only, so it costs no evaluation and
-    no device sync. `on_replay`, if given, is called after `on_epoch` with the epoch's replay
-    frame (vae_core.replay: the test codes and a small manifold; 2-D latents only). Any of them
-    may raise to stop training. None changes the result, even if it draws random numbers: after
-    the initial weights, every draw comes from the run's own generator, and a frame draws none.
-    `on_snapshot`, if given, is called last after each epoch with the weights as they stand
-    (vae_core.snapshot), so that the model can be explored while it trains.
+    `callbacks.on_epoch` is called after every epoch with its report. `on_batch(step, total)` is
+    called after every optimizer step with the steps done so far in the whole run (1 .. total)
+    and the run's total steps, for progress within an epoch: counts only, so it costs no
+    evaluation and no device sync. `on_replay`, if given, is called after `on_epoch` with the
+    epoch's replay frame (vae_core.replay: the test codes and a small manifold; 2-D latents
+    only). Any of them may raise to stop training. None changes the result, even if it draws
+    random numbers: after the initial weights, every draw comes from the run's own generator,
+    and a frame draws none. `on_snapshot`, if given, is called last after each epoch with the
+    weights as they stand (vae_core.snapshot), so that the model can be explored while it
+    trains.
     A conditional model (Sohn et al. 2015) is given each image's class from the data's labels;
     a plain model's run draws and computes exactly as before conditional models existed.
     """
+    callbacks = callbacks or TrainingCallbacks()
+    model_config, train_config, data_dir = request.configs()
+    on_batch, on_replay = callbacks.on_batch, callbacks.on_replay
     if on_replay is not None and model_config.latent_dim != 2:
         raise ValueError(f"a replay needs a 2-D latent plane, not {model_config.latent_dim}-D")
-    dev = pick_device(device)
+    dev = pick_device(request.device)
     train_split, test_split = load_split(data_dir, "train"), load_split(data_dir, "test")
     x_train = to_tensor(train_split.images).to(dev)  # (60000, 784)
     x_test = to_tensor(test_split.images).to(dev)  # (10000, 784)
@@ -276,10 +225,10 @@ def train(
             seconds=time.perf_counter() - start,
         )
         history.append(report)
-        if on_epoch is not None:
-            on_epoch(report)
+        if callbacks.on_epoch is not None:
+            callbacks.on_epoch(report)
         if frame is not None:
             on_replay(frame)
-        if on_snapshot is not None:
-            on_snapshot(Snapshot.of(model, epoch, train_config.epochs))
+        if callbacks.on_snapshot is not None:
+            callbacks.on_snapshot(Snapshot.of(model, epoch, train_config.epochs))
     return model.cpu().eval(), history

@@ -25,7 +25,7 @@ from vae_core.model import VAEConfig
 from .cache import cache_key, cached_path, default_cache_dir, prune
 from .job import DONE, RUNNING, WAITING, TrainingJob
 from .limits import Limits, where_set
-from .loop import TrainConfig
+from .request import TrainConfig, TrainingRequest
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class TrainingQueue:
         cache_dir=None,
         alive: Callable[[str], bool] = lambda waiter: True,
         in_use: Callable[[], set[str]] = frozenset,
-        new_job: Callable[..., TrainingJob],
+        new_job: Callable[[TrainingRequest], TrainingJob],
         slots: Callable[[], int],
         tick_every: float | None = 1.0,
         grace: float = 60.0,
@@ -81,7 +81,7 @@ class TrainingQueue:
         `tick_every` seconds a thread forgets waiters that have gone (None: only when the
         queue is used).
 
-        `new_job(...)` makes a job that the engine runs (training.cluster.ClusterJob): each
+        `new_job(request)` makes a job that the engine runs (training.cluster.ClusterJob): each
         goes to it at once and waits there in the order asked, and `slots()` says how many the
         engine runs at once, for the estimates. `prune_lock` makes one pruner at a time of all
         the servers on a cache (default: of this process)."""
@@ -126,11 +126,7 @@ class TrainingQueue:
             if not joining:
                 self._check_epochs(train_config)
                 job = self._new_job(
-                    model_config,
-                    train_config,
-                    data_dir,
-                    self.cache_dir,
-                    self.limits.threads(),
+                    TrainingRequest(model_config, train_config, data_dir, self.cache_dir)
                 )
                 job.add_done_callback(self._job_ended)
                 self._jobs[key] = job

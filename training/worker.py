@@ -1,8 +1,8 @@
-"""One training in a process of its own: `python -m training.worker`, started by TrainingJob.
+"""One training in a process of its own: `python -m training.worker`, started by ProcessJob.
 
 Training outside the server's process leaves the server's interpreter lock and its priority to
 the pages: the worker lowers its own CPU priority and bounds its torch threads. It reads one
-JSON request on stdin and writes JSON lines on stdout: `{"batch": [steps, total]}` (at most a
+JSON request on stdin (TrainingRequest.to_dict's) and writes JSON lines on stdout: `{"batch": [steps, total]}` (at most a
 few a second), `{"epoch": EpochReport}` followed by `{"replay": frame}` (vae_core.replay's
 message: the epoch's test codes and manifold, ~120 kB) and `{"snapshot": weights}`
 (vae_core.snapshot's message: the weights in float16, 3.5 MB at width 512), then
@@ -128,19 +128,18 @@ def main() -> int:
     def send(message: dict) -> None:
         messages.write(json.dumps(message) + "\n")
 
-    request = json.loads(sys.stdin.readline())
+    line = sys.stdin.readline()
     signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main())
     threading.Thread(target=_stop_on_eof, daemon=True).start()
     if hasattr(os, "nice"):
-        os.nice(request.get("niceness", NICENESS))
+        os.nice(NICENESS)
 
-    from vae_core.model import VAEConfig
+    from .cache import default_cache_dir, get_or_train
+    from .request import TrainingCallbacks, TrainingRequest
 
-    from .cache import get_or_train
-    from .loop import TrainConfig
-
-    tuner = ThreadTuner(request["threads"])
-    cache_dir = Path(request["cache_dir"])
+    request = TrainingRequest.from_dict(json.loads(line))
+    tuner = ThreadTuner(request.threads or os.cpu_count() or 1)
+    cache_dir = Path(request.cache_dir or default_cache_dir())
     last_sent = 0.0
 
     def on_epoch(report) -> None:
@@ -157,14 +156,13 @@ def main() -> int:
 
     try:
         _, checkpoint = get_or_train(
-            VAEConfig.from_dict(request["model_config"]),
-            TrainConfig(**request["train_config"]),
-            request["data_dir"],
-            cache_dir,
-            on_epoch=on_epoch,
-            on_batch=on_batch,
-            on_replay=lambda frame: send({"replay": frame.to_message()}),
-            on_snapshot=lambda snapshot: send({"snapshot": snapshot.to_message()}),
+            request,
+            TrainingCallbacks(
+                on_epoch=on_epoch,
+                on_batch=on_batch,
+                on_replay=lambda frame: send({"replay": frame.to_message()}),
+                on_snapshot=lambda snapshot: send({"snapshot": snapshot.to_message()}),
+            ),
         )
     except KeyboardInterrupt:
         return 130
