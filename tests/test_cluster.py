@@ -5,6 +5,7 @@ where two TrainingQueues with their own clients stand for two replicas."""
 import os
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
