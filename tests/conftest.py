@@ -1,4 +1,5 @@
 import gzip
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,10 @@ def write_dataset(directory: Path, n_train: int, n_test: int, compress: bool = T
 
 
 THREE_CLASSES = ("zero", "one", "two")
+# Seconds a test waits for a training's state before calling it hung: a guard, not a measure. A
+# training's process runs at a lower priority than the tests (training.worker), so beside other
+# work on a small machine it may take minutes to start, step or stop.
+PATIENCE = 600.0
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +67,14 @@ def isolated_cache(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("VAE_EXPLORER_CACHE", str(cache))
     return cache
+
+
+@pytest.fixture(autouse=True)
+def fresh_own_cluster():
+    """No test meets the trainings another left on this process's own Dask cluster (a page's
+    request still running, a task not yet ended): whatever a test started there is stopped, and
+    the next training starts a fresh cluster."""
+    yield
+    cluster = sys.modules.get("training.cluster")
+    if cluster is not None:
+        cluster.close_local_clients()

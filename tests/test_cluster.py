@@ -15,6 +15,7 @@ import pytest
 import i18n
 from deploy import launch
 from deploy.launch import free_port
+from tests.conftest import PATIENCE
 from training import cache_key
 from training import cluster as cluster_module
 from training.cluster import cluster_queue, topic
@@ -78,7 +79,7 @@ def replica(cluster, store, **options):
     )  # fmt: skip
 
 
-def wait_for(condition, timeout: float = 120, what: str = "") -> None:
+def wait_for(condition, timeout: float = PATIENCE, what: str = "") -> None:
     deadline = time.time() + timeout
     while not condition():
         assert time.time() < deadline, f"timed out waiting for {what or condition}"
@@ -97,7 +98,7 @@ def test_two_replicas_asking_the_same_model_share_one_run_on_the_gpu_worker(
     a = first.submit(SMALL, FAST, tiny_mnist, waiter="ada")
     b = second.submit(SMALL, FAST, tiny_mnist, waiter="bo")
     assert a is not b and a.key == b.key == cache_key(SMALL, FAST, tiny_mnist)
-    assert a.wait(120) and b.wait(120)
+    assert a.wait(PATIENCE) and b.wait(PATIENCE)
     assert a.state == b.state == DONE, (a.error, b.error)
     assert runs(cluster.clients[0], a.key) == [cluster.address_of("gpu")]  # trained once
     assert (tmp_path / f"{a.key}.pt").is_file()
@@ -112,7 +113,7 @@ def test_a_training_goes_to_a_cpu_worker_while_the_gpu_one_is_busy(cluster, tiny
     wait_for(lambda: busy.state == RUNNING, what="the first training to start")
     assert busy.worker == cluster.address_of("gpu")
     other = line.submit(SMALL, FAST, tiny_mnist, waiter="bo")
-    assert other.wait(120) and other.state == DONE, other.error
+    assert other.wait(PATIENCE) and other.state == DONE, other.error
     assert other.worker == cluster.address_of("cpu")
     line.withdraw(busy.key, "ada")
 
@@ -151,7 +152,7 @@ def test_a_failing_training_is_reported_to_every_replica(cluster, tiny_mnist, tm
     first, second = replica(cluster, store), replica(cluster, store)
     a = first.submit(SMALL, FAST, damaged, waiter="ada")
     b = second.submit(SMALL, FAST, damaged, waiter="bo")
-    assert a.wait(120) and b.wait(120)
+    assert a.wait(PATIENCE) and b.wait(PATIENCE)
     assert a.state == b.state == FAILED
     assert str(a.error) == str(b.error) and "train-images" in str(a.error)
     assert not list(store.glob("*.pt"))
@@ -167,7 +168,7 @@ def test_a_worker_killed_mid_training_has_it_retried_on_the_other(cluster, tiny_
     cluster.workers["gpu"].send_signal(signal.SIGKILL)
     wait_for(lambda: job.worker == cpu, what="the retry on the other worker")
     assert job.attempts == 2 and job.progress() < 0.5  # started over there
-    assert job.wait(180) and job.state == DONE, job.error
+    assert job.wait(PATIENCE) and job.state == DONE, job.error
     assert (tmp_path / f"{job.key}.pt").is_file()
 
 
@@ -180,7 +181,7 @@ def test_the_stores_bound_keeps_what_pages_on_either_replica_show(cluster, tiny_
     first = replica(cluster, tmp_path, in_use=lambda: {keys["shown here"]} | records[0].others())
     for seed in seeds.values():
         job = first.submit(SMALL, TrainConfig(epochs=1, seed=seed), tiny_mnist, waiter=str(seed))
-        assert job.wait(120) and job.state == DONE, job.error
+        assert job.wait(PATIENCE) and job.state == DONE, job.error
         first.withdraw(job.key, str(seed))
     size = (tmp_path / f"{keys['shown here']}.pt").stat().st_size
     tight = replica(cluster, tmp_path, in_use=lambda: {keys["shown here"]} | records[0].others())
@@ -213,7 +214,8 @@ def test_a_servers_own_cluster_trains_at_most_its_limit_at_once_the_rest_in_orde
     )
     jobs = [line.submit(SMALL, long(seed), tiny_mnist, waiter=f"s{seed}") for seed in (1, 2, 3)]
     wait_for(lambda: jobs[0].state == RUNNING, what="the first training to start")
-    time.sleep(2)  # a second slot would have started the next one by now
+    # Training by now: a second slot would have started the next one as it started the first.
+    wait_for(lambda: jobs[0].progress() > 0, what="the first training's first step")
     assert [j.state for j in jobs] == [RUNNING, WAITING, WAITING]
     assert [line.place(j.key) for j in jobs] == [None, 1, 2]
     start, ready = line.estimate(jobs[2].key)
@@ -224,9 +226,7 @@ def test_a_servers_own_cluster_trains_at_most_its_limit_at_once_the_rest_in_orde
     assert jobs[1].state == CANCELLED and jobs[1].attempts == 0
     assert line.place(jobs[2].key) is None
     line.withdraw(jobs[2].key, "s3")
-    wait_for(
-        lambda: not list(tmp_path.glob("*.snapshot.json")), what="the last to stop", timeout=30
-    )
+    wait_for(lambda: not list(tmp_path.glob("*.snapshot.json")), what="the last to stop")
     assert not list(tmp_path.glob("*.pt"))
 
 
@@ -255,7 +255,7 @@ def test_a_cluster_that_cannot_load_the_task_says_what_to_fix_not_dasks_text(tin
                 Limits(), address, client=client, cache_dir=tmp_path / "store", tick_every=None
             )
             job = line.submit(SMALL, FAST, tiny_mnist, waiter="ada")
-            assert job.wait(60) and job.state == FAILED
+            assert job.wait(PATIENCE) and job.state == FAILED
             english = str(job.error)
             i18n.use(lambda: "zh")
             try:

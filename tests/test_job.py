@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
+from tests.conftest import PATIENCE
 from training import cache_key
 from training.cache import NotCached, cached_path, load_cached
 from training.cluster import cluster_queue
@@ -34,7 +35,7 @@ def leftovers(cache) -> list[str]:
     return sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock"))
 
 
-def wait_for_steps(job: TrainingJob, timeout: float = 60) -> None:
+def wait_for_steps(job: TrainingJob, timeout: float = PATIENCE) -> None:
     deadline = time.time() + timeout
     while job.progress() == 0.0 and time.time() < deadline:
         assert job.state != FAILED, job.error
@@ -47,7 +48,7 @@ def test_a_job_trains_in_a_worker_process_and_lands_in_the_cache(tiny_mnist, tmp
     assert job.state == "waiting" and job.progress() == 0.0 and job.elapsed() == 0.0
     job.start()
     assert job.pid not in (None, os.getpid())
-    assert job.wait(120)
+    assert job.wait(PATIENCE)
     assert job.state == DONE and job.error is None and job.progress() == 1.0
     assert [r.epoch for r in job.history] == [1, 2] and job.eta() == 0.0
     # Each epoch's replay frame came through the worker's messages, as the checkpoint keeps it.
@@ -113,11 +114,11 @@ def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist,
     wait_for_steps(doomed)
     assert queue.place(nxt.key) == 1
     os.kill(doomed.pid, signal.SIGKILL)  # as the kernel's out-of-memory killer does
-    assert doomed.wait(30)
+    assert doomed.wait(PATIENCE)
     assert doomed.state == FAILED
     assert "SIGKILL" in str(doomed.error) and "memory" in str(doomed.error)
     assert queue.job(doomed.key) is doomed  # every page waiting for it sees the message
-    assert nxt.wait(120) and nxt.state == DONE, nxt.error
+    assert nxt.wait(PATIENCE) and nxt.state == DONE, nxt.error
     assert not cached_path(SMALL, LONG, tiny_mnist, tmp_path).exists()
     assert leftovers(tmp_path) == [f"{nxt.key}.pt"]
 
@@ -126,7 +127,7 @@ def test_a_cancelled_job_stops_its_worker_and_writes_nothing(tiny_mnist, tmp_pat
     job = ProcessJob(TrainingRequest(SMALL, LONG, tiny_mnist, tmp_path, threads=1)).start()
     wait_for_steps(job)
     job.cancel()
-    assert job.wait(30) and job.state == "cancelled" and job.error is None
+    assert job.wait(PATIENCE) and job.state == "cancelled" and job.error is None
     with pytest.raises(NotCached):
         load_cached(SMALL, LONG, tiny_mnist, tmp_path)
     assert leftovers(tmp_path) == []
@@ -155,12 +156,12 @@ def read_only(directory):
 def test_a_read_only_cache_fails_the_job_with_what_to_do_and_keeps_its_models(tiny_mnist, tmp_path):
     cache = tmp_path / "cache"
     first = ProcessJob(TrainingRequest(SMALL, FAST, tiny_mnist, cache, threads=1)).start()
-    assert first.wait(120) and first.state == DONE
+    assert first.wait(PATIENCE) and first.state == DONE
     before = leftovers(cache)
     other = TrainConfig(epochs=1, batch_size=100, lr=3e-3, seed=5)
     with read_only(cache):
         job = ProcessJob(TrainingRequest(SMALL, other, tiny_mnist, cache, threads=1)).start()
-        assert job.wait(120)
+        assert job.wait(PATIENCE)
         assert job.state == FAILED
         assert f"the model cache {cache} cannot be written" in str(job.error)
         assert "VAE_EXPLORER_CACHE" in str(job.error)
@@ -175,7 +176,7 @@ def test_a_full_disk_fails_the_job_with_what_to_do_and_leaves_nothing_half_writt
 ):
     asked = TrainingRequest(SMALL, FAST, tiny_mnist, tmp_path, threads=1)
     job = ProcessJob(asked, command=FULL_DISK_WORKER).start()
-    assert job.wait(120)
+    assert job.wait(PATIENCE)
     assert job.state == FAILED
     assert f"the disk holding the model cache {tmp_path} is full" in str(job.error)
     assert "No space left on device" in str(job.error)
@@ -202,7 +203,7 @@ def test_a_worker_lowers_its_priority_and_bounds_its_threads(tiny_mnist, tmp_pat
         assert threads <= 4
     finally:
         job.cancel()
-        job.wait(30)
+        job.wait(PATIENCE)
 
 
 def test_a_stale_partial_write_is_removed_unless_its_writer_is_alive(tmp_path):

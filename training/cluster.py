@@ -26,6 +26,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 from time import monotonic
+from typing import TYPE_CHECKING
 
 import i18n
 from i18n import Text, lazy, said
@@ -37,6 +38,9 @@ from .limits import Limits
 from .process import ProcessJob
 from .queue import TrainingQueue
 from .request import TrainingRequest
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +61,40 @@ def client_for(address: str):
     return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
 
 
-@functools.cache
-def local_client(slots: int):
-    """A client of a cluster inside this process: a scheduler and one worker running `slots`
-    trainings at once, each in a process of its own as on any worker."""
-    from distributed import Client, LocalCluster
+_own: dict[int, Client] = {}  # this process's own clusters' clients, by slots
+_own_lock = threading.Lock()
 
-    cluster = LocalCluster(
-        processes=False,
-        n_workers=1,
-        threads_per_worker=slots,
-        dashboard_address=None,
-        memory_limit=0,  # the worker is the server's process: its memory is not the trainings'
-        silence_logs=logging.WARNING,
-    )
-    return Client(cluster, set_as_default=False)
+
+def local_client(slots: int):
+    """This process's client of a cluster inside it, made at the first call: a scheduler and
+    one worker running `slots` trainings at once, each in a process of its own as on any
+    worker."""
+    with _own_lock:
+        if slots not in _own:
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(
+                processes=False,
+                n_workers=1,
+                threads_per_worker=slots,
+                dashboard_address=None,
+                memory_limit=0,  # the worker is the server's process, not its trainings
+                silence_logs=logging.WARNING,
+            )
+            _own[slots] = Client(cluster, set_as_default=False)
+        return _own[slots]
+
+
+def close_local_clients() -> None:
+    """Close this process's own clusters: their trainings stop (no client wants their tasks
+    any more) and the jobs waiting for them fail; the next training starts a fresh one."""
+    with _own_lock:
+        clients = list(_own.values())
+        _own.clear()
+    for client in clients:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
 
 
 def topic(key: str) -> str:
