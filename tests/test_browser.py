@@ -73,7 +73,7 @@ def open_page(chromium, url, width=1400, height=1000, **options):
     )
     page.goto(url)
     lp.wait_until_ready(page)
-    page.wait_for_timeout(300)
+    lp.wait_run_finished(page)
     return page
 
 
@@ -149,7 +149,7 @@ def test_a_burst_of_key_presses_is_one_commit_that_the_server_confirms(page):
     # The digit follows the key presses in the next frame, before the server hears of them.
     page.wait_for_function(f"() => {lp.VIEW_DATA}.z === '0.05,0'")
     lp.wait_committed(page, (0.05, 0.0))
-    page.wait_for_timeout(400)
+    lp.wait_run_finished(page)
     assert commits_sent(page) == 1
     assert lp.point(page, "z") == pytest.approx((0.05, 0.0), abs=1e-9)
     assert page.locator(".st-key-decoded .readout").inner_text() == "z = (0.05, 0.00)"
@@ -173,7 +173,7 @@ def test_dragging_a_slider_morphs_the_digit_live_and_commits_once_on_release(pag
     z2 = slider_value(page, "z2")
     assert z2 == pytest.approx(shown[-1], abs=1e-9)
     lp.wait_committed(page, (0.0, z2))
-    page.wait_for_timeout(400)
+    lp.wait_run_finished(page)
     assert commits_sent(page) == 1
 
 
@@ -227,7 +227,7 @@ def test_legend_toggles_and_zoom_survive_a_commit(page):
     handle.focus()
     handle.press("ArrowUp")
     lp.wait_committed(page, (0.0, 0.01))
-    page.wait_for_timeout(300)
+    lp.wait_run_finished(page)
     assert lp.attribute(page, "range") == zoomed
     assert lp.attribute(page, "hidden") == "3"
     # The marker sits where the zoomed view maps z.
@@ -253,7 +253,7 @@ def test_a_model_switch_keeps_z_and_redraws_the_plane(server, chromium):
             f"() => {lp.VIEW_DATA}.modelId && {lp.VIEW_DATA}.modelId !== '{first}'",
             timeout=60_000,
         )
-        page.wait_for_timeout(500)
+        lp.wait_run_finished(page)
         assert lp.point(page, "committed") == (0.5, -0.3)
         assert lp.point(page, "z") == (0.5, -0.3)
         assert slider_value(page, "z1") == 0.5 and slider_value(page, "z2") == -0.3
