@@ -294,15 +294,31 @@ def test_the_plane_is_square_and_sized_to_the_window(server, chromium, width, he
         page.context.close()
 
 
+SELECTION_PICTURE = ".st-key-selection img"
+
+
 def selection_picture_corner(page, server) -> tuple:
+    """The top-left pixel of the selection's first picture, as the server serves it. A rerun
+    may replace the picture, and its file, between reading its address and fetching it: then
+    the one that took its place is read."""
     import io
+    import urllib.error
     import urllib.request
 
     from PIL import Image
 
-    src = page.locator(".st-key-selection img").first.get_attribute("src")
-    with urllib.request.urlopen(server + src if src.startswith("/") else src) as response:
-        return Image.open(io.BytesIO(response.read())).convert("RGB").getpixel((0, 0))
+    while True:
+        src = page.locator(SELECTION_PICTURE).first.get_attribute("src")
+        try:
+            with urllib.request.urlopen(server + src if src.startswith("/") else src) as response:
+                return Image.open(io.BytesIO(response.read())).convert("RGB").getpixel((0, 0))
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+        page.wait_for_function(
+            f"(src) => document.querySelector('{SELECTION_PICTURE}')?.getAttribute('src') !== src",
+            arg=src,
+        )
 
 
 def plane_corner(page) -> list[int]:
@@ -324,11 +340,17 @@ def test_a_switch_to_the_dark_theme_reaches_every_canvas_and_picture(server, chr
         paper = [int(v) for v in lp.attribute(page, "paper").split(",")]
         assert max(paper) < 60  # the decoded digit's paper is the dark background
         assert max(plane_corner(page)[:3]) < 80  # and so is the plane's
-        # The pictures drawn on the server follow after a rerun.
-        deadline = 40
-        while max(selection_picture_corner(page, server)) > 60 and deadline:
-            page.wait_for_timeout(250)
-            deadline -= 1
+        # The pictures drawn on the server follow after a rerun: until the page shows a dark one.
+        page.wait_for_function(
+            f"""() => {{
+              const img = document.querySelector('{SELECTION_PICTURE}');
+              if (!img || !img.complete || !img.naturalWidth) return false;
+              const corner = document.createElement('canvas').getContext('2d');
+              corner.drawImage(img, 0, 0, 1, 1, 0, 0, 1, 1);
+              return Math.max(...corner.getImageData(0, 0, 1, 1).data.slice(0, 3)) < 60;
+            }}""",
+            timeout=60_000,
+        )
         assert max(selection_picture_corner(page, server)) < 60
     finally:
         page.context.close()
