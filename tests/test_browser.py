@@ -369,15 +369,17 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             first_bar.get_by_text("Training MNIST VAE, hidden [256, 256]").wait_for(timeout=60_000)
             second = open_page(chromium, f"{url}/?width=64&epochs=1&seed=1")
             second_bar = second.locator("[data-testid=stSidebar]")
-            second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=10_000)
+            second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=30_000)
             assert "Starts in about" in second_bar.inner_text()
             assert "hidden [256, 256]" in second_bar.inner_text()  # the default meanwhile
             default_id = lp.attribute(second, "model-id")
-            # The first model is ready and shown; then the second trains and is shown too.
+            # The first model is ready and shown; then the second trains and is shown too. The
+            # second's one epoch may be over before the first page has shown its model: its
+            # training is waited for from the start, as it begins when the first's ends.
+            second_bar.get_by_text("Training MNIST VAE, hidden [64, 64]").wait_for(timeout=180_000)
             first_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [256, 256]").wait_for(
                 timeout=120_000
             )
-            second_bar.get_by_text("Training MNIST VAE, hidden [64, 64]").wait_for(timeout=30_000)
             second_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64]").wait_for(
                 timeout=120_000
             )
