@@ -442,11 +442,12 @@ def test_the_path_between_two_set_digits_is_decoded_and_marked_on_the_plane(serv
         )
         page.locator(".st-key-path_latent img").wait_for(timeout=30_000)
         page.locator(".st-key-path_pixels img").wait_for(timeout=30_000)
+        # The click's run marks the plane before the tab's run, or in it: Streamlit keeps a
+        # button's click when another request arrives before the click's run is done.
         page.get_by_role("button", name="Mark the path on the plane").click()
-        page.wait_for_timeout(1000)
         page.get_by_role("tab", name="Latent plane").click()
         page.wait_for_function(
-            f"() => {lp.VIEW_DATA}.overlay === 'path A→B, 9 steps:9'", timeout=20_000
+            f"() => {lp.VIEW_DATA}.overlay === 'path A→B, 9 steps:9'", timeout=60_000
         )
     finally:
         page.context.close()
