@@ -546,6 +546,7 @@ def test_a_drawn_digit_is_encoded_live_on_the_plane_and_judged_on_release(server
         result = page.locator(".st-key-draw_result")
         result.get_by_text("more unusual than").wait_for(timeout=60_000)
         assert f"μ = ({mu[0]:.2f}, {mu[1]:.2f})" in result.inner_text()
+        result.locator("img").nth(3 + 6 - 1).wait_for(timeout=60_000)  # sent after the text
         assert len(result.locator("img").all()) == 3 + 6  # pictures and nearest digits
         result.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # its posterior
         # A second stroke moves the code; undo brings the first one back.
