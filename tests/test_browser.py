@@ -623,10 +623,10 @@ def test_two_models_side_by_side_decode_the_z_hovered_on_either(server, chromium
         page.wait_for_function(
             "([a, b]) => { const z = (s) => document.querySelector"
             "('.st-key-compare_' + s + ' [data-testid=stBidiComponentIsolated]')"
-            ".shadowRoot.querySelector('.lv').dataset.z;"
+            "?.shadowRoot?.querySelector('.lv')?.dataset.z;"
             " return z(a) && z(a) === z(b) && z(a) !== '0,0'; }",
             arg=["a", "b"],
-            timeout=10_000,
+            timeout=30_000,
         )
         # Each plane decoded that z with its own model: the two digits differ.
         digits = [
