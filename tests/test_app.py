@@ -15,6 +15,8 @@ from vae_core import encode, load_model, load_split
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
+pytestmark = pytest.mark.usefixtures("no_training_left")
+
 
 def run_app(link: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
