@@ -16,6 +16,9 @@ LV_JS = (
 # element (a rerun that remounts it, a switch of data) a wait reads an empty object, not a TypeError.
 VIEW_DATA = f"({LV_JS}?.dataset ?? {{}})"
 
+# The page between two runs of its script: every element the last run sent is on the page.
+RUN_FINISHED = "[data-testid=stApp][data-test-script-state=notRunning]"
+
 # The drawing pad's root element (its own component, in its own shadow root).
 PAD_JS = (
     "document.querySelector('.st-key-draw [data-testid=stBidiComponentIsolated]')"
@@ -30,6 +33,13 @@ def wait_until_ready(page, timeout_ms: int = 60_000) -> None:
         "() => document.querySelectorAll('.st-key-selection img').length === 3",
         timeout=timeout_ms,
     )
+
+
+def wait_run_finished(page, timeout_ms: int = 60_000) -> None:
+    """Until the page's script run has finished, for a run that has begun: what it changed on
+    the page has arrived. (Streamlit marks a run begun only when the server says so, so right
+    after a click this may still read the run before.)"""
+    page.locator(RUN_FINISHED).wait_for(timeout=timeout_ms)
 
 
 def attribute(page, name: str) -> str:

@@ -1,5 +1,7 @@
 import gzip
+import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +80,30 @@ def fresh_own_cluster():
     cluster = sys.modules.get("training.cluster")
     if cluster is not None:
         cluster.close_local_clients()
+
+
+@pytest.fixture
+def no_training_left(monkeypatch, isolated_cache):
+    """The trainings a test's pages asked for stop when it ends, passed or failed, before its
+    settings go: the process's own Dask cluster trains one model at a time, and a training left
+    running would keep the next test's waiting in line."""
+    yield
+    from explorer import server
+
+    line = server.training_queue()
+    jobs = [job for job in map(line.job, line.kept()) if job is not None]
+    for job in jobs:
+        job.cancel()
+    deadline = time.monotonic() + 60
+    for pid in [job.pid for job in jobs if job.pid is not None]:
+        while _running(pid):
+            assert time.monotonic() < deadline, f"the training process {pid} did not stop"
+            time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

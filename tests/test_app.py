@@ -15,6 +15,8 @@ from vae_core import encode, load_model, load_split
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
+pytestmark = pytest.mark.usefixtures("no_training_left")
+
 
 def run_app(link: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
@@ -127,7 +129,7 @@ def submit_settings(at: AppTest, width: int, epochs: int) -> None:
     assert not at.exception, at.exception
 
 
-def wait_for(at: AppTest, done, timeout: float = 300) -> None:
+def wait_for(at: AppTest, done, timeout: float = 900) -> None:
     """Rerun the page (as its polling fragment does) until done(at) or the time is up."""
     deadline = time.time() + timeout
     while not done(at):
@@ -157,7 +159,7 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
     submit_settings(first, width=64, epochs=2)
     submit_settings(second, width=64, epochs=2)
     seen_progress = bool(first.progress) or bool(second.progress)
-    deadline = time.time() + 300
+    deadline = time.time() + 900
     while time.time() < deadline:
         # Past the training's snapshots (explorer.preview), to the finished model.
         if all(
@@ -193,7 +195,7 @@ def test_a_failed_training_is_shown_as_an_error(monkeypatch):
     monkeypatch.setenv("VAE_EXPLORER_CACHE", "/proc/no-such-cache")
     at = run_app()
     submit_settings(at, width=128, epochs=2)
-    wait_for(at, lambda at: at.error, timeout=60)
+    wait_for(at, lambda at: at.error)
     assert "the model cache /proc/no-such-cache failed" in at.error[0].value
     assert "VAE_EXPLORER_CACHE" in at.error[0].value
     assert "hidden [256, 256]" in showing(at)  # still the default model
@@ -207,11 +209,12 @@ def test_a_second_request_waits_in_line_with_its_estimate_and_can_be_cancelled(m
     monkeypatch.setenv("VAE_EXPLORER_MAX_TRAININGS", "1")
     first, second = run_app(), run_app()
     submit_settings(first, width=512, epochs=20)  # long enough to stay in the way
+    # In line behind the first once that one trains: until then the two wait in Dask's line.
+    wait_for(first, lambda at: bool(at.progress))
     submit_settings(second, width=64, epochs=1)
     text = sidebar_text(second)
     assert "Waiting: 1st in line" in text and "Starts in about" in text
     assert "ready in about" in text and "one model at a time" in text
-    wait_for(first, lambda at: bool(at.progress), timeout=60)
     cancel = [b for b in second.sidebar.button if b.label == "Cancel"]
     cancel[0].click().run()
     assert "Waiting" not in sidebar_text(second) and not second.session_state["requests"]

@@ -5,6 +5,7 @@ VAE_EXPLORER_REQUIRE_BROWSER=1 (as .ci/run does) to make that an error instead.
 """
 
 import os
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -75,7 +76,7 @@ def open_page(chromium, url, width=1400, height=1000, **options):
     )
     page.goto(url)
     lp.wait_until_ready(page)
-    page.wait_for_timeout(300)
+    lp.wait_run_finished(page)
     return page
 
 
@@ -146,12 +147,17 @@ def test_a_burst_of_key_presses_is_one_commit_that_the_server_confirms(page):
     handle = page.locator(lp.SLIDER.format("z1"))
     handle.focus()
     page.sent_frames.clear()
+    # The page's clock stands still while the keys are pressed: a burst, however slowly a busy
+    # machine delivers the presses (more than the commit's delay apart, they were two commits).
+    page.clock.install()
+    page.clock.pause_at(time.time() + 1)
     for _ in range(5):
         handle.press("ArrowRight")
+    page.clock.resume()
     # The digit follows the key presses in the next frame, before the server hears of them.
     page.wait_for_function(f"() => {lp.VIEW_DATA}.z === '0.05,0'")
     lp.wait_committed(page, (0.05, 0.0))
-    page.wait_for_timeout(400)
+    lp.wait_run_finished(page)
     assert commits_sent(page) == 1
     assert lp.point(page, "z") == pytest.approx((0.05, 0.0), abs=1e-9)
     assert page.locator(".st-key-decoded .readout").inner_text() == "z = (0.05, 0.00)"
@@ -175,7 +181,7 @@ def test_dragging_a_slider_morphs_the_digit_live_and_commits_once_on_release(pag
     z2 = slider_value(page, "z2")
     assert z2 == pytest.approx(shown[-1], abs=1e-9)
     lp.wait_committed(page, (0.0, z2))
-    page.wait_for_timeout(400)
+    lp.wait_run_finished(page)
     assert commits_sent(page) == 1
 
 
@@ -229,7 +235,7 @@ def test_legend_toggles_and_zoom_survive_a_commit(page):
     handle.focus()
     handle.press("ArrowUp")
     lp.wait_committed(page, (0.0, 0.01))
-    page.wait_for_timeout(300)
+    lp.wait_run_finished(page)
     assert lp.attribute(page, "range") == zoomed
     assert lp.attribute(page, "hidden") == "3"
     # The marker sits where the zoomed view maps z.
@@ -255,7 +261,7 @@ def test_a_model_switch_keeps_z_and_redraws_the_plane(server, chromium):
             f"() => {lp.VIEW_DATA}.modelId && {lp.VIEW_DATA}.modelId !== '{first}'",
             timeout=60_000,
         )
-        page.wait_for_timeout(500)
+        lp.wait_run_finished(page)
         assert lp.point(page, "committed") == (0.5, -0.3)
         assert lp.point(page, "z") == (0.5, -0.3)
         assert slider_value(page, "z1") == 0.5 and slider_value(page, "z2") == -0.3
@@ -296,15 +302,31 @@ def test_the_plane_is_square_and_sized_to_the_window(server, chromium, width, he
         page.context.close()
 
 
+SELECTION_PICTURE = ".st-key-selection img"
+
+
 def selection_picture_corner(page, server) -> tuple:
+    """The top-left pixel of the selection's first picture, as the server serves it. A rerun
+    may replace the picture, and its file, between reading its address and fetching it: then
+    the one that took its place is read."""
     import io
+    import urllib.error
     import urllib.request
 
     from PIL import Image
 
-    src = page.locator(".st-key-selection img").first.get_attribute("src")
-    with urllib.request.urlopen(server + src if src.startswith("/") else src) as response:
-        return Image.open(io.BytesIO(response.read())).convert("RGB").getpixel((0, 0))
+    while True:
+        src = page.locator(SELECTION_PICTURE).first.get_attribute("src")
+        try:
+            with urllib.request.urlopen(server + src if src.startswith("/") else src) as response:
+                return Image.open(io.BytesIO(response.read())).convert("RGB").getpixel((0, 0))
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+        page.wait_for_function(
+            f"(src) => document.querySelector('{SELECTION_PICTURE}')?.getAttribute('src') !== src",
+            arg=src,
+        )
 
 
 def plane_corner(page) -> list[int]:
@@ -326,11 +348,17 @@ def test_a_switch_to_the_dark_theme_reaches_every_canvas_and_picture(server, chr
         paper = [int(v) for v in lp.attribute(page, "paper").split(",")]
         assert max(paper) < 60  # the decoded digit's paper is the dark background
         assert max(plane_corner(page)[:3]) < 80  # and so is the plane's
-        # The pictures drawn on the server follow after a rerun.
-        deadline = 40
-        while max(selection_picture_corner(page, server)) > 60 and deadline:
-            page.wait_for_timeout(250)
-            deadline -= 1
+        # The pictures drawn on the server follow after a rerun: until the page shows a dark one.
+        page.wait_for_function(
+            f"""() => {{
+              const img = document.querySelector('{SELECTION_PICTURE}');
+              if (!img || !img.complete || !img.naturalWidth) return false;
+              const corner = document.createElement('canvas').getContext('2d');
+              corner.drawImage(img, 0, 0, 1, 1, 0, 0, 1, 1);
+              return Math.max(...corner.getImageData(0, 0, 1, 1).data.slice(0, 3)) < 60;
+            }}""",
+            timeout=60_000,
+        )
         assert max(selection_picture_corner(page, server)) < 60
     finally:
         page.context.close()
@@ -349,15 +377,17 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             first_bar.get_by_text("Training MNIST VAE, hidden [256, 256]").wait_for(timeout=60_000)
             second = open_page(chromium, f"{url}/?width=64&epochs=1&seed=1")
             second_bar = second.locator("[data-testid=stSidebar]")
-            second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=10_000)
+            second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=30_000)
             assert "Starts in about" in second_bar.inner_text()
             assert "hidden [256, 256]" in second_bar.inner_text()  # the default meanwhile
             default_id = lp.attribute(second, "model-id")
-            # The first model is ready and shown; then the second trains and is shown too.
+            # The first model is ready and shown; then the second trains and is shown too. The
+            # second's one epoch may be over before the first page has shown its model: its
+            # training is waited for from the start, as it begins when the first's ends.
+            second_bar.get_by_text("Training MNIST VAE, hidden [64, 64]").wait_for(timeout=180_000)
             first_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [256, 256]").wait_for(
                 timeout=120_000
             )
-            second_bar.get_by_text("Training MNIST VAE, hidden [64, 64]").wait_for(timeout=30_000)
             second_bar.get_by_text("Showing: 2-D latent, MNIST VAE, hidden [64, 64]").wait_for(
                 timeout=120_000
             )
@@ -420,11 +450,12 @@ def test_the_path_between_two_set_digits_is_decoded_and_marked_on_the_plane(serv
         )
         page.locator(".st-key-path_latent img").wait_for(timeout=30_000)
         page.locator(".st-key-path_pixels img").wait_for(timeout=30_000)
+        # The click's run marks the plane before the tab's run, or in it: Streamlit keeps a
+        # button's click when another request arrives before the click's run is done.
         page.get_by_role("button", name="Mark the path on the plane").click()
-        page.wait_for_timeout(1000)
         page.get_by_role("tab", name="Latent plane").click()
         page.wait_for_function(
-            f"() => {lp.VIEW_DATA}.overlay === 'path A→B, 9 steps:9'", timeout=20_000
+            f"() => {lp.VIEW_DATA}.overlay === 'path A→B, 9 steps:9'", timeout=60_000
         )
     finally:
         page.context.close()
@@ -523,6 +554,7 @@ def test_a_drawn_digit_is_encoded_live_on_the_plane_and_judged_on_release(server
         result = page.locator(".st-key-draw_result")
         result.get_by_text("more unusual than").wait_for(timeout=60_000)
         assert f"μ = ({mu[0]:.2f}, {mu[1]:.2f})" in result.inner_text()
+        result.locator("img").nth(3 + 6 - 1).wait_for(timeout=60_000)  # sent after the text
         assert len(result.locator("img").all()) == 3 + 6  # pictures and nearest digits
         result.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # its posterior
         # A second stroke moves the code; undo brings the first one back.
@@ -599,10 +631,10 @@ def test_two_models_side_by_side_decode_the_z_hovered_on_either(server, chromium
         page.wait_for_function(
             "([a, b]) => { const z = (s) => document.querySelector"
             "('.st-key-compare_' + s + ' [data-testid=stBidiComponentIsolated]')"
-            ".shadowRoot.querySelector('.lv').dataset.z;"
+            "?.shadowRoot?.querySelector('.lv')?.dataset.z;"
             " return z(a) && z(a) === z(b) && z(a) !== '0,0'; }",
             arg=["a", "b"],
-            timeout=10_000,
+            timeout=30_000,
         )
         # Each plane decoded that z with its own model: the two digits differ.
         digits = [

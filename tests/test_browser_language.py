@@ -99,7 +99,8 @@ def test_the_switch_keeps_a_drawing(server, chromium):  # noqa: F811
             f"{ZH('undo')!r}; }}",
             timeout=30_000,
         )
-        assert page.evaluate(f"() => {lp.PAD_JS}.dataset.strokes") == "1"
+        # Read through a locator, which finds the pad again if the switch's run replaced it.
+        assert page.locator(".st-key-draw .pad").get_attribute("data-strokes") == "1"
         page.locator(".st-key-draw_result .js-plotly-plot").first.wait_for(timeout=30_000)
     finally:
         page.context.close()

@@ -19,6 +19,24 @@ def _step(page, number: int) -> None:
     page.wait_for_function(f"() => location.search.includes('tour={number}')", timeout=20_000)
 
 
+# What the server holds of the plane, as the view shows it: the committed z and the selected
+# test image.
+HELD = f"[{lp.VIEW_DATA}.committed, ({lp.VIEW_DATA}.inset || '').split(',')[0]]"
+
+
+def _guess(page, z: tuple[float, float]) -> None:
+    """Click the learner's guess at z on the plane, until the server holds it: a click on empty
+    plane commits z, one on a test image's code selects that image."""
+    lp.wait_run_finished(page)  # the plane where this run put it
+    held = page.evaluate(f"() => {HELD}")
+    page.mouse.click(*lp.pixel(page, *z))
+    page.wait_for_function(
+        f"(held) => {{ const [z, row] = {HELD}; return z !== held[0] || row !== held[1]; }}",
+        arg=held,
+        timeout=20_000,
+    )
+
+
 def test_the_tour_asks_for_a_guess_reveals_it_and_walks_on_from_the_link(server, chromium):  # noqa: F811
     page = open_page(chromium, f"{server}/?lang=en")
     try:
@@ -27,8 +45,7 @@ def test_the_tour_asks_for_a_guess_reveals_it_and_walks_on_from_the_link(server,
         tour = page.locator(".st-key-tour")
         tour.get_by_role("button", name="Reveal").click()
         tour.get_by_text("Click your guess on the plane first.").wait_for(timeout=20_000)
-        page.mouse.click(*lp.pixel(page, 2.0, 2.0))  # the learner's guess
-        page.wait_for_timeout(500)
+        _guess(page, (2.0, 2.0))
         tour.get_by_role("button", name="Reveal").click()
         tour.get_by_text("Your guess was").wait_for(timeout=20_000)
         page.wait_for_function(
@@ -41,9 +58,14 @@ def test_the_tour_asks_for_a_guess_reveals_it_and_walks_on_from_the_link(server,
         tour.get_by_role("button", name="Next →").click()
         _step(page, 3)
         page.get_by_role("tab", name="Sample", selected=True).wait_for(timeout=20_000)
+        # The view draws the step's marks once its tab is shown (out of sight it draws nothing):
+        # a look at the plane, then back to the step's tab.
+        page.get_by_role("tab", name="Latent plane").click()
         page.wait_for_function(
             f"() => {lp.VIEW_DATA}.overlay === '16 prior samples:16'", timeout=20_000
         )
+        page.get_by_role("tab", name="Sample").click()
+        page.get_by_role("tab", name="Sample", selected=True).wait_for(timeout=20_000)
         tour.get_by_role("button", name="← Back").click()
         _step(page, 2)
         page.get_by_role("tab", name="Latent plane", selected=True).wait_for(timeout=20_000)

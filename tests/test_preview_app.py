@@ -11,6 +11,8 @@ from tests.test_app import APP, showing, view_data, wait_for
 from training import cache_key
 from training.job import RUNNING
 
+pytestmark = pytest.mark.usefixtures("no_training_left")
+
 
 def banner(at: AppTest) -> str:
     try:
