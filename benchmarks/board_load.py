@@ -287,7 +287,8 @@ def row(k: int, r: dict) -> tuple:
         harness.p50_p95(r, "to_board", with_max=True),
         f"max ≤ {TARGET_MS:.0f} ms {ok}",
         harness.p50_p95(r, "to_sent"),
-        f"{fmt(r['server_cpu_per_send_ms'])} ms (raw {r['server_cpu_raw_ms']:.0f} ms for the round)",
+        f"{fmt(r['server_cpu_per_send_ms'])} ms "
+        f"(raw {r['server_cpu_raw_ms']:.0f} ms for the round)",
         f"{r['sent']} / {r['new_on_board']}",
     )
 

@@ -1,6 +1,6 @@
 """Conditional VAE (Sohn, Lee & Yan 2015): are the digits it draws of the class asked for?
 
-    python -m benchmarks.cvae [--epochs 2] [--samples 1000] [--seed 0] [--data-dir DIR]
+    python -m benchmarks.cvae [--epochs 2] [--samples 1000] [--seed 0] [--data-dir DIR] [--out FILE]
 
 The model is the CLI's default but conditional, for the epochs given: the one that
 `python -m training --conditional --epochs N` puts in the app's cache, read from there or
@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmarks.data_option import add_data_dir, described
-from benchmarks.harness import table
+from benchmarks.harness import report
 from training import (
     DEFAULT_MODEL_CONFIG,
     DEFAULT_TRAIN_CONFIG,
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=0, help="the CNN's and the draws' (default: %(default)s)"
     )
     add_data_dir(p)
+    p.add_argument("--out", type=Path, help="also write the figures here, as JSON")
     args = p.parse_args(argv)
     dataset = described(args.data_dir)
     if dataset is None:
@@ -121,28 +123,25 @@ def main(argv: list[str] | None = None) -> int:
     generate_seconds = time.perf_counter() - start
     overall = float(np.mean(shares))
 
-    print(
-        f"CVAE on {dataset.name}: latent {model_config.latent_dim}, hidden {model_config.hidden}, "
-        f"{args.epochs} epochs, test -ELBO (given y) {checkpoint['metrics']['test_neg_elbo']:.2f}"
-    )
-    print(
-        f"Judge: CNN, {CLASSIFIER_EPOCHS} epochs, {100 * test_accuracy:.2f} % on the test "
-        f"{dataset.noun}s"
-    )
-    print()
     verdict = "meets" if overall >= TARGET else "misses"
     rows = [
         (name, f"{100 * share:.1f} %") for name, share in zip(dataset.classes, shares, strict=True)
     ]
     rows.append(("all", f"**{100 * overall:.1f} %** ({verdict} the {100 * TARGET:.0f} % target)"))
     header = ("class", f"read as that class ({args.samples} draws of z ~ N(0, I))")
-    print(table(header, rows, right=(0, 1)))
-    print()
     trained = f"{checkpoint['metrics']['train_seconds']:.0f} s to train"
-    print(
-        f"Times: CVAE {'from the cache' if cached else f'{model_seconds:.0f} s'} ({trained}), "
-        f"CNN {classifier_seconds:.0f} s, drawing and reading {generate_seconds:.1f} s"
+    title = (
+        f"CVAE on {dataset.name}: latent {model_config.latent_dim}, hidden {model_config.hidden}, "
+        f"{args.epochs} epochs, test -ELBO (given y) {checkpoint['metrics']['test_neg_elbo']:.2f}"
     )
+    notes = [
+        f"Judge: CNN, {CLASSIFIER_EPOCHS} epochs, {100 * test_accuracy:.2f} % on the test "
+        f"{dataset.noun}s",
+        f"Times: CVAE {'from the cache' if cached else f'{model_seconds:.0f} s'} ({trained}), "
+        f"CNN {classifier_seconds:.0f} s, drawing and reading {generate_seconds:.1f} s",
+    ]
+    results = {"classes": dict(zip(dataset.classes, shares, strict=True)), "overall": overall}
+    report(results, header, rows, notes, title=title, right=(0, 1), out=args.out)
     return 0 if overall >= TARGET else 1
 
 

@@ -1,7 +1,7 @@
 """Few labels (Kingma et al. 2014, model M1): test accuracy from k labelled images a class.
 
     python -m benchmarks.few_labels [--seeds 0 1 2 3 4] [--wide-epochs 20] [--checkpoint PATH]
-                                    [--data-dir DIR]
+                                    [--data-dir DIR] [--out FILE]
 
 kNN and logistic regression (vae_core.few_labels) on the raw pixels and on the codes of the
 shipped model, of a 16-D latent model trained by the CLI into the app's cache
@@ -20,9 +20,10 @@ import statistics
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from benchmarks.data_option import add_data_dir, described
-from benchmarks.harness import table
+from benchmarks.harness import report
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 from training.cache import NotCached, load_cached
 from vae_core import load_checkpoint, load_model, load_split
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "--checkpoint", action="append", default=[], help="another model to score (repeatable)"
     )
     add_data_dir(p)
+    p.add_argument("--out", type=Path, help="also write the figures here, as JSON")
     args = p.parse_args(argv)
     dataset = described(args.data_dir)
     if dataset is None:
@@ -90,17 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         add(name, model, ("codes",))
         columns.append(name)
     heads = [f"{column} · {c}" for column in columns for c in CLASSIFIERS]
-    print(
+    title = (
         f"Test accuracy (%) on the {len(test.labels):,} {dataset.name} test {dataset.noun}s, "
         f"mean ± sd over seeds {args.seeds}"
     )
-    print()
     rows = [
         [k] + [cell(scores[column, c, k]) for column in columns for c in CLASSIFIERS] for k in KS
     ]
-    print(table(["labels a class", *heads], rows, right=range(len(heads) + 1)))
-    print(f"\n({time.perf_counter() - start:.0f} s)")
-    return 0
+    results = {" · ".join(map(str, key)): values for key, values in scores.items()}
+    notes = [f"({time.perf_counter() - start:.0f} s)"]
+    header = ["labels a class", *heads]
+    right = range(len(heads) + 1)
+    return report(results, header, rows, notes, title=title, right=right, out=args.out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Quality and speed of a trained model on the 10k MNIST test set (default: the shipped model).
 
-    python -m benchmarks.quality [--checkpoint PATH]
+    python -m benchmarks.quality [--checkpoint PATH] [--samples 10] [--iwae-k 100]
+        [--grids 400 1000] [--out FILE]
 
 Negative ELBO averaged over several draws of z, the importance-weighted bound, and the exact
 log-likelihood by quadrature at two grid sizes (their agreement shows the grid is fine enough);
@@ -12,9 +13,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
+from benchmarks.harness import progress, report
 from vae_core import (
     elbo_terms,
     encode,
@@ -38,6 +41,9 @@ def _median_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+HEADER = ("measure", "value", "how", "took")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.quality", description=__doc__.split("\n")[0]
@@ -59,39 +65,48 @@ def main(argv: list[str] | None = None) -> int:
         default=[400, 1000],
         help="quadrature grid sizes (default: %(default)s)",
     )
+    p.add_argument("--out", type=Path, help="also write the figures here, as JSON")
     args = p.parse_args(argv)
 
     model, checkpoint = load_checkpoint(args.checkpoint)
     images = load_split(None, "test").images
-    print(
-        f"model: {args.checkpoint}: config {checkpoint['config']}, training {checkpoint['extra'].get('train_config')}"
-    )
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    rows = []
+
+    def row(measure: str, nats: float, started: float, how: str = "") -> None:
+        rows.append((measure, f"{nats:.2f} nats", how, f"{time.perf_counter() - started:.1f} s"))
+        progress(f"{measure}: {nats:.2f} nats")
 
     start = time.perf_counter()
     terms = elbo_terms(model, images, samples=args.samples)
-    print(
-        f"test -ELBO          {terms['neg_elbo'].mean():8.2f} nats  (reconstruction {terms['reconstruction'].mean():.2f}, "
-        f"KL {terms['kl'].mean():.2f}; {args.samples} draws of z, {time.perf_counter() - start:.1f} s)"
-    )
+    reconstruction, kl = terms["reconstruction"].mean(), terms["kl"].mean()
+    how = f"reconstruction {reconstruction:.2f}, KL {kl:.2f}; {args.samples} draws of z"
+    row("test -ELBO", float(terms["neg_elbo"].mean()), start, how)
     start = time.perf_counter()
-    iwae = iwae_log_px(model, images, k=args.iwae_k)
-    print(
-        f"IWAE -log p(x), k={args.iwae_k} {-iwae.mean():7.2f} nats  ({time.perf_counter() - start:.1f} s)"
+    row(
+        f"IWAE -log p(x), k={args.iwae_k}",
+        float(-iwae_log_px(model, images, k=args.iwae_k).mean()),
+        start,
     )
     for n in args.grids:
         start = time.perf_counter()
-        exact = exact_log_px(model, images, n=n)
-        print(
-            f"exact -log p(x), {n}x{n} grid {-exact.mean():7.2f} nats  ({time.perf_counter() - start:.1f} s)"
+        row(
+            f"exact -log p(x), {n}x{n} grid", float(-exact_log_px(model, images, n=n).mean()), start
         )
-
     encode_ms = _median_ms(lambda: encode(model, images), repeats=10)
     axis = grid_axis(20)
     grid_ms = _median_ms(lambda: manifold(model, axis), repeats=50)
-    print(f"encode 10k test digits: {encode_ms:.1f} ms (median of 10)")
-    print(f"decode a 20x20 manifold grid: {grid_ms:.2f} ms (median of 50)")
-    return 0
+    rows.append(("encode 10k test digits", f"{encode_ms:.1f} ms", "median of 10", ""))
+    rows.append(("decode a 20x20 manifold grid", f"{grid_ms:.2f} ms", "median of 50", ""))
+    title = (
+        f"{args.checkpoint}: config {checkpoint['config']}, training "
+        f"{checkpoint['extra'].get('train_config')}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads"
+    )
+    results = {
+        "torch": torch.__version__,
+        "figures": [dict(zip(HEADER, r, strict=True)) for r in rows],
+    }
+    return report(results, HEADER, rows, title=title, out=args.out)
 
 
 if __name__ == "__main__":

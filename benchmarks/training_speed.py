@@ -1,6 +1,6 @@
 """Time to a test negative ELBO: this project's training loop against a reference loop.
 
-    python -m benchmarks.training_speed
+    python -m benchmarks.training_speed [--reference-max-epochs 25] [--target 154] [--out FILE]
 
 The reference is pytorch/examples' VAE set-up with a 2-D latent: a 784-400-2 MLP, batch 128,
 Adam at 1e-3, torchvision's MNIST dataset and DataLoader (a PIL image and a ToTensor per digit).
@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.harness import progress, report
 from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
 from training.loop import fast_bf16
 from vae_core.checkpoint import read_checkpoint
@@ -103,10 +104,7 @@ def reference(
             model.eval()
             score = test_neg_elbo(model.encode, model.decoder, x_test)
             rows.append((epoch, seconds, score))
-            print(
-                f"  reference epoch {epoch:>2}: {seconds:6.1f} s, test -ELBO {score:.2f}",
-                flush=True,
-            )
+            progress(f"reference epoch {epoch:>2}: {seconds:6.1f} s, test -ELBO {score:.2f}")
             if score <= min(targets):
                 break
         return rows
@@ -167,51 +165,60 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--target", type=float, default=154.0, help="test -ELBO to reach (default: %(default)s)"
     )
+    p.add_argument("--out", type=Path, help="also write the figures here, as JSON")
     args = p.parse_args(argv)
     x_test = to_tensor(load_split(None, "test").images)
     cpu = torch.device("cpu")
     peak = matmul_peak()
     bf16 = fast_bf16(cpu)
-    print(
+    title = (
+        f"Time to {args.target:.0f} nats against pytorch/examples' set-up (the reference): "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"{torch.backends.cpu.get_cpu_capability()}; float32 matmul peak {peak:.0f} GFLOP/s"
         + (f", bfloat16 {matmul_peak(torch.bfloat16):.0f}" if bf16 else ", no bfloat16 in hardware")
     )
-    print("reference (pytorch/examples set-up):")
+    progress("reference (pytorch/examples set-up)")
     ref = reference(x_test, [args.target], args.reference_max_epochs)
     a = first_reaching(ref, args.target)
+    rows = [
+        (f"reference, epoch {epoch}", f"{seconds:.1f} s (its steps only)", f"{score:.2f}")
+        for epoch, seconds, score in ref
+    ]
     m, t = DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "m.pt"
         reached = {}
         for recipe in ((), SHORT_RECIPE):
             command = " ".join(("python -m training --epochs k", *recipe))
-            print(f"ours, time to {args.target:.0f} nats: `{command}`, whole process")
             for k in range(1, 6):
                 seconds, metrics = cli_run(k, out, recipe)
                 score = metrics["test_neg_elbo"]
-                print(f"  --epochs {k}: {seconds:6.1f} s, test -ELBO {score:.2f}")
+                rows.append((f"`{command}`, k = {k}", f"{seconds:.1f} s", f"{score:.2f}"))
+                progress(f"{rows[-1][0]}: {seconds:.1f} s, test -ELBO {score:.2f}")
                 if score <= args.target:
                     reached[command] = seconds
                     break
-        print(f"ours, the sidebar's default setting ({t.epochs} epochs), whole process:")
+        progress(f"the sidebar's default setting ({t.epochs} epochs)")
         seconds, metrics = cli_run(t.epochs, out)
     images = t.epochs * len(load_split(None, "train").labels)
     achieved = training_flops(m) * images / metrics["train_seconds"] / 1e9
     limit = peak if metrics["precision"] == "float32" else matmul_peak(torch.bfloat16)
-    print(
-        f"  {seconds:.1f} s (target <= 120 s), test -ELBO {metrics['test_neg_elbo']:.2f} nats "
-        f"(5 draws; target <= 135.8), {metrics['precision']} on {metrics['device_name']}; "
-        f"the loop {metrics['train_seconds']:.1f} s: {achieved:.0f} GFLOP/s, "
-        f"{achieved / limit:.0%} of the {metrics['precision']} matmul peak"
-    )
-    print(
-        f"to {args.target:.0f} nats: reference {f'{a:.1f} s' if a else 'not reached'} (its steps only)"
-    )
+    default = f"the sidebar's default setting ({t.epochs} epochs)"
+    score = f"{metrics['test_neg_elbo']:.2f} (5 draws; target <= 135.8)"
+    rows.append((default, f"{seconds:.1f} s (target <= 120 s)", score))
+    notes = [
+        f"- The default setting: {metrics['precision']} on {metrics['device_name']}; the loop "
+        f"{metrics['train_seconds']:.1f} s: {achieved:.0f} GFLOP/s, {achieved / limit:.0%} of the "
+        f"{metrics['precision']} matmul peak",
+        f"- To {args.target:.0f} nats: reference {f'{a:.1f} s' if a else 'not reached'} (its "
+        "steps only)",
+    ]
     for command, seconds in reached.items():
         ratio = f", {a / seconds:.1f}x faster (target >= 8x)" if a else ""
-        print(f"  `{command}`: {seconds:.1f} s (whole process){ratio}")
-    return 0
+        notes.append(f"  - `{command}`: {seconds:.1f} s (whole process){ratio}")
+    results = {"rows": rows, "reached": reached, "reference_s": a, "gflops": achieved}
+    header = ("run", "seconds, whole process", "test -ELBO")
+    return report(results, header, rows, notes, title=title, out=args.out)
 
 
 if __name__ == "__main__":

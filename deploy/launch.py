@@ -101,7 +101,8 @@ def streamlit_command(
     makes it open a browser), as a person's `streamlit run app.py` does."""
     command = [sys.executable, "-m", "streamlit", "run", str(REPO / script),
                "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
+               "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # fmt: skip
     if headless:
         command += ["--server.headless", "true"]
     return [*command, "--", *args] if args else command

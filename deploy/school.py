@@ -6,14 +6,14 @@ explorer behind HAProxy.
 
 Starts `dask scheduler` and its `dask worker`s (a GPU worker advertises `--resources GPU=1`
 and takes the trainings first) from a folder outside the repository with the repository on
-their PYTHONPATH, as on machines of their own (deploy/launch.py), then `streamlit run app.py` N times on 127.0.0.1 (ports
-first-port, first-port + 1, ...), all with one cookie secret, one model store
-(VAE_EXPLORER_CACHE, where the class boards live too) and the scheduler's address
-(VAE_EXPLORER_SCHEDULER), waits until each answers its health check, then runs HAProxy in
-front of them with deploy/haproxy.cfg, its server lines written for these replicas. What
-follows `--` goes to every replica (the server's limits: `-- --max-epochs 25`). Ctrl-C stops
-everything. On several machines, run the same commands on each (docs/serving.md, "Serving a
-school").
+their PYTHONPATH, as on machines of their own (deploy/launch.py starts every process), then
+`streamlit run app.py` N times on 127.0.0.1 (ports first-port, first-port + 1, ...), all with
+one cookie secret, one model store (VAE_EXPLORER_CACHE, where the class boards live too) and
+the scheduler's address (VAE_EXPLORER_SCHEDULER), waits until each answers its health check,
+then runs HAProxy in front of them with deploy/haproxy.cfg, its server lines written for these
+replicas. What follows `--` goes to every replica (the server's limits: `-- --max-epochs 25`).
+Ctrl-C stops everything. On several machines, run the same commands on each (docs/serving.md,
+"Serving a school").
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -87,15 +89,36 @@ def test_latencies_spread_into_p50_p95_and_max_and_read_as_a_cell():
     assert harness.p50_p95(none, "to_board") == "n/a / n/a ms"
 
 
+BURNER = """
+import sys, time
+sys.stdin.readline()
+end = time.process_time() + 0.2
+while time.process_time() < end:
+    pass
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+
 def test_a_phases_cpu_is_the_servers_from_settled_to_settled_net_of_its_idle_rate():
+    # A "server" of its own, idle until told to burn 0.2 s of CPU: nothing else of this test
+    # process's counts.
+    server = subprocess.Popen(
+        [sys.executable, "-c", BURNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
     async def phase() -> harness.Usage:
-        async with harness.usage(os.getpid(), client=lambda: 0.0) as used:
-            end = time.process_time() + 0.2
-            while time.process_time() < end:  # burn 0.2 s of CPU
-                pass
+        async with harness.usage(server.pid, client=lambda: 0.0) as used:
+            server.stdin.write("go\n")
+            server.stdin.flush()
+            assert server.stdout.readline() == "done\n"
         return used
 
-    used = asyncio.run(phase())
+    try:
+        used = asyncio.run(phase())
+    finally:
+        server.stdin.close()
+        server.wait()
     assert 0.15 <= used.server_s <= 1.0
     assert used.seconds > 0 and used.settled_s >= used.seconds and used.client_s == 0.0
     figures = used.figures(0.0, step=4, commit=0)
