@@ -27,7 +27,7 @@ HELD = f"[{lp.VIEW_DATA}.committed, ({lp.VIEW_DATA}.inset || '').split(',')[0]]"
 def _guess(page, z: tuple[float, float]) -> None:
     """Click the learner's guess at z on the plane, until the server holds it: a click on empty
     plane commits z, one on a test image's code selects that image."""
-    lp.wait_run_finished(page)  # the plane where this run put it
+    lp.wait_run_finished(page)  # the plane laid out below the run's warning
     held = page.evaluate(f"() => {HELD}")
     page.mouse.click(*lp.pixel(page, *z))
     page.wait_for_function(
