@@ -66,9 +66,9 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path):
-    running = Cluster(tmp_path)
-    yield running
-    running.close()
+    started = Cluster(tmp_path)
+    yield started
+    started.close()
 
 
 def replica(cluster, store, **options):
@@ -84,6 +84,13 @@ def wait_for(condition, timeout: float = PATIENCE, what: str = "") -> None:
     while not condition():
         assert time.time() < deadline, f"timed out waiting for {what or condition}"
         time.sleep(0.1)
+
+
+def running(job, beyond: float = -1.0) -> bool:
+    """Whether the job trains, past `beyond` of its steps; a job that ended fails the test at
+    once, with what it ended as, rather than after a wait for a state it cannot reach."""
+    assert job.state in (WAITING, RUNNING), f"the training ended as {job.state}: {job.error}"
+    return job.state == RUNNING and job.progress() > beyond
 
 
 def runs(client, key: str) -> list[str]:
@@ -110,7 +117,7 @@ def test_two_replicas_asking_the_same_model_share_one_run_on_the_gpu_worker(
 def test_a_training_goes_to_a_cpu_worker_while_the_gpu_one_is_busy(cluster, tiny_mnist, tmp_path):
     line = replica(cluster, tmp_path)
     busy = line.submit(SMALL, long(1), tiny_mnist, waiter="ada")
-    wait_for(lambda: busy.state == RUNNING, what="the first training to start")
+    wait_for(lambda: running(busy), what="the first training to start")
     assert busy.worker == cluster.address_of("gpu")
     other = line.submit(SMALL, FAST, tiny_mnist, waiter="bo")
     assert other.wait(PATIENCE) and other.state == DONE, other.error
@@ -122,22 +129,22 @@ def test_a_request_withdrawn_before_it_starts_never_runs_and_a_running_one_stops
     cluster, tiny_mnist, tmp_path
 ):
     first, second = replica(cluster, tmp_path), replica(cluster, tmp_path)
-    running = [first.submit(SMALL, long(seed), tiny_mnist, waiter="ada") for seed in (1, 2)]
-    wait_for(lambda: all(j.state == RUNNING for j in running), what="both workers to train")
+    trainings = [first.submit(SMALL, long(seed), tiny_mnist, waiter="ada") for seed in (1, 2)]
+    wait_for(lambda: all(running(j) for j in trainings), what="both workers to train")
     waiting = second.submit(SMALL, FAST, tiny_mnist, waiter="bo")
     assert waiting.state == WAITING and second.place(waiting.key) == 1
     second.withdraw(waiting.key, "bo")
     # Both pages of the first running training leave: its worker stops it, nothing is cached.
     shared = second.submit(SMALL, long(1), tiny_mnist, waiter="cy")
-    wait_for(lambda: shared.state == RUNNING and shared.progress() > 0, what="joining")
-    first.withdraw(running[0].key, "ada")
+    wait_for(lambda: running(shared, beyond=0), what="joining")
+    first.withdraw(trainings[0].key, "ada")
     time.sleep(2)
     assert shared.state == RUNNING  # still wanted by the other replica
     second.withdraw(shared.key, "cy")
     client = cluster.clients[0]
     stopped = lambda: any("stopped" in m for _, m in client.get_events(topic(shared.key)))  # noqa: E731
     wait_for(stopped, what="the worker to stop the training")
-    first.withdraw(running[1].key, "ada")
+    first.withdraw(trainings[1].key, "ada")
     time.sleep(3)  # both workers free: a task still wanted would have started by now
     assert runs(client, waiting.key) == []
     assert not any(p.suffix == ".pt" for p in tmp_path.iterdir())
@@ -160,9 +167,11 @@ def test_a_failing_training_is_reported_to_every_replica(cluster, tiny_mnist, tm
 
 def test_a_worker_killed_mid_training_has_it_retried_on_the_other(cluster, tiny_mnist, tmp_path):
     line = replica(cluster, tmp_path)
-    config = TrainConfig(epochs=12, batch_size=100, lr=3e-3, seed=3)
+    # Seconds of training (not a fraction of one), so that it is seen under way and killed
+    # there even when its epochs' messages come late on a busy machine.
+    config = TrainConfig(epochs=100, batch_size=100, lr=3e-3, seed=3)
     job = line.submit(SMALL, config, tiny_mnist, waiter="ada")
-    wait_for(lambda: job.state == RUNNING and job.progress() > 0.1, what="training to advance")
+    wait_for(lambda: running(job, beyond=0.1), what="training to advance")
     assert job.worker == cluster.address_of("gpu")
     cpu = cluster.address_of("cpu")
     cluster.workers["gpu"].send_signal(signal.SIGKILL)
@@ -213,16 +222,15 @@ def test_a_servers_own_cluster_trains_at_most_its_limit_at_once_the_rest_in_orde
         Limits(max_trainings=1, max_pending=5), cache_dir=tmp_path, tick_every=None
     )
     jobs = [line.submit(SMALL, long(seed), tiny_mnist, waiter=f"s{seed}") for seed in (1, 2, 3)]
-    wait_for(lambda: jobs[0].state == RUNNING, what="the first training to start")
     # Training by now: a second slot would have started the next one as it started the first.
-    wait_for(lambda: jobs[0].progress() > 0, what="the first training's first step")
+    wait_for(lambda: running(jobs[0], beyond=0), what="the first training's first step")
     assert [j.state for j in jobs] == [RUNNING, WAITING, WAITING]
     assert [line.place(j.key) for j in jobs] == [None, 1, 2]
     start, ready = line.estimate(jobs[2].key)
     assert 0 < start < ready
     line.withdraw(jobs[1].key, "s2")  # let go before it starts: it never does
     line.withdraw(jobs[0].key, "s1")
-    wait_for(lambda: jobs[2].state == RUNNING, what="the third to take the free slot")
+    wait_for(lambda: running(jobs[2]), what="the third to take the free slot")
     assert jobs[1].state == CANCELLED and jobs[1].attempts == 0
     assert line.place(jobs[2].key) is None
     line.withdraw(jobs[2].key, "s3")
