@@ -204,7 +204,7 @@ def assert_no_serious_violation(page, source: str, what: str) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("name", ["default", "tour", "teacher", "student", "posterior"])
-def test_axe_finds_no_serious_violation(server, chromium, board_links, axe_source, name, size):  # noqa: F811
+def test_axe_finds_no_serious_violation(axe_source, server, chromium, board_links, name, size):  # noqa: F811
     url, ready = address(server, board_links, name)
     page = open_page(chromium, url, SIZES[size], ready)
     try:
@@ -220,9 +220,9 @@ def test_axe_finds_no_serious_violation(server, chromium, board_links, axe_sourc
     "query, scheme", [("lang=zh", "light"), ("lang=en", "dark")], ids=["chinese", "dark"]
 )
 def test_axe_finds_no_serious_violation_in_chinese_and_the_dark_theme(
+    axe_source,
     server,
     chromium,  # noqa: F811
-    axe_source,
     query,
     scheme,
 ):
