@@ -5,6 +5,7 @@ At each size: the view's parts (the plane, the decoded digit, its readout, the z
 hint) do not overlap; nothing runs past the window's right edge; the page's title is on screen
 and not under Streamlit's sticky header; the plane (its canvas's CSS width, `data-plot-px`) is
 as large as the issue asks; the selected digit's posterior inset covers at most a ninth of it.
+Presentation mode (`?present=1`) at a projector's size enlarges the view's text and plane.
 """
 
 from __future__ import annotations
@@ -227,6 +228,32 @@ def test_the_inset_covers_at_most_a_ninth_of_the_plane(measured, case):
     )
     assert 0 <= top and top + height <= plane[3] - plane[1] + 1, (
         f"at {case_id(case)} the inset runs past the plane"
+    )
+
+
+PRESENT_JS = f"""() => {{
+  const lv = {lp.LV_JS};
+  return {{
+    presenting: !!document.querySelector('.present'),
+    scale: parseFloat(getComputedStyle(lv).getPropertyValue('--lv-scale')) || 1,
+    plotPx: Number(lv.dataset.plotPx),
+  }};
+}}"""
+
+
+def test_presentation_mode_gives_the_plane_the_screen_and_enlarges_text(server, chromium, measured):  # noqa: F811
+    """`?present=1` at a projector's 1280×720: the page is marked `present`, the view's
+    `--lv-scale` is above 1, and the plane is larger than without it."""
+    page = open_page(chromium, f"{server}/?lang=en&digit=0&present=1", window(1280, 720))
+    try:
+        shown = page.evaluate(PRESENT_JS)
+    finally:
+        page.context.close()
+    usual = measured((1280, 720, "en", "light"))["plotPx"]
+    assert shown["presenting"], "?present=1 puts no element with class `present` on the page"
+    assert shown["scale"] >= 1.25, f"--lv-scale is {shown['scale']} when presenting"
+    assert shown["plotPx"] > usual, (
+        f"presenting at 1280×720 the plane is {shown['plotPx']} px, {usual} px without"
     )
 
 
