@@ -14,6 +14,10 @@ in the light and the dark theme.
 drawing sent by a student's page in the browser, and a class's worth more (test images sent
 as drawings at their q(z|x), guesses at the tour's first step) put in the board's store.
 
+`python -m docs.make_screenshots devices` takes the phone view (390x844 at 3 device pixels per
+CSS pixel, touch, the page scrolled to the plane) and the presentation mode (`?present=1` at
+1280x720, a projector's size).
+
 `python -m docs.make_screenshots data` takes those of a conditional VAE and of Fashion-MNIST
 (Debian's dataset-fashion-mnist package), training their models into the app's own cache
 first if they are not there (about half an hour on 2 cores), so that a rerun reuses them.
@@ -141,6 +145,38 @@ def tour() -> None:
                 suffix = "" if theme == "light" else f"_{theme}"
                 page.screenshot(path=str(HERE / f"screenshot_tour{suffix}.png"))
                 context.close()
+        chromium.close()
+
+
+def devices() -> None:
+    """A student's phone, the page scrolled to the plane with a digit selected; the teacher's
+    projector in presentation mode."""
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
+        chromium = launch.chromium(pw)
+        with launch.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+            context = chromium.new_context(
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                has_touch=True,
+                device_scale_factor=3,
+            )
+            page = context.new_page()
+            page.goto(f"{url}/?lang=en&z1=-1.2&z2=0.4&digit=0")
+            lp.wait_until_ready(page)
+            lp.wait_run_finished(page)
+            page.locator(lp.MARKS).evaluate("c => c.scrollIntoView({block: 'center'})")
+            page.wait_for_timeout(1200)
+            page.screenshot(path=str(HERE / "screenshot_phone.png"))
+            context.close()
+            context = chromium.new_context(viewport={"width": 1280, "height": 720})
+            page = context.new_page()
+            page.goto(f"{url}/?lang=en&present=1&z1=-1.2&z2=0.4&digit=0")
+            lp.wait_until_ready(page)
+            lp.wait_run_finished(page)
+            page.mouse.move(*lp.pixel(page, 0.9, 1.1))
+            page.wait_for_timeout(1200)
+            page.screenshot(path=str(HERE / "screenshot_present.png"))
+            context.close()
         chromium.close()
 
 
@@ -325,7 +361,13 @@ def screenshots(theme: str = "light") -> None:
         chromium.close()
 
 
-MODES = {"data": other_data, "zh": chinese, "tour": tour, "board": board}
+MODES = {
+    "data": other_data,
+    "zh": chinese,
+    "tour": tour,
+    "board": board,
+    "devices": devices,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
