@@ -137,7 +137,13 @@ def section(shown: Shown) -> None:
 
 def _picture(view: ModelView, row: int) -> None:
     image = images.themed(view.images[row] / 255.0, state.page_theme())
-    st.image(images.png(image, scale=4), width=PICTURE_PX)
+    st.image(
+        images.png(image, scale=4),
+        width=PICTURE_PX,
+        alt=_("test image #{row}, {called}").format(
+            row=row, called=images.called(view, view.labels[row])
+        ),
+    )
 
 
 def _reveal_button(on_click, args=()) -> None:
