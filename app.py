@@ -58,8 +58,11 @@ TAB_SECTIONS = (
 # 4.5:1 against its background in both themes (WCAG 1.4.3), where Streamlit's own falls
 # short: captions faded to 60 % (3.8:1 in the light theme) fade to 80 %, and the primary
 # colour, which no red can make readable on both white and near-black, stays the selected
-# segment's border but not its text, nor a slider's value. The payload mounts have nothing
-# to show.
+# segment's border but not its text, nor a slider's value. Streamlit's focus ring is the
+# primary colour at half strength (2.2:1 on white, 1.8:1 on the dark theme's background):
+# instead, a near-black ring outside a white one, of which one stands out on any background
+# (WCAG 1.4.11, 2.4.7), around a switch's or a box's label where its input is hidden. The
+# payload mounts have nothing to show.
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 4rem 1rem 1rem 1rem; }
@@ -68,6 +71,8 @@ PAGE_CSS = """
 button[data-variant="segmented_control"][aria-checked="true"],
 button[data-variant="segmented_control"][aria-checked="true"] * { color: inherit !important; font-weight: 600; }
 [data-testid="stSliderThumbValue"] { color: inherit; }
+.stApp :focus-visible, .stApp label:has(input:focus-visible) {
+  outline: 3px solid #111 !important; outline-offset: 2px; box-shadow: 0 0 0 2px #fff !important; }
 .st-key-latent_data, .st-key-latent_words, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
 </style>
 """
