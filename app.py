@@ -62,8 +62,9 @@ TAB_SECTIONS = (
 # segment's border but not its text, nor a slider's value. Streamlit's focus ring is the
 # primary colour at half strength (2.2:1 on white, 1.8:1 on the dark theme's background):
 # instead, a near-black ring outside a white one, of which one stands out on any background
-# (WCAG 1.4.11, 2.4.7), around a switch's or a box's label where its input is hidden. The
-# payload mounts have nothing to show.
+# (WCAG 1.4.11, 2.4.7), around a switch's or a box's label where its input is hidden. Who
+# asks their system for less motion gets no sliding or spinning (the Training tab's replay
+# moves only when switched on). The payload mounts have nothing to show.
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 4rem 1rem 1rem 1rem; }
@@ -76,6 +77,10 @@ button[data-variant="segmented_control"][aria-checked="true"] * { color: inherit
 [data-testid="stSliderThumbValue"] { color: inherit; }
 .stApp :focus-visible, .stApp label:has(input:focus-visible) {
   outline: 3px solid #111 !important; outline-offset: 2px; box-shadow: 0 0 0 2px #fff !important; }
+@media (prefers-reduced-motion: reduce) {
+  .stApp *, .stApp *::before, .stApp *::after { animation-duration: 0.01ms !important;
+    animation-iteration-count: 1 !important; transition-duration: 0.01ms !important;
+    scroll-behavior: auto !important; } }
 .st-key-latent_data, .st-key-latent_words, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
 </style>
 """
