@@ -52,12 +52,54 @@ TAB_SECTIONS = (
     ("about", about, True),
 )
 
-# Less white space around the page, so the latent view fits the window; the payload mounts
-# have nothing to show.
+# Less white space around the page, so the latent view fits the window, but the title starts
+# below Streamlit's header bar (3.75rem, drawn over the page at every width); a control that
+# takes the keyboard's focus is scrolled clear of that bar too (WCAG 2.4.11), and a collapsed
+# sidebar's controls, out of sight, are out of the keyboard's way (2.4.7). Text at least
+# 4.5:1 against its background in both themes (WCAG 1.4.3), where Streamlit's own falls
+# short: captions faded to 60 % (3.8:1 in the light theme) fade to 80 %, and the primary
+# colour, which no red can make readable on both white and near-black, stays the selected
+# segment's border but not its text, nor a slider's value. Streamlit's focus ring is the
+# primary colour at half strength (2.2:1 on white, 1.8:1 on the dark theme's background):
+# instead, a near-black ring outside a white one, of which one stands out on any background
+# (WCAG 1.4.11, 2.4.7), around a switch's or a box's label where its input is hidden. Who
+# asks their system for less motion gets no sliding or spinning (the Training tab's replay
+# moves only when switched on). The payload mounts have nothing to show.
 PAGE_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding: 1rem 1rem 1rem 1rem; }
+[data-testid="stMainBlockContainer"] { padding: 4rem 1rem 1rem 1rem; }
+[data-testid="stMain"] { scroll-padding-top: 4.5rem; scroll-padding-bottom: 1rem; }
+[data-testid="stSidebar"][data-collapsed="true"],
+[data-testid="stSidebar"][data-collapsed="true"] * { visibility: hidden !important; }
+[data-testid="stCaptionContainer"] { opacity: 0.8; }
+button[data-variant="segmented_control"][aria-checked="true"],
+button[data-variant="segmented_control"][aria-checked="true"] * { color: inherit !important; font-weight: 600; }
+[data-testid="stSliderThumbValue"] { color: inherit; }
+.stApp :focus-visible, .stApp label:has(input:focus-visible) {
+  outline: 3px solid #111 !important; outline-offset: 2px; box-shadow: 0 0 0 2px #fff !important; }
+@media (prefers-reduced-motion: reduce) {
+  .stApp *, .stApp *::before, .stApp *::after { animation-duration: 0.01ms !important;
+    animation-iteration-count: 1 !important; transition-duration: 0.01ms !important;
+    scroll-behavior: auto !important; } }
 .st-key-latent_data, .st-key-latent_words, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
+</style>
+"""
+
+# Presentation mode: the plane gets the window (no sidebar, the selection under the plane
+# rather than beside it) and every text grows for the back row of a classroom; the latent
+# view scales its own text by --lv-scale, which reaches into its shadow root. Streamlit's
+# header bar goes too: with no sidebar to open, its height is the plane's.
+PRESENT_CSS = """
+<style>
+html { font-size: 125%; }
+.stApp { --lv-scale: 1.5; }
+[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl],
+[data-testid=stExpandSidebarButton], [data-testid=stHeader] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; }
+[data-testid="stMain"] { scroll-padding-top: 0; }
+[data-testid=stHorizontalBlock]:has(.st-key-latent_scatter) { flex-wrap: wrap; }
+[data-testid=stHorizontalBlock]:has(.st-key-latent_scatter) > [data-testid=stColumn] {
+  flex: 1 1 100% !important; width: 100% !important; min-width: 100%; }
 </style>
 """
 
@@ -91,10 +133,20 @@ def main() -> None:
     hidden = [HIDDEN_CSS[name] for name in sorted(ss.hide) if name in HIDDEN_CSS]
     if hidden:
         st.html(f"<style>{' '.join(hidden)}</style>")
-    heading, tour_button = st.columns([6, 1], vertical_alignment="center")
+    if ss.present:
+        st.html(PRESENT_CSS)
+    heading, buttons = st.columns([5, 2], vertical_alignment="center")
     title = heading.empty()
-    with tour_button:
+    with buttons, st.container(horizontal=True, horizontal_alignment="right"):
         tour.open_button()
+        st.toggle(
+            _("📽️ Present"),
+            key="present",
+            help=_(
+                "For a projector: the plane gets the screen and the text grows for the back "
+                "row. A link with `present=1` opens the page this way."
+            ),
+        )
     for notice in ss.notices:
         st.warning(str(notice), icon="🔗")
     ss.notices = []

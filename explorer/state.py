@@ -2,8 +2,8 @@
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
 write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class, tour,
-and a class board's join, or board and key) seeds the state on a session's first run and
-follows it afterwards; a teacher's lesson link adds the open tab, the colouring and the
+present, and a class board's join, or board and key) seeds the state on a session's first run
+and follows it afterwards; a teacher's lesson link adds the open tab, the colouring and the
 controls it hides (tab, colour, hide), read on the first run only. Whatever a browser sends
 is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
 defaults with a notice.
@@ -94,6 +94,7 @@ RULES = {
     "tab": (str, list(TAB_KEYS)),
     "colour": (str, list(COLOURINGS)),
     "hide": (_names, list(HIDEABLE)),
+    "present": (_integer, [0, 1]),  # presentation mode (app.py)
 }
 
 
@@ -221,6 +222,7 @@ def init_state() -> bool:
     # The link's language, else the browser's; from then on the sidebar's switch (language.py).
     ss.lang = str(values.get("lang") or browser_language())
     ss.hide = frozenset(values.get("hide", ()))  # what a lesson link hides from this session
+    ss.present = bool(values.get("present", 0))  # presentation mode, the header's toggle
     if "tab" in values:  # the tab a lesson link opens, by its label in the page's language
         ss.tab = _(label_of(values["tab"]))
     ss.tour = values.get("tour")  # the guided tour's open step (sections/tour.py), or None
@@ -316,6 +318,8 @@ def sync_link() -> None:
         shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang, ss.get("tour")
     )
     link = {**link, **class_board.link_params()}
+    if ss.get("present"):
+        link["present"] = "1"
     current = st.query_params.to_dict()
     if current != link:
         st.query_params.from_dict(link)

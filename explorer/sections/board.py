@@ -112,6 +112,8 @@ def plane_data(board: Board, view: ModelView, theme: str, picked: int | None) ->
             # TRANSLATORS: {step} is a number; the board's hover of a tour prediction.
             "prediction": _("prediction at step {step}: the cross is the guess, the ring the code"),
             "empty": _("Nothing sent yet: the students' drawings and predictions appear here."),
+            # TRANSLATORS: the accessible name of the class board's plane; {count} is a number.
+            "plane": _("the class board's latent plane: {count} items sent"),
         },
     }
 
@@ -216,7 +218,7 @@ def teacher(view: ModelView) -> None:
                     "hides what “Copy a lesson link” is set to hide."
                 )
             )
-            st.image(qr_png(join), width=200)
+            st.image(qr_png(join), width=200, alt=_("QR code of the students' join link"))
             with st.expander(_("Your board link: keep it to yourself")):
                 own = {**state.link_of(shown_settings(), (0.0, 0.0), None), **link_params()}
                 st.code(f"{base}?{urlencode(own)}", language=None, wrap_lines=True)

@@ -173,7 +173,14 @@ def section(shown: Shown) -> None:
                 caption = _("{n}×{n} manifold, class {name}").format(
                     n=MANIFOLD_N, name=v.classes[cls]
                 )
-            st.image(picture, caption=caption, width=360)
+            st.image(
+                picture,
+                caption=caption,
+                width=360,
+                alt=_("{name}: its decoder's {nouns} over a grid of z").format(
+                    name=name, **nouns(v.noun)
+                ),
+            )
 
 
 @st.fragment

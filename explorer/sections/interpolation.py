@@ -115,10 +115,18 @@ def section(shown: Shown) -> None:
                     "{name}."
                 ).format(name=view.classes[label])
             )
-        st.image(data["latent"])
+        st.image(
+            data["latent"],
+            alt=_("{n} {nouns} decoded along the straight path from A to B in the plane").format(
+                n=n, **nouns(view.noun)
+            ),
+        )
     with st.container(key="path_pixels"):
         st.markdown(_("**Through pixel space**: the two images blended"))
-        st.image(data["pixels"])
+        st.image(
+            data["pixels"],
+            alt=_("{n} blends of the pixels of A and B").format(n=n),
+        )
     st.caption(
         _(
             "Every step on the latent path decodes to something the model draws as {a_noun}; "

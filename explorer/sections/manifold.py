@@ -90,15 +90,18 @@ def section(shown: Shown) -> None:
             key="manifold_spacing",
             format_func=label_of(SPACINGS, lambda value: _(SPACINGS[value])),
         )
-        extent = st.slider(
-            _("Linear range ±"),
-            0.5,
-            float(view.window[1]),
-            min(3.0, float(view.window[1])),
-            step=0.25,
-            key="manifold_extent",
-            disabled=spacing != "linear",
-        )
+        # Normal spacing reads the prior's quantiles: the range is linear spacing's alone, and
+        # shown only then (a disabled slider's grey label is 2.3:1, unreadable).
+        extent = min(3.0, float(view.window[1]))
+        if spacing == "linear":
+            extent = st.slider(
+                _("Linear range ±"),
+                0.5,
+                float(view.window[1]),
+                extent,
+                step=0.25,
+                key="manifold_extent",
+            )
         on_plane = st.toggle(
             _("Draw at latent scale"),
             key="manifold_on_plane",

@@ -121,7 +121,10 @@ def section(shown: Shown) -> None:
         for cell, (r, score) in zip(st.columns(6), found[start : start + 6], strict=False):
             with cell.container(key=f"outlier_{start // 6}_{r}"):
                 st.image(
-                    images.png(images.themed(images.tile(pictures[r], cols=2), theme), scale=3)
+                    images.png(images.themed(images.tile(pictures[r], cols=2), theme), scale=3),
+                    alt=_("test image #{row}, {called}, and its reconstruction").format(
+                        row=r, called=images.called(view, view.labels[r])
+                    ),
                 )
                 st.caption(
                     # TRANSLATORS: under a gallery picture: test image #{row}, its class ("a 7"),

@@ -53,7 +53,13 @@ def section(shown: Shown) -> None:
         seed = b.number_input(_("Seed"), 0, 1_000_000, key="sample_seed")
         samples = lenses.prior_samples(shown.model, view.model_id, k, int(seed), theme, label)
         with st.container(key="prior_samples"):
-            st.image(samples["png"], width=min(440, 90 * int(np.ceil(np.sqrt(k)))))
+            st.image(
+                samples["png"],
+                width=min(440, 90 * int(np.ceil(np.sqrt(k)))),
+                alt=_("{k} {nouns} decoded from z drawn from the prior").format(
+                    k=k, **nouns(view.noun)
+                ),
+            )
         c, d = st.columns(2)
         c.button(_("Resample"), key="resample", width="stretch", on_click=_resample)
         d.button(
@@ -98,7 +104,11 @@ def section(shown: Shown) -> None:
         for start in range(0, lenses.DRAWS, 3):
             for cell, i in zip(st.columns(3), range(start, start + 3), strict=True):
                 eps, z = draws["eps"][i], draws["z"][i]
-                cell.image(draws["pngs"][i], width=PICTURE_PX)
+                cell.image(
+                    draws["pngs"][i],
+                    width=PICTURE_PX,
+                    alt=_("decoded at z = ({z1:.2f}, {z2:.2f})").format(z1=z[0], z2=z[1]),
+                )
                 cell.caption(f"ε = ({eps[0]:+.2f}, {eps[1]:+.2f})  \nz = ({z[0]:.3f}, {z[1]:.3f})")
         st.button(
             _("Mark these z on the plane"),

@@ -107,11 +107,10 @@ def section(shown: Shown) -> None:
         set_up(step, shown)
         ss.tour_set_up = True
     words = nouns(view.noun)
+    # Outside the f-string, where the message extractor finds it.
+    where = _("Step {k} of {n}").format(k=number, n=len(STEPS))
     with st.container(border=True, key="tour"):
-        st.markdown(
-            f"**{_('Step {k} of {n}').format(k=number, n=len(STEPS))} · "
-            f"{_(step.title).format(**words)}**"
-        )
+        st.markdown(f"**{where} · {_(step.title).format(**words)}**")
         BODIES[step.key](shown)
         back, forward, _gap = st.columns([1, 1, 4])
         back.button(
@@ -137,7 +136,13 @@ def section(shown: Shown) -> None:
 
 def _picture(view: ModelView, row: int) -> None:
     image = images.themed(view.images[row] / 255.0, state.page_theme())
-    st.image(images.png(image, scale=4), width=PICTURE_PX)
+    st.image(
+        images.png(image, scale=4),
+        width=PICTURE_PX,
+        alt=_("test image #{row}, {called}").format(
+            row=row, called=images.called(view, view.labels[row])
+        ),
+    )
 
 
 def _reveal_button(on_click, args=()) -> None:

@@ -236,7 +236,13 @@ def _player(
     )
     plane, side = st.columns([SCATTER_PX, 460], gap="medium")
     with plane, st.container(key="replay_plane"):
-        st.image(plane_png, width=SCATTER_PX)
+        st.image(
+            plane_png,
+            width=SCATTER_PX,
+            alt=_("the test {nouns}' codes after epoch {epoch}").format(
+                epoch=epoch, **nouns(replayed.noun)
+            ),
+        )
         if replayed.conditional:
             caption = _(
                 "The {count} test {nouns} at their encoded means after epoch {epoch}, on the same "
@@ -258,7 +264,13 @@ def _player(
         st.html(_legend(replayed.classes))
     with side:
         with st.container(key="replay_manifold"):
-            st.image(manifold_png, width=28 * len(replay.axis) * MANIFOLD_SCALE)
+            st.image(
+                manifold_png,
+                width=28 * len(replay.axis) * MANIFOLD_SCALE,
+                alt=_("the decoder's {nouns} over a grid of z after epoch {epoch}").format(
+                    epoch=epoch, **nouns(replayed.noun)
+                ),
+            )
         lo, hi = float(replay.axis[0]), float(replay.axis[-1])
         if replayed.conditional:
             caption = _(
@@ -273,10 +285,21 @@ def _player(
         drawn = replayed.classes[REPLAY_CLASS] if replayed.conditional else ""
         st.caption(caption.format(n=len(replay.axis), name=drawn, lo=lo, hi=hi))
         _metrics(history, epoch)
-        if count > 1 and st.toggle(_("Play every epoch"), key=f"{key}_play"):
+        # Nothing moves until asked, and the same switch stops it (WCAG 2.2.2).
+        if count > 1 and st.toggle(
+            _("Play every epoch"),
+            key=f"{key}_play",
+            help=_("A looping animation of every epoch; switch it off to stop it."),
+        ):
             with st.spinner(_("Drawing every epoch…")):
                 gif = animation(replay, replayed, name, count, bounds, theme)
-            st.image(gif, width=420)
+            st.image(
+                gif,
+                width=420,
+                alt=_(
+                    "animation: the codes and the decoder's grid after each of the {count} epochs"
+                ).format(count=count),
+            )
             st.download_button(
                 _("Download the replay (GIF)"),
                 gif,

@@ -120,6 +120,7 @@ function showTip(board, item, words, event) {
   board.picture.hidden = !item.png;
   if (item.png) board.picture.src = `data:image/png;base64,${item.png}`;
   board.text.textContent = describe(item, words);
+  board.picture.alt = board.text.textContent;
   board.tip.dataset.item = String(item.id);
   board.tip.hidden = false;
   placeTip(board, event);
@@ -152,6 +153,8 @@ export default function (component) {
   const s = scale(data);
   drawAxes(board, data, s);
   drawItems(board, data, s, (id) => setStateValue("picked", id));
+  const named = data.words.plane.replace("{count}", String(data.items.length));
+  board.svg.setAttribute("aria-label", named);
   board.root.dataset.items = String(data.items.length);
   board.root.dataset.version = String(data.version);
   board.empty.textContent = data.items.length ? "" : data.words.empty;

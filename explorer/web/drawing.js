@@ -227,6 +227,7 @@ function showWords(pad) {
   button("clear").title = w.clear_title;
   el.mnist.setAttribute("aria-label", w.seen);
   el.ink.setAttribute("aria-label", w.pad);
+  for (const canvas of [el.mnist, el.ink]) canvas.setAttribute("role", "img");
 }
 
 function encode(pad) {

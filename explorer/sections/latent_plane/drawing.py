@@ -21,7 +21,7 @@ import streamlit as st
 from i18n import _, nouns
 from vae_core.inference import encoder_layers
 
-from ... import lenses, payload, posterior_lens, state, words
+from ... import images, lenses, payload, posterior_lens, state, words
 from ...class_board import send_button
 from ...components import script, source
 from ...model_view import ModelView, Shown
@@ -106,9 +106,14 @@ def panel(shown: Shown) -> None:
 def _result(shown: Shown, pixels: bytes, label: int | None) -> None:
     view = shown.view
     d = lenses.drawing(shown, pixels, label, state.page_theme())
+    alt = {
+        "input": _("your drawing, as the encoder sees it"),
+        "reconstruction": _("its reconstruction, decoded from its posterior mean"),
+        "difference": _("the difference between the image and its reconstruction"),
+    }
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
-            st.image(picture, caption=_(name), width=RESULT_PX, output_format="PNG")
+            st.image(picture, caption=_(name), width=RESULT_PX, output_format="PNG", alt=alt[name])
     st.markdown(
         _(
             "reconstruction **{reconstruction:.1f}** + KL **{kl:.2f}** = "
@@ -148,7 +153,15 @@ def _result(shown: Shown, pixels: bytes, label: int | None) -> None:
     st.markdown(_("**Nearest test {nouns} in the plane**").format(**nouns(view.noun)))
     with st.container(horizontal=True, gap="small"):
         for row, name, picture in d["nearest"]:
-            st.image(picture, caption=f"#{row}: {name}", width=NEAREST_PX, output_format="PNG")
+            st.image(
+                picture,
+                caption=f"#{row}: {name}",
+                width=NEAREST_PX,
+                output_format="PNG",
+                alt=_("test image #{row}, {called}").format(
+                    row=row, called=images.called(view, view.labels[row])
+                ),
+            )
     st.markdown(_("**Its true posterior**"))
     data = posterior_lens.lens_of_image(shown.model, view.model_id, pixels, label)
     posterior_lens.show(data, -d["neg_elbo"], key="draw_posterior", compact=True, given=given)

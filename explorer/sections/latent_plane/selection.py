@@ -50,9 +50,15 @@ def panel(shown: Shown) -> None:
             row=row, called=images.called(view, view.labels[row])
         )
     )
+    called = images.called(view, view.labels[row])
+    alt = {
+        "input": _("test image #{row}, {called}").format(row=row, called=called),
+        "reconstruction": _("its reconstruction, decoded from its posterior mean"),
+        "difference": _("the difference between the image and its reconstruction"),
+    }
     with st.container(horizontal=True, gap="small"):
         for name, picture in d["pictures"].items():
-            st.image(picture, caption=_(name), width=PICTURE_PX, output_format="PNG")
+            st.image(picture, caption=_(name), width=PICTURE_PX, output_format="PNG", alt=alt[name])
     st.caption(key(), unsafe_allow_html=True)
     st.markdown(
         _(
