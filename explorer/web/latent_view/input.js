@@ -273,14 +273,18 @@ function wireTouch(view, local, leave) {
       if (touch.mode === "two" && event.touches.length >= 2) {
         event.preventDefault();
         const now = two(event);
-        const per = (touch.range[1] - touch.range[0]) / area(view).side;
+        // The latent point first under the fingers' midpoint stays under it, at the scale
+        // their spread asks for.
+        const { left, top, side } = area(view);
         const [x0, x1, y0, y1] = touch.range;
-        // Pan by the fingers' midpoint, then zoom about it by their spread.
-        view.range = [x0 - (now.mid[0] - touch.mid[0]) * per, x1 - (now.mid[0] - touch.mid[0]) * per,
-                      y0 + (now.mid[1] - touch.mid[1]) * per, y1 + (now.mid[1] - touch.mid[1]) * per];
-        const [zx, zy] = toLatent(view, ...now.mid);
-        if (touch.gap > 0 && now.gap > 0) zoom(view, touch.gap / now.gap, zx, zy);
-        else schedule(view, { base: true });
+        const [lo, hi] = view.model.window;
+        const span = Math.min((x1 - x0) * (touch.gap > 0 && now.gap > 0 ? touch.gap / now.gap : 1), (hi - lo) * 1.5);
+        const zx = x0 + ((touch.mid[0] - left) / side) * (x1 - x0);
+        const zy = y1 - ((touch.mid[1] - top) / side) * (y1 - y0);
+        const nx0 = zx - ((now.mid[0] - left) / side) * span;
+        const ny1 = zy + ((now.mid[1] - top) / side) * span;
+        view.range = [nx0, nx0 + span, ny1 - span, ny1];
+        schedule(view, { base: true });
         return;
       }
       const at = pointOf(event.touches[0]);
