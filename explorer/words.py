@@ -45,6 +45,9 @@ def latent_view(noun: str) -> dict[str, str]:
             if digits
             else _("{name}: click to hide or show; double-click to show this class alone")
         ),
+        # TRANSLATORS: the latent view's switch to class colours colour-blind viewers tell apart.
+        "palette": _("colour-blind safe"),
+        "palette_title": _("Class colours told apart with any colour vision"),
         "zoom_in": _("Zoom in"),
         "zoom_out": _("Zoom out"),
         # TRANSLATORS: accessible name of the latent view's group of zoom buttons.

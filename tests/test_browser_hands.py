@@ -288,3 +288,23 @@ def test_the_view_fits_every_screen_without_overlaps(
         assert int(lp.attribute(page, "inset-text-px")) <= box - 8
     finally:
         page.context.close()
+
+
+# ---------------------------------------------------------------- colour is not the only cue
+
+
+def test_class_names_on_the_plane_and_a_colour_blind_palette_kept_in_the_link(page):
+    assert lp.attribute(page, "class-names") == ",".join(str(k) for k in range(10))
+    assert lp.attribute(page, "palette") == "default"
+    swatch = f"{lp.VIEW} .chip[data-label='0'] i"
+    page.locator(f"{lp.VIEW} button.palette").click()
+    page.wait_for_function(f"() => {lp.VIEW_DATA}.palette === 'safe'")
+    assert page.locator(swatch).evaluate("i => i.style.background") == "rgb(0, 107, 164)"
+    assert page.locator(f"{lp.VIEW} button.palette").get_attribute("aria-pressed") == "true"
+    lp.wait_run_finished(page)
+    page.wait_for_function("() => location.search.includes('palette=safe')")
+    # The link opens the page in the same colours.
+    again = page.context.new_page()
+    again.goto(page.url)
+    lp.wait_until_ready(again)
+    again.wait_for_function(f"() => {lp.VIEW_DATA}.palette === 'safe'")

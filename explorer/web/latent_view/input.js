@@ -7,7 +7,7 @@
 function baseKey(view) {
   const background = cssColour(view.el.lv, "--st-background-color", "");
   const colouring = scoresOf(view) ? "elbo" : "digit";
-  return [view.model && view.model.id, view.size, view.range, [...view.hidden], background, colouring].join("|");
+  return [view.model && view.model.id, view.size, view.range, [...view.hidden], background, colouring, view.colours, scaleOf(view.el.lv)].join("|");
 }
 
 // Everything that shows z, in one frame.
@@ -427,6 +427,11 @@ function wire(view) {
       const seen = zx >= x0 && zx <= x1 && zy >= y0 && zy <= y1;
       zoom(view, act === "in" ? 1 / 1.5 : 1.5, seen ? zx : (x0 + x1) / 2, seen ? zy : (y0 + y1) / 2);
     }
+  });
+
+  el.palette.addEventListener("click", () => {
+    if (!view.send) return;
+    view.send("palette", el.palette.getAttribute("aria-pressed") === "true" ? "default" : "safe");
   });
 
   el.colourBy.addEventListener("click", (event) => {

@@ -11,6 +11,7 @@ const HTML = `
         <button type="button" data-colour="digit" aria-pressed="true"></button>
         <button type="button" data-colour="elbo" aria-pressed="false">−ELBO</button>
       </div>
+      <button type="button" class="palette" aria-pressed="false"></button>
       <div class="legend" role="group"></div>
       <div class="colour-bar" hidden><span class="low"></span><canvas width="120" height="10"></canvas><span class="high"></span><span class="unit">−ELBO, nats</span></div>
       <div class="tools">
@@ -52,6 +53,7 @@ function createView(parent) {
     legend: q(".legend"),
     colourBy: q(".colour-by"),
     colourBar: q(".colour-bar"),
+    palette: q("button.palette"),
     tools: q(".tools"),
     plot: q(".plot"),
     base: q("canvas.base"),
@@ -104,6 +106,8 @@ function showWords(view) {
   el.colourBy.querySelector('[data-colour="digit"]').textContent = w.class_word;
   el.colourBy.querySelector('[data-colour="elbo"]').title = w.by_elbo_title;
   el.legend.setAttribute("aria-label", w.classes_shown);
+  el.palette.textContent = w.palette;
+  el.palette.title = w.palette_title;
   const tool = (act) => el.tools.querySelector(`[data-act="${act}"]`);
   for (const [act, name] of [["in", w.zoom_in], ["out", w.zoom_out], ["reset", w.reset_title]]) {
     tool(act).title = name;
