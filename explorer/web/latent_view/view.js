@@ -109,10 +109,13 @@ function showWords(view) {
   el.palette.textContent = w.palette;
   el.palette.title = w.palette_title;
   const tool = (act) => el.tools.querySelector(`[data-act="${act}"]`);
-  for (const [act, name] of [["in", w.zoom_in], ["out", w.zoom_out], ["reset", w.reset_title]]) {
+  // "+" and "−" are named by their titles' words; "reset" by its own (a name that differs
+  // from a button's visible word fails speech input, WCAG 2.5.3).
+  for (const [act, name] of [["in", w.zoom_in], ["out", w.zoom_out]]) {
     tool(act).title = name;
     tool(act).setAttribute("aria-label", name);
   }
+  tool("reset").title = w.reset_title;
   el.tools.setAttribute("aria-label", w.zoom_tools);
   tool("reset").textContent = w.reset;
   el.plot.setAttribute("aria-label", w.plane);
