@@ -308,3 +308,21 @@ def test_class_names_on_the_plane_and_a_colour_blind_palette_kept_in_the_link(pa
     again.goto(page.url)
     lp.wait_until_ready(again)
     again.wait_for_function(f"() => {lp.VIEW_DATA}.palette === 'safe'")
+
+
+def test_a_presentation_scale_enlarges_the_views_text(page):
+    hint = f"{lp.LV_JS}.querySelector('.hint')"
+    size = f"() => parseFloat(getComputedStyle({hint}).fontSize)"
+    before = page.evaluate(size)
+    side = page.evaluate(f"() => {lp.LV_JS}.querySelector('.side').getBoundingClientRect().width")
+    # As the page's presentation mode does: --lv-scale on an ancestor of the component.
+    page.evaluate(
+        "() => document.querySelector('.st-key-latent_scatter').style.setProperty('--lv-scale', '1.5')"
+    )
+    page.set_viewport_size({"width": 1600, "height": 1000})  # a relayout, as a toggle's rerun
+    page.wait_for_function(f"() => ({size})() > {before * 1.4}")
+    assert page.evaluate(size) == pytest.approx(1.5 * before)
+    page.wait_for_function(
+        f"() => {lp.LV_JS}.querySelector('.side').getBoundingClientRect().width > {side * 1.4}"
+    )
+    assert lp.attribute(page, "layout") == "row"

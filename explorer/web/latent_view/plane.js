@@ -157,10 +157,18 @@ function drawClassNames(view, ctx, t) {
   ctx.strokeStyle = t.background;
   ctx.fillStyle = t.text;
   const shown = [];
+  const placed = []; // the names' boxes so far: two centres close together ("4" and "9")
+  const height = 16 * scaleOf(el.lv);
   for (const [label, x, y] of classCentres(model, view.hidden, view.range)) {
-    const [px, py] = toPixel(view, x, y);
-    ctx.strokeText(model.classes[label], px, py);
-    ctx.fillText(model.classes[label], px, py);
+    const name = model.classes[label];
+    const [px, py0] = toPixel(view, x, y);
+    const half = ctx.measureText(name).width / 2 + 2;
+    // Nudged up or down a line at a time until it clears the names already drawn.
+    const clear = (py) => !placed.some(([a, b, c, d]) => px - half < c && a < px + half && py - height / 2 < d && b < py + height / 2);
+    const py = [0, 1, -1, 2, -2].map((k) => py0 + k * height).find(clear) ?? py0;
+    placed.push([px - half, py - height / 2, px + half, py + height / 2]);
+    ctx.strokeText(name, px, py);
+    ctx.fillText(name, px, py);
     shown.push(label);
   }
   ctx.restore();
