@@ -34,12 +34,14 @@ def view_data(
     colour_by: str = "digit",
     sync: str | None = None,
     cls: int = 0,
+    palette: str = payload.PALETTES[0],
 ) -> dict:
     """What the browser's view needs on every rerun: JSON-ready and small. `overlay` is a
     lens's marks: {"name", "points": [[z1, z2], ...], "path": bool}; `colour_by` is "digit"
     (by class) or "elbo" (each test image's −ELBO, from the scores mount); views with the same
     `sync` (models side by side) show the z one of them previews; a conditional model's decoder
-    draws class `cls`."""
+    draws class `cls`; `palette` names the class colours (explorer.payload.PALETTES), sent
+    as colours when they are not the payload's own."""
     selected = None
     if row is not None:
         selected = {
@@ -57,6 +59,11 @@ def view_data(
         "colour_by": colour_by,
         **({"sync": sync} if sync else {}),
         **({"cls": int(cls)} if view.conditional else {}),
+        **(
+            {"colours": payload.palette_colours(palette, len(view.classes))}
+            if palette != payload.PALETTES[0]
+            else {}
+        ),
     }
 
 
@@ -115,6 +122,13 @@ def on_commit(view: ModelView, key: str = "latent_scatter") -> None:
     event = st.session_state.get(key) or {}
     if state.commit(event.get("commit"), view.window):
         st.session_state.clicked = (st.session_state.z1, st.session_state.z2)
+
+
+def on_palette(key: str = "latent_scatter") -> None:
+    event = st.session_state.get(key) or {}
+    if event.get("palette") in payload.PALETTES:
+        st.session_state.palette = event["palette"]
+        st.session_state.rerun_page = True  # the pictures the server draws in class colours
 
 
 def on_select(view: ModelView, key: str = "latent_scatter") -> None:

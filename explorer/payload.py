@@ -86,6 +86,33 @@ def class_colours(count: int) -> list[str]:
     return colours
 
 
+# Tableau's "colorblind 10" (matplotlib's style `tableau-colorblind10`): blues and oranges in
+# lightnesses apart, told apart with any colour vision; the class labels drawn on the plane
+# name each cluster besides.
+SAFE_COLOURS = [
+    "#006ba4",
+    "#ff800e",
+    "#ababab",
+    "#595959",
+    "#5f9ed1",
+    "#c85200",
+    "#898989",
+    "#a2c8ec",
+    "#ffbc79",
+    "#cfcfcf",
+]
+PALETTES = ("default", "safe")  # the link's `palette`, st.session_state["palette"]
+
+
+def palette_colours(palette: str, count: int) -> list[str]:
+    """The class colours of `palette` (one of PALETTES) for `count` classes: the page's
+    pictures and the latent view draw classes in these. More than ten classes have no
+    colour-blind-safe set of their own: they keep class_colours."""
+    if palette == "safe" and count <= len(SAFE_COLOURS):
+        return SAFE_COLOURS[:count]
+    return class_colours(count)
+
+
 def pack(
     name: str,
     layers: list[tuple[np.ndarray, np.ndarray]],

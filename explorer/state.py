@@ -22,6 +22,7 @@ from . import class_board
 from .language import browser_language
 from .model_requests import shown_settings
 from .model_view import DEFAULT_SETTINGS, ModelSettings
+from .payload import PALETTES
 from .server import datasets, default_data
 from .tabs import TAB_KEYS, label_of
 from .tour_steps import STEPS
@@ -93,6 +94,7 @@ RULES = {
     "class": (_integer, (0, MAX_CLASSES - 1)),
     "tab": (str, list(TAB_KEYS)),
     "colour": (str, list(COLOURINGS)),
+    "palette": (str, list(PALETTES)),
     "hide": (_names, list(HIDEABLE)),
     "present": (_integer, [0, 1]),  # presentation mode (app.py)
 }
@@ -145,9 +147,10 @@ def link_of(
     cls: int = 0,
     lang: str = SOURCE,
     tour: int | None = None,
+    palette: str = PALETTES[0],
 ) -> dict[str, str]:
     """The query string that reopens this view; `cls` is a conditional model's class, `lang`
-    the page's language, `tour` the guided tour's open step."""
+    the page's language, `tour` the guided tour's open step, `palette` the class colours."""
     link = {
         "lang": lang,
         "data": settings.data,
@@ -165,6 +168,8 @@ def link_of(
         link["class"] = str(cls)
     if tour:
         link["tour"] = str(tour)
+    if palette != PALETTES[0]:
+        link["palette"] = palette
     return link
 
 
@@ -232,6 +237,9 @@ def init_state() -> bool:
     ss.previous_metrics = None
     ss.overlay = None  # a lens's marks on the plane: {"name", "points", "path", "model_id"}
     ss.colour_by = str(values.get("colour", "digit"))  # by class, or "elbo": by −ELBO
+    # The class colours everywhere (explorer.payload.palette_colours): "safe" for colour-blind
+    # viewers, chosen in the latent view's bar.
+    ss.palette = str(values.get("palette", PALETTES[0]))
     ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
     found, board_notices = class_board.from_link(st.query_params.to_dict())
     ss.join = found["join"]  # the class board a student's link joined (sections/board.py)
@@ -315,7 +323,13 @@ def sync_link() -> None:
     """Write the state to the query string, touching only what changed."""
     ss = st.session_state
     link = link_of(
-        shown_settings(), (ss.z1, ss.z2), ss.selected_row, ss.cls, ss.lang, ss.get("tour")
+        shown_settings(),
+        (ss.z1, ss.z2),
+        ss.selected_row,
+        ss.cls,
+        ss.lang,
+        ss.get("tour"),
+        ss.get("palette", PALETTES[0]),
     )
     link = {**link, **class_board.link_params()}
     if ss.get("present"):

@@ -21,7 +21,8 @@ from i18n import _, nouns
 def latent_view(noun: str) -> dict[str, str]:
     """The latent view's words for data whose examples are called `noun`. Templates: `hover`
     ({row}, {name}), `chip_title` ({name}), `training` ({epoch}, {epochs}), `inset_title`
-    ({row}), `inset_scale` ({width})."""
+    ({row}), `inset_scale` ({width}), `decoded_at` ({z1}, {z2}), `live_point` ({z1}, {z2},
+    {nearest}), `live_selected` ({what})."""
     n = nouns(noun)
     digits = noun == "digit"
     return {
@@ -44,19 +45,34 @@ def latent_view(noun: str) -> dict[str, str]:
             if digits
             else _("{name}: click to hide or show; double-click to show this class alone")
         ),
+        # TRANSLATORS: the latent view's switch to class colours colour-blind viewers tell apart.
+        "palette": _("colour-blind safe"),
+        "palette_title": _("Class colours told apart with any colour vision"),
         "zoom_in": _("Zoom in"),
         "zoom_out": _("Zoom out"),
+        # TRANSLATORS: accessible name of the latent view's group of zoom buttons.
+        "zoom_tools": _("zoom"),
         "reset_title": _("Show the whole plane"),
         # TRANSLATORS: the latent view's button showing the whole plane again after a zoom.
         "reset": _("reset"),
-        "plane": _("latent plane: hover to decode, click to choose"),
+        # TRANSLATORS: accessible name of the latent plane, said when it takes the focus.
+        "plane": _(
+            "latent plane: arrow keys move the point and decode it, Shift moves further, "
+            "Enter chooses the nearest {noun}, + and − zoom, Escape goes back"
+        ).format(**n),
+        # TRANSLATORS: what a screen reader calls the latent plane's kind of element.
+        "plane_role": _("interactive plot"),
         "loading": _("Loading the model…"),
         # TRANSLATORS: accessible name of the picture decoded at the latent point.
         "decoded": _("decoded {noun}").format(**n),
+        # TRANSLATORS: text alternative of the decoded picture; {z1}, {z2} are its point.
+        "decoded_at": _("decoded at z = ({z1}, {z2})"),
         # TRANSLATORS: the latent view's hint beside the plane.
         "hint": _(
             "Hover the plane to decode any point. Click empty space or release a slider to set "
-            "the point; click {a_noun} to inspect it. Scroll to zoom, drag to pan."
+            "the point; click {a_noun} to inspect it. Scroll to zoom, drag to pan. On a touch "
+            "screen: tap to set or choose, touch and hold to decode under your finger, two "
+            "fingers to pan and zoom."
         ).format(**n),
         # TRANSLATORS: the tip over the test point under the pointer: its row and its digit.
         "hover": (_("test image #{row}, a {name}") if digits else _("test image #{row}: {name}")),
@@ -65,6 +81,13 @@ def latent_view(noun: str) -> dict[str, str]:
         # TRANSLATORS: under the decoded picture: where its z comes from.
         "source_pointer": _("under the pointer (click to set)"),
         "source_sliders": _("from the sliders"),
+        "source_keys": _("from the arrow keys"),
+        # TRANSLATORS: said by a screen reader as the latent point moves; {nearest} lists the
+        # classes of the test images nearest the point ("7, 9").
+        "live_point": _("z = ({z1}, {z2}), nearest: {nearest}"),
+        # TRANSLATORS: said by a screen reader when a test image is chosen; {what} is the
+        # tip's words ("test image #12, a 7").
+        "live_selected": _("selected {what}"),
         "source_point": _("the current point"),
         # TRANSLATORS: beside the drawing's q(z|x) on the plane.
         "your_drawing": _("your {noun}").format(**n),

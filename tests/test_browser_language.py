@@ -53,7 +53,9 @@ def test_the_switch_keeps_the_view_and_the_components_speak_chinese(server, chro
         words = view_text(page)
         hint = ZH(
             "Hover the plane to decode any point. Click empty space or release a slider to set "
-            "the point; click {a_noun} to inspect it. Scroll to zoom, drag to pan."
+            "the point; click {a_noun} to inspect it. Scroll to zoom, drag to pan. On a touch "
+            "screen: tap to set or choose, touch and hold to decode under your finger, two "
+            "fingers to pan and zoom."
         ).format(a_noun=ZH("a digit"))
         assert words["reset"] == ZH("reset") and words["hint"] == hint
         assert lp.attribute(page, "range") == zoomed  # the zoom survived the switch

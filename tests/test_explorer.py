@@ -190,6 +190,22 @@ def test_a_links_language_is_one_the_page_offers():
     assert values == {} and "`lang` must be one of en, zh" in str(notices[0])
 
 
+def test_a_links_palette_is_checked_and_names_the_class_colours():
+    from explorer import payload
+
+    values, notices = state.parse_link({"palette": "safe"})
+    assert values == {"palette": "safe"} and not notices
+    values, notices = state.parse_link({"palette": "<script>"})
+    assert values == {} and "`palette` must be one of default, safe" in str(notices[0])
+    assert payload.palette_colours("default", 10) == payload.CLASS_COLOURS
+    safe = payload.palette_colours("safe", 10)
+    assert safe[:2] == ["#006ba4", "#ff800e"] and len(set(safe)) == 10
+    assert payload.palette_colours("safe", 47) == payload.class_colours(47)  # none safe for 47
+    link = state.link_of(state.DEFAULT_SETTINGS, (0.0, 0.0), None, palette="safe")
+    assert link["palette"] == "safe"
+    assert "palette" not in state.link_of(state.DEFAULT_SETTINGS, (0.0, 0.0), None)
+
+
 def test_a_link_round_trips_the_state():
     settings = ModelSettings(beta=4.0, width=128, epochs=12, seed=3)
     link = state.link_of(settings, (1.25, -0.5), 42)

@@ -200,3 +200,104 @@ def test_the_components_fill_the_templates_of_their_words(tmp_path, component):
         "ellipses: 1σ, 2σ · width 0.52",
         "a and {unknown}",
     ]
+
+
+EVAL = """
+const fs = require("fs");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const url = "data:text/javascript;base64," + Buffer.from(source).toString("base64");
+import(url).then(({ default: _, ...m }) => {
+  const run = new Function(...Object.keys(m), "return (" + process.argv[2] + ");");
+  process.stdout.write(JSON.stringify(run(...Object.values(m))));
+});
+"""
+
+
+def js_value(tmp_path, expression: str):
+    """`expression`'s value, evaluated with the latent view's exports in scope."""
+    source = tmp_path / "latent_view.mjs"
+    source.write_text(components.script("latent_view"))
+    out = subprocess.run(
+        [NODE, "-e", EVAL, str(source), expression], capture_output=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_the_side_panel_goes_under_the_plane_when_beside_it_the_plane_would_be_under_400_px(
+    tmp_path,
+):
+    # (the view's width, the window's room below the plane's top) -> layout, the plane's side
+    cases = [[358, 400], [544, 820], [511, 507], [683, 487], [800, 200], [1400, 900], [250, 600]]
+    got = js_value(tmp_path, f"{json.dumps(cases)}.map(([w, room]) => planeLayout(w, room))")
+    assert got == [
+        {"layout": "stacked", "size": 358},  # a phone: the plane the view's whole width
+        {"layout": "stacked", "size": 544},  # a tablet: 370 px beside the panel, 544 above it
+        {"layout": "stacked", "size": 507},  # a projector beside the sidebar
+        {"layout": "row", "size": 487},  # 1280x720: as high as the window leaves room for
+        {"layout": "row", "size": 420},  # a short window still gets a plane of 420 px
+        {"layout": "row", "size": 900},
+        {"layout": "stacked", "size": 250},  # never wider than the view
+    ]
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_keys_on_the_plane_move_zoom_select_and_go_back(tmp_path):
+    keys = [
+        ["ArrowLeft", False],
+        ["ArrowUp", True],
+        ["+", False],
+        ["-", False],
+        ["Enter", False],
+        ["Escape", False],
+        ["a", False],
+        ["Tab", False],
+    ]
+    got = js_value(tmp_path, f"{json.dumps(keys)}.map(([k, s]) => keyAction(k, s))")
+    assert got == [
+        {"move": [-0.02, 0]},
+        {"move": [0, 0.1]},
+        {"zoom": pytest.approx(1 / 1.5)},
+        {"zoom": 1.5},
+        {"select": True},
+        {"escape": True},
+        None,  # the page's own keys (Tab above all) are left alone
+        None,
+    ]
+
+
+MODEL = """{count: 6, x: [0, 0.1, 3, 3.2, -2, 5], y: [0, 0.1, 3, 2.8, -2, 5],
+  labels: [0, 0, 1, 1, 2, 2], colours: ['#000000', '#111111', '#222222']}"""
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_nearest_rows_skip_hidden_classes_and_come_nearest_first(tmp_path):
+    got = js_value(
+        tmp_path,
+        f"[nearestRows({MODEL}, new Set(), 2.9, 2.9, 3), nearestRows({MODEL}, new Set([1]),"
+        f" 2.9, 2.9, 2), nearestRows({MODEL}, new Set([0, 1, 2]), 0, 0, 2)]",
+    )
+    assert got == [[2, 3, 5], [5, 1], []]
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_class_names_go_to_the_centre_of_their_points_in_sight(tmp_path):
+    # Ten points of class 0 around (1, 1), ten of class 1 around (-1, 2) of which two lie
+    # outside the range shown, three of class 2 (too few to name).
+    xs = [1 + d for d in (-0.1, 0.1) * 5] + [-1] * 8 + [9, 9] + [0, 0, 0]
+    ys = [1] * 10 + [2] * 8 + [9, 9] + [0, 0, 0]
+    model = {
+        "count": 23,
+        "x": xs,
+        "y": ys,
+        "labels": [0] * 10 + [1] * 10 + [2] * 3,
+        "colours": ["#000000"] * 3,
+    }
+    got = js_value(
+        tmp_path,
+        f"[classCentres({json.dumps(model)}, new Set(), [-4, 4, -4, 4]),"
+        f" classCentres({json.dumps(model)}, new Set([0]), [-4, 10, -4, 10])]",
+    )
+    assert got[0] == [[0, pytest.approx(1), 1]]  # class 1 has 8 in sight, class 2 three
+    # All of class 1 in sight once the range takes in (9, 9); class 0 hidden.
+    assert got[1] == [[1, pytest.approx(1.0), pytest.approx(3.4)]]

@@ -22,6 +22,7 @@ from ...latent_view import (
     component,
     mount_words,
     on_commit,
+    on_palette,
     on_select,
     overlay,
     scores_payload,
@@ -121,12 +122,14 @@ def _plane(shown: Shown) -> None:
                 overlay(view),
                 ss.colour_by,
                 cls=ss.cls,
+                palette=ss.palette,
             )
         ).encode(),
         on_commit_change=lambda: on_commit(view),
         on_select_change=lambda: on_select(view),
         on_theme_change=_on_theme,
         on_colour_change=_on_colour,
+        on_palette_change=on_palette,
     )
     state.sync_link()
     if ss.pop("rerun_page", False):

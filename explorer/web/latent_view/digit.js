@@ -26,9 +26,13 @@ function drawDigit(view) {
   const w = view.words;
   el.source.textContent = view.previewing
     ? w.source_pointer
-    : view.pendingTimer || view.sliderHeld
-      ? w.source_sliders
-      : w.source_point;
+    : view.keyed && view.pendingTimer
+      ? w.source_keys
+      : view.pendingTimer || view.sliderHeld
+        ? w.source_sliders
+        : w.source_point;
+  const at = { z1: z1.toFixed(2).replace("-", "\u2212"), z2: z2.toFixed(2).replace("-", "\u2212") };
+  if (w.decoded_at) el.digit.setAttribute("aria-label", fill(w.decoded_at, at));
   el.lv.dataset.z = `${z1},${z2}`;
   el.lv.dataset.cls = model.conditional ? String(cls) : "";
   el.lv.dataset.ink = t.rgbText.join(",");

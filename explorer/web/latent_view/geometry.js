@@ -28,6 +28,13 @@ function scoresOf(view) {
   return registry(SCORES_KEY).get(view.model.id) || null;
 }
 
+// The classes' colours: the palette the data name (one per class), else the model's own.
+function classColours(view) {
+  const asked = view.data && view.data.colours;
+  const own = view.model.colours;
+  return Array.isArray(asked) && asked.length === own.length && asked.every((c) => /^#[0-9a-f]{6}$/i.test(c)) ? asked : own;
+}
+
 function pointRgb(view, scores, i) {
   return scores ? scores.rgb.subarray(3 * i, 3 * i + 3) : view.rgbColours[view.model.labels[i]];
 }

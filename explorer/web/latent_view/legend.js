@@ -45,7 +45,7 @@ function buildLegend(view) {
   title.className = "legend-title";
   title.textContent = view.words.class_word;
   el.legend.appendChild(title);
-  model.colours.forEach((colour, label) => {
+  classColours(view).forEach((colour, label) => {
     const chip = document.createElement("button");
     chip.type = "button";
     chip.className = "chip";

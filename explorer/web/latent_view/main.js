@@ -35,13 +35,20 @@ function attachModel(view) {
       slider.min = String(lo);
       slider.max = String(hi);
     }
-    view.rgbColours = model.colours.map(hexToRgb);
     view.el.lv.dataset.modelId = model.id;
     view.el.waiting.style.display = "none";
   }
+  // The palette the server asked for (the colour-blind-safe one) or the model's own.
+  const colours = classColours(view);
+  if (view.colours !== colours.join()) {
+    view.colours = colours.join();
+    view.rgbColours = colours.map(hexToRgb);
+    view.el.lv.dataset.palette = colours === model.colours ? "default" : "safe";
+    view.el.palette.setAttribute("aria-pressed", String(colours !== model.colours));
+  }
   // The legend, and a snapshot's mark on the plane itself (so nobody takes it for the
-  // finished model), made anew for a new model or new words.
-  const named = `${model.id}\n${view.wordsKey}`;
+  // finished model), made anew for a new model, new words or new colours.
+  const named = `${model.id}\n${view.wordsKey}\n${view.colours}`;
   if (view.named !== named) {
     nameModel(view);
     view.named = named;

@@ -13,8 +13,14 @@ const KEPT_KEY = "__vaeLatentKept";
 const SYNC_EVENT = "vae-latent-z"; // z shown by a view of a sync group (models side by side)
 const COMMIT_DELAY_MS = 120; // a burst of key presses or a drag's release becomes one commit
 const HIT_PX = 6; // a click within this many pixels of a point selects it
+const TOUCH_HIT_PX = 12; // a fingertip is less precise than a pointer
+const HOLD_MS = 350; // a finger still this long decodes under it
+const TOUCH_SLOP_PX = 8; // a finger that moves farther before that is swiping the page
+const SPEAK_EVERY_MS = 1000; // the live region's pace
+const CLASS_NAME_MIN = 10; // a class with fewer points in sight gets no name on the plane
 const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
 const SIDE_PX = 160; // the decoded digit and the sliders beside the plot
+const ROW_MIN_PX = 400; // a narrower plane puts the side panel under it
 
 function registry(key = REGISTRY_KEY) {
   if (!globalThis[key]) globalThis[key] = new Map();

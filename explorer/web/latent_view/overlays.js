@@ -87,13 +87,39 @@ export function insetCorner(count, pixelOf, { left, top, side }, box, [px, py]) 
   return { x: corners[best][0], y: corners[best][1], hides: hides[best] };
 }
 
+// A caption in `room` px: one line at 11 px, or a smaller one down to 9 px, else wrapped at
+// spaces into lines at 10 px (Chinese has no spaces: there, at any character). Scaled for
+// presentations.
+function fitText(ctx, text, room, scale = 1) {
+  for (const px of [11, 10, 9]) {
+    ctx.font = `${px * scale}px sans-serif`;
+    if (ctx.measureText(text).width <= room) return { font: ctx.font, lines: [text], height: 1.2 * px * scale };
+  }
+  const px = 10 * scale;
+  ctx.font = `${px}px sans-serif`;
+  const pieces = /\s/.test(text) ? text.split(/(?<=\s)/) : [...text];
+  const lines = [""];
+  for (const piece of pieces) {
+    const next = lines[lines.length - 1] + piece;
+    if (ctx.measureText(next.trimEnd()).width <= room || !lines[lines.length - 1]) lines[lines.length - 1] = next;
+    else lines.push(piece);
+  }
+  return { font: ctx.font, lines: lines.map((line) => line.trimEnd()), height: 1.2 * px };
+}
+
+function measure(ctx, line, ...fits) {
+  const fit = fits.find((f) => f.lines.includes(line));
+  ctx.font = fit.font;
+  return ctx.measureText(line).width;
+}
+
 // The selected digit's posterior, zoomed to mu +- 4 sigma: at the plane's scale its ellipses
 // are a few pixels wide.
 function drawInset(view, ctx, selected) {
   const { model } = view;
   const t = view.theme;
   const { left, top, side } = area(view);
-  const box = Math.round(side * 0.34);
+  const box = Math.floor(side / 3); // a ninth of the plane at most
   // The corner changes with the plane's zoom, size and hidden classes, not with z or hover:
   // counted once per such change, not on every frame.
   const placed = [model.id, selected.row, view.range.join(), side, [...view.hidden].join()].join("|");
@@ -171,13 +197,20 @@ function drawInset(view, ctx, selected) {
   ctx.strokeRect(bx + 0.5, by + 0.5, box - 1, box - 1);
   ctx.globalAlpha = 1;
   ctx.fillStyle = t.text;
-  ctx.font = "11px sans-serif";
   ctx.textAlign = "left";
-  ctx.textBaseline = "top";
-  ctx.fillText(fill(view.words.inset_title, { row: selected.row }), bx + 4, by + 3);
-  ctx.textBaseline = "bottom";
   const width = (2 * half).toPrecision(2);
-  ctx.fillText(fill(view.words.inset_scale, { width }), bx + 4, by + box - 3);
+  const scale = scaleOf(view.el.lv);
+  const title = fitText(ctx, fill(view.words.inset_title, { row: selected.row }), box - 8, scale);
+  const foot = fitText(ctx, fill(view.words.inset_scale, { width }), box - 8, scale);
+  ctx.textBaseline = "top";
+  ctx.font = title.font;
+  title.lines.forEach((line, k) => ctx.fillText(line, bx + 4, by + 3 + k * title.height));
+  ctx.textBaseline = "bottom";
+  ctx.font = foot.font;
+  foot.lines.forEach((line, k, all) => ctx.fillText(line, bx + 4, by + box - 3 - (all.length - 1 - k) * foot.height));
+  const widest = Math.max(...[...title.lines, ...foot.lines].map((line) => measure(ctx, line, title, foot)));
+  view.el.lv.dataset.insetBox = String(box);
+  view.el.lv.dataset.insetTextPx = String(Math.ceil(widest));
   view.el.lv.dataset.inset = `${selected.row},${view.inset.near.length}`;
   view.el.lv.dataset.insetHides = String(corner.hides);
   view.el.lv.dataset.overlayInInset = String(inInset);

@@ -77,6 +77,8 @@ function drawBase(view) {
   ctx.putImageData(image, Math.round(left * dpr), Math.round(top * dpr));
   el.lv.dataset.pointsDrawn = String(drawn);
   showColouring(view, scores);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  drawClassNames(view, ctx, t);
 
   // Frame, ticks and axis titles in CSS pixels.
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -86,7 +88,8 @@ function drawBase(view) {
   ctx.strokeRect(left - 0.5, top - 0.5, side + 1, side + 1);
   ctx.globalAlpha = 1;
   ctx.fillStyle = t.text;
-  ctx.font = "12px sans-serif";
+  const scale = scaleOf(el.lv); // a presentation's larger text
+  ctx.font = `${Math.round(12 * scale)}px sans-serif`;
   const digits = step < 0.1 ? 2 : step < 1 ? 1 : 0;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
@@ -100,7 +103,7 @@ function drawBase(view) {
     const [, p] = toPixel(view, 0, v);
     ctx.fillText(round(v, digits).toFixed(digits), left - 6, p);
   }
-  ctx.font = "italic 13px serif";
+  ctx.font = `italic ${Math.round(13 * scale)}px serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "bottom";
   ctx.fillText("z1", left + side / 2, view.size - 2);
@@ -112,6 +115,64 @@ function drawBase(view) {
   ctx.restore();
   el.lv.dataset.range = view.range.join(",");
   el.lv.dataset.area = `${left},${top},${side}`;
+}
+
+// The centre of each class's points in sight, with CLASS_NAME_MIN or more of them: where its
+// name goes. [[label, x, y], ...] in latent coordinates.
+export function classCentres(model, hidden, [x0, x1, y0, y1]) {
+  const n = model.colours.length;
+  const sx = new Float64Array(n);
+  const sy = new Float64Array(n);
+  const count = new Uint32Array(n);
+  for (let i = 0; i < model.count; i++) {
+    const label = model.labels[i];
+    const x = model.x[i];
+    const y = model.y[i];
+    if (hidden.has(label) || x < x0 || x > x1 || y < y0 || y > y1) continue;
+    sx[label] += x;
+    sy[label] += y;
+    count[label] += 1;
+  }
+  const centres = [];
+  for (let label = 0; label < n; label++) {
+    if (count[label] >= CLASS_NAME_MIN) centres.push([label, sx[label] / count[label], sy[label] / count[label]]);
+  }
+  return centres;
+}
+
+// Each class's name at its centre, in the text's colour on a halo of the background: the
+// clusters are told apart without their colours.
+function drawClassNames(view, ctx, t) {
+  const { model, el } = view;
+  const { left, top, side } = area(view);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, side, side);
+  ctx.clip();
+  ctx.font = `bold ${Math.round(14 * scaleOf(el.lv))}px sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.lineJoin = "round";
+  ctx.lineWidth = 4;
+  ctx.strokeStyle = t.background;
+  ctx.fillStyle = t.text;
+  const shown = [];
+  const placed = []; // the names' boxes so far: two centres close together ("4" and "9")
+  const height = 16 * scaleOf(el.lv);
+  for (const [label, x, y] of classCentres(model, view.hidden, view.range)) {
+    const name = model.classes[label];
+    const [px, py0] = toPixel(view, x, y);
+    const half = ctx.measureText(name).width / 2 + 2;
+    // Nudged up or down a line at a time until it clears the names already drawn.
+    const clear = (py) => !placed.some(([a, b, c, d]) => px - half < c && a < px + half && py - height / 2 < d && b < py + height / 2);
+    const py = [0, 1, -1, 2, -2].map((k) => py0 + k * height).find(clear) ?? py0;
+    placed.push([px - half, py - height / 2, px + half, py + height / 2]);
+    ctx.strokeText(name, px, py);
+    ctx.fillText(name, px, py);
+    shown.push(label);
+  }
+  ctx.restore();
+  el.lv.dataset.classNames = shown.join(",");
 }
 
 // A shape drawn twice, a wide halo in the background colour under a stroke in the text colour:

@@ -3,7 +3,7 @@
 
 
 const HTML = `
-<div class="lv" data-draws="0" data-commits="0">
+<div class="lv" data-draws="0" data-commits="0" data-layout="row">
   <div class="main">
     <div class="bar">
       <div class="colour-by" role="group">
@@ -11,6 +11,7 @@ const HTML = `
         <button type="button" data-colour="digit" aria-pressed="true"></button>
         <button type="button" data-colour="elbo" aria-pressed="false">−ELBO</button>
       </div>
+      <button type="button" class="palette" aria-pressed="false"></button>
       <div class="legend" role="group"></div>
       <div class="colour-bar" hidden><span class="low"></span><canvas width="120" height="10"></canvas><span class="high"></span><span class="unit">−ELBO, nats</span></div>
       <div class="tools">
@@ -19,16 +20,17 @@ const HTML = `
         <button type="button" data-act="reset"></button>
       </div>
     </div>
-    <div class="plot">
+    <div class="plot" tabindex="0" role="application">
       <canvas class="base"></canvas>
       <canvas class="marks"></canvas>
       <div class="waiting"></div>
       <div class="training" hidden></div>
     </div>
+    <div class="live" aria-live="polite"></div>
   </div>
   <div class="side">
     <div class="st-key-decoded decoded">
-      <canvas class="digit" width="28" height="28"></canvas>
+      <canvas class="digit" width="28" height="28" role="img"></canvas>
       <div class="readout"></div>
       <div class="source"></div>
     </div>
@@ -51,11 +53,13 @@ function createView(parent) {
     legend: q(".legend"),
     colourBy: q(".colour-by"),
     colourBar: q(".colour-bar"),
+    palette: q("button.palette"),
     tools: q(".tools"),
     plot: q(".plot"),
     base: q("canvas.base"),
     marks: q("canvas.marks"),
     waiting: q(".waiting"),
+    live: q(".live"),
     training: q(".training"),
     digit: q("canvas.digit"),
     readout: q(".readout"),
@@ -83,6 +87,8 @@ function createView(parent) {
     inset: null, // neighbours of the selected digit, for the posterior inset
     insetPlace: null, // the inset's corner, and what it was placed for
     hover: -1, // the test digit under the pointer, or -1
+    keyed: false, // the arrow keys moved the point, not yet committed
+    said: { at: 0, timer: 0, text: "" }, // the live region's last words and when they were said
     send: null, // the current mount's Streamlit callbacks
     words: {}, // the words of explorer/words.py, as the data last sent them
     wordsKey: null,
@@ -100,24 +106,43 @@ function showWords(view) {
   el.colourBy.querySelector('[data-colour="digit"]').textContent = w.class_word;
   el.colourBy.querySelector('[data-colour="elbo"]').title = w.by_elbo_title;
   el.legend.setAttribute("aria-label", w.classes_shown);
+  el.palette.textContent = w.palette;
+  el.palette.title = w.palette_title;
   const tool = (act) => el.tools.querySelector(`[data-act="${act}"]`);
-  tool("in").title = w.zoom_in;
-  tool("out").title = w.zoom_out;
+  // "+" and "−" are named by their titles' words; "reset" by its own (a name that differs
+  // from a button's visible word fails speech input, WCAG 2.5.3).
+  for (const [act, name] of [["in", w.zoom_in], ["out", w.zoom_out]]) {
+    tool(act).title = name;
+    tool(act).setAttribute("aria-label", name);
+  }
   tool("reset").title = w.reset_title;
+  el.tools.setAttribute("aria-label", w.zoom_tools);
   tool("reset").textContent = w.reset;
-  el.marks.setAttribute("aria-label", w.plane);
+  el.plot.setAttribute("aria-label", w.plane);
+  el.plot.setAttribute("aria-roledescription", w.plane_role);
   el.waiting.textContent = w.loading;
-  el.digit.setAttribute("aria-label", w.decoded);
   el.hint.textContent = w.hint;
+}
+
+// Row (the side panel beside the plane) while that leaves the plane ROW_MIN_PX; stacked (the
+// side panel under it, the plane the view's whole width) below that: phones, tablets, and
+// projectors beside an open sidebar. The plane's side, in CSS px, is the width it gets, or
+// less when the window's height cannot show it whole (never under 260).
+export function planeLayout(width, room, side = SIDE_PX) {
+  const rowWidth = width - side - 14;
+  const layout = rowWidth >= ROW_MIN_PX ? "row" : "stacked";
+  const across = layout === "row" ? rowWidth : width;
+  return { layout, size: Math.floor(Math.max(Math.min(260, across), Math.min(across, Math.max(room, 420)))) };
 }
 
 function layout(view) {
   const { el } = view;
-  const width = el.lv.clientWidth - SIDE_PX - 14;
+  const width = el.lv.clientWidth;
+  if (!(width > 0)) return false;
   const top = el.plot.getBoundingClientRect().top + window.scrollY;
   const room = window.innerHeight - top - 18;
-  const size = Math.floor(Math.max(260, Math.min(width, Math.max(room, 420))));
-  if (!(width > 0)) return false;
+  const { layout: shape, size } = planeLayout(width, room, SIDE_PX * scaleOf(el.lv));
+  if (el.lv.dataset.layout !== shape) el.lv.dataset.layout = shape;
   if (size === view.size) return true;
   view.size = size;
   view.baseDrawn = null; // resizing a canvas clears it
@@ -130,4 +155,10 @@ function layout(view) {
   }
   el.lv.dataset.plotPx = String(size);
   return true;
+}
+
+// The presentation's text scale (--lv-scale, set on an ancestor by the page), 1 by default.
+function scaleOf(element) {
+  const v = parseFloat(getComputedStyle(element).getPropertyValue("--lv-scale"));
+  return v > 0 ? v : 1;
 }
