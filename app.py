@@ -64,7 +64,9 @@ TAB_SECTIONS = (
 # instead, a near-black ring outside a white one, of which one stands out on any background
 # (WCAG 1.4.11, 2.4.7), around a switch's or a box's label where its input is hidden. Who
 # asks their system for less motion gets no sliding or spinning (the Training tab's replay
-# moves only when switched on). The payload mounts have nothing to show.
+# moves only when switched on). Streamlit's help icons (16 px) and the tab row's scroll arrow
+# (20 px wide) grow to the 24 px a finger needs (WCAG 2.5.8). The payload mounts have nothing
+# to show.
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 4rem 1rem 1rem 1rem; }
@@ -81,6 +83,8 @@ button[data-variant="segmented_control"][aria-checked="true"] * { color: inherit
   .stApp *, .stApp *::before, .stApp *::after { animation-duration: 0.01ms !important;
     animation-iteration-count: 1 !important; transition-duration: 0.01ms !important;
     scroll-behavior: auto !important; } }
+[data-testid="stTooltipHoverTarget"] button { min-width: 24px; min-height: 24px; justify-content: center; }
+[data-testid="stTabsScrollLeft"], [data-testid="stTabsScrollRight"] { min-width: 24px; }
 .st-key-latent_data, .st-key-latent_words, .st-key-latent_scores, .st-key-compare_data, .st-key-draw_encoder { display: none; }
 </style>
 """

@@ -282,7 +282,7 @@ def test_the_view_fits_every_screen_without_overlaps(
         assert measured["scroll"] <= measured["width"]  # nothing past the window's right edge
         assert measured["parts"]["plane"][2] <= measured["width"]
         # The posterior inset covers a ninth of the plane at most, its captions inside it.
-        box = int(lp.attribute(page, "inset-box"))
+        box = int(lp.attribute(page, "inset-box").split(",")[2])  # left,top,width,height
         side = float(lp.attribute(page, "area").split(",")[2])
         assert box <= side / 3
         assert int(lp.attribute(page, "inset-text-px")) <= box - 8

@@ -234,7 +234,7 @@ def test_the_inset_covers_at_most_a_ninth_of_the_plane(measured, case):
 PRESENT_JS = f"""() => {{
   const lv = {lp.LV_JS};
   return {{
-    presenting: !!document.querySelector('.present'),
+    presenting: !!document.querySelector('.st-key-present input:checked'),
     scale: parseFloat(getComputedStyle(lv).getPropertyValue('--lv-scale')) || 1,
     plotPx: Number(lv.dataset.plotPx),
   }};
@@ -242,7 +242,7 @@ PRESENT_JS = f"""() => {{
 
 
 def test_presentation_mode_gives_the_plane_the_screen_and_enlarges_text(server, chromium, measured):  # noqa: F811
-    """`?present=1` at a projector's 1280×720: the page is marked `present`, the view's
+    """`?present=1` at a projector's 1280×720: the Present switch is on, the view's
     `--lv-scale` is above 1, and the plane is larger than without it."""
     page = open_page(chromium, f"{server}/?lang=en&digit=0&present=1", window(1280, 720))
     try:
@@ -250,7 +250,7 @@ def test_presentation_mode_gives_the_plane_the_screen_and_enlarges_text(server, 
     finally:
         page.context.close()
     usual = measured((1280, 720, "en", "light"))["plotPx"]
-    assert shown["presenting"], "?present=1 puts no element with class `present` on the page"
+    assert shown["presenting"], "?present=1 leaves the Present switch off"
     assert shown["scale"] >= 1.25, f"--lv-scale is {shown['scale']} when presenting"
     assert shown["plotPx"] > usual, (
         f"presenting at 1280×720 the plane is {shown['plotPx']} px, {usual} px without"

@@ -209,7 +209,7 @@ function drawInset(view, ctx, selected) {
   ctx.font = foot.font;
   foot.lines.forEach((line, k, all) => ctx.fillText(line, bx + 4, by + box - 3 - (all.length - 1 - k) * foot.height));
   const widest = Math.max(...[...title.lines, ...foot.lines].map((line) => measure(ctx, line, title, foot)));
-  view.el.lv.dataset.insetBox = String(box);
+  view.el.lv.dataset.insetBox = [bx, by, box, box].map(Math.round).join(","); // left,top,width,height
   view.el.lv.dataset.insetTextPx = String(Math.ceil(widest));
   view.el.lv.dataset.inset = `${selected.row},${view.inset.near.length}`;
   view.el.lv.dataset.insetHides = String(corner.hides);

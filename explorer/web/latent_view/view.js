@@ -139,9 +139,17 @@ function layout(view) {
   const { el } = view;
   const width = el.lv.clientWidth;
   if (!(width > 0)) return false;
-  const top = el.plot.getBoundingClientRect().top + window.scrollY;
+  const scale = scaleOf(el.lv);
+  const presenting = scale > 1;
+  // Presenting, the plane gets the window's height below the view's own bar (the page scrolls
+  // to the view as it starts); else it fits under what stands above it on the page.
+  const top = presenting
+    ? el.plot.getBoundingClientRect().top - el.lv.getBoundingClientRect().top
+    : el.plot.getBoundingClientRect().top + window.scrollY;
   const room = window.innerHeight - top - 18;
-  const { layout: shape, size } = planeLayout(width, room, SIDE_PX * scaleOf(el.lv));
+  const { layout: shape, size } = planeLayout(width, room, SIDE_PX * scale);
+  if (presenting && !view.presenting) el.lv.scrollIntoView({ block: "start" });
+  view.presenting = presenting;
   if (el.lv.dataset.layout !== shape) el.lv.dataset.layout = shape;
   if (size === view.size) return true;
   view.size = size;
