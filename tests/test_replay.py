@@ -152,16 +152,17 @@ def test_the_plane_is_drawn_with_each_point_where_its_z_is_and_the_priors_circle
     assert (picture[160:170, 220:230] == paper).all()
 
 
-def test_each_class_is_drawn_and_named_in_the_latent_views_colour():
+@pytest.mark.parametrize("palette", payload.PALETTES)
+def test_each_class_is_drawn_and_named_in_the_latent_views_colour(palette):
     for count in (3, 10, 12):
         replayed = training_replay.Replayed(
-            np.zeros(1, np.uint8), tuple(map(str, range(count))), "", False
+            np.zeros(1, np.uint8), tuple(map(str, range(count))), "", False, palette
         )
         drawn = [images.hex_colour(tuple(rgb)) for rgb in replayed.colours.tolist()]
-        assert drawn == payload.class_colours(count)
-    legend = training_replay._legend(("T-shirt/top", "<b>", "Bag"))
+        assert drawn == payload.palette_colours(palette, count)
+    legend = training_replay._legend(("T-shirt/top", "<b>", "Bag"), palette)
     names = ["T-shirt/top", "&lt;b&gt;", "Bag"]
-    for name, colour in zip(names, payload.class_colours(3), strict=True):
+    for name, colour in zip(names, payload.palette_colours(palette, 3), strict=True):
         assert f"<span style='color:{colour}'>●</span> {name}</span>" in legend
 
 

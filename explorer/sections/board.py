@@ -71,7 +71,7 @@ def qr_png(text: str) -> bytes:
 # ---------------------------------------------------------------- what the plane draws
 
 
-def plane_data(board: Board, view: ModelView, theme: str, picked: int | None) -> dict:
+def plane_data(board: Board, view: ModelView, theme: str, picked: int | None, palette: str) -> dict:
     """The board as the browser draws it: the items placed by the model shown (a student on
     another model places work on another plane), their pictures in the page's theme, and a
     few test codes under them."""
@@ -102,7 +102,7 @@ def plane_data(board: Board, view: ModelView, theme: str, picked: int | None) ->
             [round(float(a), 2), round(float(b), 2), int(label)]
             for (a, b), label in zip(view.mu[::step], view.labels[::step], strict=True)
         ],
-        "colours": payload.class_colours(len(view.classes)),
+        "colours": payload.palette_colours(palette, len(view.classes)),
         "items": items,
         "picked": picked,
         "words": {
@@ -272,10 +272,10 @@ def live(view: ModelView) -> None:
     shown = {item.id: item for item in board.shown()}
     picked = picked if picked in shown else None
     # Built again only when something it shows changed, not on every poll.
-    stamp = (version, view.model_id, state.page_theme(), picked, ss.lang)
+    stamp = (version, view.model_id, state.page_theme(), picked, ss.lang, ss.palette)
     drawn = ss.get("board_drawn")
     if drawn is None or drawn[0] != stamp:
-        data = plane_data(board, view, stamp[2], picked)
+        data = plane_data(board, view, stamp[2], picked, ss.palette)
         # JSON as bytes: Streamlit would probe a dict for dataframes, importing pandas.
         ss.board_drawn = drawn = (stamp, json.dumps({**data, "version": version}).encode())
     component()(

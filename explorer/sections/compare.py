@@ -191,7 +191,7 @@ def _planes(view: ModelView, other_view: ModelView) -> None:
         st.columns(2, gap="medium"), [(view, "compare_a"), (other_view, "compare_b")], strict=True
     ):
         data = latent_view.view_data(
-            v, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, sync=SYNC, cls=ss.cls
+            v, (ss.z1, ss.z2), ss.z_rev, ss.selected_row, sync=SYNC, cls=ss.cls, palette=ss.palette
         )
         with column:
             latent_view.component()(

@@ -44,22 +44,27 @@ class Replayed:
     classes: tuple[str, ...]  # each label's name
     noun: str  # "digit" or "image"
     conditional: bool  # its manifold is then class REPLAY_CLASS's
+    palette: str  # the page's class colours (explorer.payload.PALETTES), as the plane's
 
     @property
     def colours(self) -> np.ndarray:
         """(classes, 3) uint8: the latent view's colour of each class."""
-        hexes = payload.class_colours(len(self.classes))
+        hexes = payload.palette_colours(self.palette, len(self.classes))
         return np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in hexes], np.uint8)
 
 
 def _shown(view: ModelView) -> Replayed:
-    return Replayed(view.labels, view.classes, view.noun, view.conditional)
+    return Replayed(
+        view.labels, view.classes, view.noun, view.conditional, st.session_state.palette
+    )
 
 
 def _training(settings: ModelSettings) -> Replayed:
     """A model being trained may be of other data than the one shown."""
     dataset = dataset_of(settings.data)
-    return Replayed(test_set(settings.data)[1], dataset.classes, dataset.noun, settings.conditional)
+    labels = test_set(settings.data)[1]
+    palette = st.session_state.palette
+    return Replayed(labels, dataset.classes, dataset.noun, settings.conditional, palette)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -94,6 +99,7 @@ def frame_pictures(
     epoch: int,
     bounds: tuple[float, float],
     theme: str,
+    palette: str,
 ) -> tuple[bytes, bytes]:
     """(the plane, the manifold) of one epoch as PNGs."""
     return (
@@ -104,7 +110,7 @@ def frame_pictures(
 
 @st.cache_data(show_spinner=False, max_entries=8)  # its spinner is the caller's
 def animation(
-    _replay: Replay, _replayed: Replayed, name: str, frames: int, bounds, theme: str
+    _replay: Replay, _replayed: Replayed, name: str, frames: int, bounds, theme: str, palette: str
 ) -> bytes:
     """Every epoch's plane beside its manifold, as one looping GIF (smaller than the stills:
     60 frames at their size would make ~5 MB)."""
@@ -232,7 +238,7 @@ def _player(
     bounds = window(replay.codes, name, count)
     theme = page_theme()
     plane_png, manifold_png = frame_pictures(
-        replay.codes[i], replay.manifold[i], replayed, name, epoch, bounds, theme
+        replay.codes[i], replay.manifold[i], replayed, name, epoch, bounds, theme, replayed.palette
     )
     plane, side = st.columns([SCATTER_PX, 460], gap="medium")
     with plane, st.container(key="replay_plane"):
@@ -261,7 +267,7 @@ def _player(
         st.caption(
             caption.format(count=f"{len(replayed.labels):,}", epoch=epoch, **nouns(replayed.noun))
         )
-        st.html(_legend(replayed.classes))
+        st.html(_legend(replayed.classes, replayed.palette))
     with side:
         with st.container(key="replay_manifold"):
             st.image(
@@ -292,7 +298,7 @@ def _player(
             help=_("A looping animation of every epoch; switch it off to stop it."),
         ):
             with st.spinner(_("Drawing every epoch…")):
-                gif = animation(replay, replayed, name, count, bounds, theme)
+                gif = animation(replay, replayed, name, count, bounds, theme, replayed.palette)
             st.image(
                 gif,
                 width=420,
@@ -336,10 +342,10 @@ def _metrics(history: list[dict], epoch: int) -> None:
     )
 
 
-def _legend(classes: tuple[str, ...]) -> str:
+def _legend(classes: tuple[str, ...], palette: str) -> str:
     chips = "".join(
         f"<span style='margin-right:0.7em'><span style='color:{c}'>●</span> "
         f"{html.escape(name)}</span>"
-        for name, c in zip(classes, payload.class_colours(len(classes)), strict=True)
+        for name, c in zip(classes, payload.palette_colours(palette, len(classes)), strict=True)
     )
     return f"<div style='font-size:0.85rem'>{chips}</div>"
