@@ -228,7 +228,16 @@ def test_the_side_panel_goes_under_the_plane_when_beside_it_the_plane_would_be_u
     tmp_path,
 ):
     # (the view's width, the window's room below the plane's top) -> layout, the plane's side
-    cases = [[358, 400], [544, 820], [511, 507], [683, 487], [800, 200], [1400, 900], [250, 600]]
+    cases = [
+        [358, 400],
+        [544, 820],
+        [511, 507],
+        [683, 487],
+        [800, 200],
+        [1400, 900],
+        [250, 600],
+        [736, 880],
+    ]
     got = js_value(tmp_path, f"{json.dumps(cases)}.map(([w, room]) => planeLayout(w, room))")
     assert got == [
         {"layout": "stacked", "size": 358},  # a phone: the plane the view's whole width
@@ -238,6 +247,8 @@ def test_the_side_panel_goes_under_the_plane_when_beside_it_the_plane_would_be_u
         {"layout": "row", "size": 420},  # a short window still gets a plane of 420 px
         {"layout": "row", "size": 900},
         {"layout": "stacked", "size": 250},  # never wider than the view
+        # A tall window presenting: 482 px beside the panel, 736 above it.
+        {"layout": "stacked", "size": 736},
     ]
 
 

@@ -21,6 +21,7 @@ const CLASS_NAME_MIN = 10; // a class with fewer points in sight gets no name on
 const MARGIN = { left: 46, right: 8, top: 8, bottom: 44 }; // room for the ticks, in CSS pixels
 const SIDE_PX = 160; // the decoded digit and the sliders beside the plot
 const ROW_MIN_PX = 400; // a narrower plane puts the side panel under it
+const ROW_SHARE = 0.8; // nor does the row keep the panel beside a plane this much smaller
 
 function registry(key = REGISTRY_KEY) {
   if (!globalThis[key]) globalThis[key] = new Map();

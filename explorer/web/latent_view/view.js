@@ -124,15 +124,18 @@ function showWords(view) {
   el.hint.textContent = w.hint;
 }
 
-// Row (the side panel beside the plane) while that leaves the plane ROW_MIN_PX; stacked (the
-// side panel under it, the plane the view's whole width) below that: phones, tablets, and
-// projectors beside an open sidebar. The plane's side, in CSS px, is the width it gets, or
-// less when the window's height cannot show it whole (never under 260).
+// Row (the side panel beside the plane, so the digit decoded under the pointer stays in sight)
+// while that leaves the plane ROW_MIN_PX and most of the side it would have above the panel;
+// stacked (the side panel under it, the plane the view's whole width) otherwise: phones,
+// portrait tablets, and projectors beside an open sidebar. The plane's side, in CSS px, is the
+// width it gets, or less when the window's height cannot show it whole (never under 260).
 export function planeLayout(width, room, side = SIDE_PX) {
-  const rowWidth = width - side - 14;
-  const layout = rowWidth >= ROW_MIN_PX ? "row" : "stacked";
-  const across = layout === "row" ? rowWidth : width;
-  return { layout, size: Math.floor(Math.max(Math.min(260, across), Math.min(across, Math.max(room, 420)))) };
+  const fit = (across) => Math.floor(Math.max(Math.min(260, across), Math.min(across, Math.max(room, 420))));
+  const row = fit(width - side - 14);
+  const stacked = fit(width);
+  return row >= ROW_MIN_PX && row >= ROW_SHARE * stacked
+    ? { layout: "row", size: row }
+    : { layout: "stacked", size: stacked };
 }
 
 function layout(view) {
