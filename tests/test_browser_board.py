@@ -64,12 +64,20 @@ def test_a_students_drawing_reaches_the_board_which_a_restart_keeps(chromium, tm
         assert secret not in student.url
         send_drawing(student, "<i>Ada</i>")
         wait_items(teacher, 1)
-        item = teacher.locator(".st-key-board_plane [data-item='1']")
+        item = teacher.locator(".st-key-board_plane g[data-item='1']")
         item.hover()
         tip = teacher.locator(".st-key-board_plane .tip")
         tip.wait_for(state="visible", timeout=5_000)
         assert "<i>Ada</i>" in tip.inner_text()  # shown as text, never as markup
         assert tip.locator("img").get_attribute("src").startswith("data:image/png;base64,")
+        # The keyboard reaches the item too: its focus shows the tip, Enter picks it.
+        teacher.mouse.move(0, 0)
+        tip.wait_for(state="hidden", timeout=5_000)
+        item.focus()
+        tip.wait_for(state="visible", timeout=5_000)
+        assert item.get_attribute("aria-label").startswith("#1 · <i>Ada</i>")
+        item.press("Enter")
+        teacher.get_by_role("button", name="Hide #1").wait_for(timeout=30_000)
 
         # The student's page has no way to change the board, and their link with a made-up
         # secret is refused.

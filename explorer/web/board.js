@@ -2,8 +2,9 @@
 // (explorer/sections/board.py), over a few of the test images' codes in their classes'
 // colours. Every drawing sits at its q(z|x) mean, coloured by its −ELBO
 // percentile; every prediction is a cross at the guess joined to the true code. Hovering an
-// item shows its picture, its name and its figures; clicking one picks it, and the server
-// offers to hide it. Names arrive as plain text and are only ever set as textContent.
+// item, or reaching it with Tab, shows its picture, its name and its figures; clicking it, or
+// Enter or Space on it, picks it, and the server offers to hide it. Names arrive as plain text
+// and are only ever set as textContent.
 
 const SVG = "http://www.w3.org/2000/svg";
 const SIDE = 560; // the plane's pixels a side in the SVG's own units
@@ -36,7 +37,8 @@ function percentileColour(p) {
 function createBoard(parent) {
   const root = document.createElement("div");
   root.className = "board";
-  const svg = element("svg", { viewBox: `0 0 ${SIDE + PAD} ${SIDE + PAD}`, role: "img" });
+  // A group, not an image: its items are buttons a keyboard reaches.
+  const svg = element("svg", { viewBox: `0 0 ${SIDE + PAD} ${SIDE + PAD}`, role: "group" });
   const tip = document.createElement("div");
   tip.className = "tip";
   tip.hidden = true;
@@ -92,7 +94,15 @@ function drawItems(board, data, s, onPick) {
     const [a, b] = item.z;
     const node = element(
       "g",
-      { class: `item ${item.kind}`, "data-item": item.id, "data-kind": item.kind },
+      {
+        class: `item ${item.kind}`,
+        "data-item": item.id,
+        "data-kind": item.kind,
+        tabindex: 0,
+        role: "button",
+        "aria-label": describe(item, data.words),
+        "aria-pressed": String(item.id === board.picked),
+      },
       g,
     );
     const [x, y] = [s.x(a), s.y(b)];
@@ -113,6 +123,13 @@ function drawItems(board, data, s, onPick) {
     node.addEventListener("pointermove", (event) => placeTip(board, event));
     node.addEventListener("pointerleave", () => { board.tip.hidden = true; });
     node.addEventListener("click", () => onPick(item.id));
+    node.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      onPick(item.id);
+    });
+    node.addEventListener("focus", () => showTip(board, item, data.words, centreOf(node)));
+    node.addEventListener("blur", () => { board.tip.hidden = true; });
   }
 }
 
@@ -124,6 +141,12 @@ function showTip(board, item, words, event) {
   board.tip.dataset.item = String(item.id);
   board.tip.hidden = false;
   placeTip(board, event);
+}
+
+// Where a focused item's tip goes: as if the pointer were at its centre.
+function centreOf(node) {
+  const box = node.getBoundingClientRect();
+  return { clientX: box.left + box.width / 2, clientY: box.top + box.height / 2 };
 }
 
 function placeTip(board, event) {
