@@ -123,8 +123,17 @@ def test_a_killed_worker_fails_its_job_with_why_and_the_line_goes_on(tiny_mnist,
     assert leftovers(tmp_path) == [f"{nxt.key}.pt"]
 
 
-def test_a_cancelled_job_stops_its_worker_and_writes_nothing(tiny_mnist, tmp_path):
-    job = ProcessJob(TrainingRequest(SMALL, LONG, tiny_mnist, tmp_path, threads=1)).start()
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_a_cancelled_job_stops_its_worker_and_writes_nothing(tiny_mnist, tmp_path, sigint):
+    # A server started in the background (`nohup streamlit run app.py &`) passes SIGINT on to
+    # its workers ignored: stopping one must not rely on it.
+    if sigint == "ignored":
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        job = ProcessJob(TrainingRequest(SMALL, LONG, tiny_mnist, tmp_path, threads=1)).start()
+    finally:
+        if sigint == "ignored":
+            signal.signal(signal.SIGINT, previous)
     wait_for_steps(job)
     job.cancel()
     assert job.wait(PATIENCE) and job.state == "cancelled" and job.error is None

@@ -115,10 +115,17 @@ class ThreadTuner:
         self.start = (steps, now)
 
 
+def _stop(*_) -> None:
+    """SIGTERM's handler: stop training as Ctrl-C would, the checkpoint half-written removed.
+    Raised here rather than through SIGINT, which a server started in the background (`nohup
+    … &`) passes on ignored, so that such a server's workers could not be stopped."""
+    raise KeyboardInterrupt
+
+
 def _stop_on_eof() -> None:
     """Interrupt training once the server that started this worker has gone."""
     sys.stdin.read()
-    _thread.interrupt_main()
+    _thread.interrupt_main(signal.SIGTERM)
 
 
 def main() -> int:
@@ -129,7 +136,7 @@ def main() -> int:
         messages.write(json.dumps(message) + "\n")
 
     line = sys.stdin.readline()
-    signal.signal(signal.SIGTERM, lambda *_: _thread.interrupt_main())
+    signal.signal(signal.SIGTERM, _stop)
     threading.Thread(target=_stop_on_eof, daemon=True).start()
     if hasattr(os, "nice"):
         os.nice(NICENESS)
