@@ -319,7 +319,9 @@ def test_a_presentation_scale_enlarges_the_views_text(page):
     page.evaluate(
         "() => document.querySelector('.st-key-latent_scatter').style.setProperty('--lv-scale', '1.5')"
     )
-    page.set_viewport_size({"width": 1600, "height": 1000})  # a relayout, as a toggle's rerun
+    # A relayout, as a toggle's rerun, in a window wide enough that the enlarged panel still
+    # leaves the plane most of its side beside it.
+    page.set_viewport_size({"width": 1920, "height": 1000})
     page.wait_for_function(f"() => ({size})() > {before * 1.4}")
     assert page.evaluate(size) == pytest.approx(1.5 * before)
     page.wait_for_function(

@@ -12,13 +12,13 @@ const HTML = `
         <button type="button" data-colour="elbo" aria-pressed="false">−ELBO</button>
       </div>
       <button type="button" class="palette" aria-pressed="false"></button>
-      <div class="legend" role="group"></div>
       <div class="colour-bar" hidden><span class="low"></span><canvas width="120" height="10"></canvas><span class="high"></span><span class="unit">−ELBO, nats</span></div>
       <div class="tools">
         <button type="button" data-act="in">+</button>
         <button type="button" data-act="out">−</button>
         <button type="button" data-act="reset"></button>
       </div>
+      <div class="legend" role="group"></div>
     </div>
     <div class="plot" tabindex="0" role="application">
       <canvas class="base"></canvas>
