@@ -319,10 +319,10 @@ def keep_choices(rows: int, classes: int) -> None:
             ss[name] = 0
 
 
-def sync_link() -> None:
-    """Write the state to the query string, touching only what changed."""
+def view_link() -> dict[str, str]:
+    """The view this session shows, as link parameters: the address bar's and a lesson link's."""
     ss = st.session_state
-    link = link_of(
+    return link_of(
         shown_settings(),
         (ss.z1, ss.z2),
         ss.selected_row,
@@ -331,7 +331,12 @@ def sync_link() -> None:
         ss.get("tour"),
         ss.get("palette", PALETTES[0]),
     )
-    link = {**link, **class_board.link_params()}
+
+
+def sync_link() -> None:
+    """Write the state to the query string, touching only what changed."""
+    ss = st.session_state
+    link = {**view_link(), **class_board.link_params()}
     if ss.get("present"):
         link["present"] = "1"
     current = st.query_params.to_dict()

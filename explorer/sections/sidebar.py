@@ -200,15 +200,7 @@ def lesson_link() -> None:
             key="lesson_hide",
             placeholder=_("Nothing hidden"),  # else Streamlit's own English
         )
-        view = state.link_of(
-            shown_settings(),
-            (ss.z1, ss.z2),
-            ss.selected_row,
-            ss.cls,
-            ss.lang,
-            ss.get("tour"),
-        )
-        link = state.lesson_link(view, language.tab_index(), ss.colour_by, hide)
+        link = state.lesson_link(state.view_link(), language.tab_index(), ss.colour_by, hide)
         st.code(f"{st.context.url or ''}?{urlencode(link)}", language=None, wrap_lines=True)
         st.caption(
             _(
