@@ -15,8 +15,9 @@ import numpy as np
 import streamlit as st
 
 from i18n import N_, Deferred, _
-from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG, TrainConfig, cache_key
+from training import TrainConfig, cache_key
 from training.cache import load_cached
+from training.recipes import FULL, RECIPES
 from vae_core import Dataset, describe, encode, load_split
 from vae_core.datasets import MNIST_CLASSES
 from vae_core.inference import decoder_layers
@@ -45,25 +46,27 @@ class ModelSettings:
     seed: int
     data: str = "mnist"  # the dataset's key, one of `datasets()`
     conditional: bool = False  # a conditional VAE (Sohn et al. 2015), given the class
+    # How it is trained, a key of training.recipes.RECIPES: its depth, batch and learning
+    # rate. "quick" is what every model was before recipes had names.
+    recipe: str = "quick"
 
     def configs(self) -> tuple[VAEConfig, TrainConfig, Path | None]:
-        """The model and training configs and the data directory (None: the bundled MNIST);
-        batch size and learning rate are the defaults'."""
+        """The model and training configs and the data directory (None: the bundled MNIST)."""
         dataset = dataset_of(self.data)
-        model_config = VAEConfig(
+        recipe = RECIPES[self.recipe]
+        model_config = recipe.model_config(
+            self.width,
             latent_dim=2,
-            hidden=(self.width, self.width),
             beta=self.beta,
             conditional=self.conditional,
             **({"classes": len(dataset.classes)} if self.conditional else {}),
         )
-        train_config = TrainConfig(
-            epochs=self.epochs,
-            batch_size=DEFAULT_TRAIN_CONFIG.batch_size,
-            lr=DEFAULT_TRAIN_CONFIG.lr,
-            seed=self.seed,
-        )
-        return model_config, train_config, dataset.directory
+        return model_config, recipe.train_config(self.epochs, self.seed), dataset.directory
+
+    @property
+    def hidden(self) -> list[int]:
+        """The encoder's hidden widths (the decoder mirrors them), as the page writes them."""
+        return [self.width] * RECIPES[self.recipe].layers
 
     @cached_property
     def key(self) -> str:
@@ -75,33 +78,37 @@ class ModelSettings:
         """The settings in words, for the sidebar and the Training tab (in the language of the
         page's run)."""
         if self.conditional:
-            # TRANSLATORS: a model's settings: its data's name, its two hidden layers' widths,
-            # β, how many epochs it trains for and its random seed.
+            # TRANSLATORS: a model's settings: its data's name, its hidden layers' widths
+            # ([512, 512, 512]), β, how many epochs it trains for, its random seed and its
+            # recipe's name (quick or full).
             words = _(
-                "{data} conditional VAE, hidden [{width}, {width}], β = {beta:g}, "
-                "{epochs} epochs, seed {seed}"
+                "{data} conditional VAE, hidden {hidden}, β = {beta:g}, {epochs} epochs, "
+                "seed {seed}, {recipe} recipe"
             )
         else:
-            # TRANSLATORS: a model's settings: its data's name, its two hidden layers' widths,
-            # β, how many epochs it trains for and its random seed.
+            # TRANSLATORS: a model's settings: its data's name, its hidden layers' widths
+            # ([512, 512, 512]), β, how many epochs it trains for, its random seed and its
+            # recipe's name (quick or full).
             words = _(
-                "{data} VAE, hidden [{width}, {width}], β = {beta:g}, {epochs} epochs, seed {seed}"
+                "{data} VAE, hidden {hidden}, β = {beta:g}, {epochs} epochs, seed {seed}, "
+                "{recipe} recipe"
             )
         return words.format(
             data=dataset_of(self.data).name,
-            width=self.width,
+            recipe=_(RECIPE_NAMES[self.recipe]),
+            hidden=f"[{', '.join(str(w) for w in self.hidden)}]",
             beta=self.beta,
             epochs=self.epochs,
             seed=self.seed,
         )
 
 
+# Each recipe's name on the page.
+RECIPE_NAMES = {"quick": N_("quick"), "full": N_("full")}
+
 # The shipped model's settings: what a new page shows first.
 DEFAULT_SETTINGS = ModelSettings(
-    beta=DEFAULT_MODEL_CONFIG.beta,
-    width=DEFAULT_MODEL_CONFIG.hidden[0],
-    epochs=DEFAULT_TRAIN_CONFIG.epochs,
-    seed=DEFAULT_TRAIN_CONFIG.seed,
+    beta=1.0, width=FULL.width, epochs=FULL.epochs, seed=0, recipe=FULL.name
 )
 
 

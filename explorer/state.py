@@ -1,8 +1,8 @@
 """The session's state: one latent point, the selected digit, the model, and the shareable link.
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
-write it. A link's query string (lang, data, cvae, beta, width, epochs, seed, z1, z2, digit, class, tour,
-present, and a class board's join, or board and key) seeds the state on a session's first run
+write it. A link's query string (lang, data, cvae, recipe, beta, width, epochs, seed, z1, z2, digit,
+class, tour, present, and a class board's join, or board and key) seeds the state on a session's first run
 and follows it afterwards; a teacher's lesson link adds the open tab, the colouring and the
 controls it hides (tab, colour, hide), read on the first run only. Whatever a browser sends
 is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from i18n import LANGUAGES, N_, SOURCE, Text, _, lazy
+from training.recipes import QUICK, RECIPES
 
 from . import class_board
 from .language import browser_language
@@ -84,6 +85,7 @@ MAX_CLASSES = 62  # the most classes a dataset may have (vae_core.datasets)
 
 RULES = {
     "cvae": (_integer, [0, 1]),
+    "recipe": (str, list(RECIPES)),
     "beta": (_number, BETAS),
     "width": (_integer, WIDTHS),
     "epochs": (_integer, (1, MAX_EPOCHS)),
@@ -154,6 +156,7 @@ def link_of(
     link = {
         "lang": lang,
         "data": settings.data,
+        "recipe": settings.recipe,
         "beta": f"{settings.beta:g}",
         "width": str(settings.width),
         "epochs": str(settings.epochs),
@@ -204,14 +207,17 @@ def init_state() -> bool:
     ss = st.session_state
     if "settings" in ss:
         return False
-    values, notices = parse_link(st.query_params.to_dict())
+    params = st.query_params.to_dict()
+    values, notices = parse_link(params)
+    recipe = RECIPES[recipe_of_link(params, values)]  # its width and length unless named
     settings = ModelSettings(
         beta=float(values.get("beta", DEFAULT_SETTINGS.beta)),
-        width=int(values.get("width", DEFAULT_SETTINGS.width)),
-        epochs=int(values.get("epochs", DEFAULT_SETTINGS.epochs)),
+        width=int(values.get("width", recipe.width)),
+        epochs=int(values.get("epochs", recipe.epochs)),
         seed=int(values.get("seed", DEFAULT_SETTINGS.seed)),
         data=str(values.get("data", default_data())),
         conditional=bool(values.get("cvae", 0)),
+        recipe=recipe.name,
     )
     ss.settings = DEFAULT_SETTINGS  # the model shown; switched once `settings` is ready
     ss.link_settings = settings  # the link's model, asked for once the page is up
@@ -252,8 +258,23 @@ def init_state() -> bool:
         settings.epochs,
         settings.seed,
     )
-    ss.data, ss.conditional = settings.data, settings.conditional
+    ss.data, ss.conditional, ss.recipe = settings.data, settings.conditional, settings.recipe
+    if settings.recipe == DEFAULT_SETTINGS.recipe and "recipe" not in values:
+        # A link that names no recipe shows the shipped model, while the form offers the quick
+        # recipe, so that a change to it trains in a minute or two.
+        ss.recipe, ss.width, ss.epochs = QUICK.name, QUICK.width, QUICK.epochs
     return True
+
+
+def recipe_of_link(params: Mapping[str, str], values: dict) -> str:
+    """The recipe a link names; a link made before recipes had names named its model's width
+    and epochs, and meant the quick recipe, the only one then (a bare `?beta=4` gets the
+    shipped model's recipe)."""
+    if "recipe" in values:
+        return values["recipe"]
+    if "width" in params or "epochs" in params:
+        return "quick"
+    return DEFAULT_SETTINGS.recipe
 
 
 def move_to(z1: float, z2: float, window: tuple[float, float] | None = None) -> None:

@@ -1,6 +1,7 @@
 """The page through Streamlit's AppTest: rendering, the latent point, links, training."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def test_page_renders_the_default_model_without_training():
     for key in ("latent_scatter", "latent_data", "selection"):
         assert at.get_by_key(key) is not None, key
     metrics = {m.label: m.value for m in at.sidebar.metric}
-    assert float(metrics["test −ELBO"]) <= 140.5  # the shipped 25-epoch, 256-wide model
+    assert float(metrics["test −ELBO"]) <= 134.5  # the shipped full-recipe model
     assert not at.progress  # nothing is training
     assert "The shipped model: trained ahead of time on a CPU" in showing(at)
     assert "nothing was trained for this page" in showing(at)
@@ -64,14 +65,50 @@ def test_page_renders_the_default_model_without_training():
     assert dict(at.query_params) == {
         "lang": "en",  # no link or browser asked for another
         "data": "mnist",
+        "recipe": "full",
         "beta": "1",
-        "width": "256",
-        "epochs": "25",
+        "width": "512",
+        "epochs": "100",
         "seed": "0",
         "z1": "0",
         "z2": "0",
         "digit": "0",
     }
+
+
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        ({"beta": "4"}, "hidden [512, 512, 512], β = 4, 100 epochs, seed 0, full recipe"),
+        ({"cvae": "1"}, "conditional VAE, hidden [512, 512, 512], β = 1, 100 epochs"),
+        # A lesson link made before recipes had names, for the default model then.
+        (
+            {"beta": "1", "width": "256", "epochs": "25", "seed": "0"},
+            "hidden [256, 256], β = 1, 25 epochs, seed 0, quick recipe",
+        ),
+        ({"recipe": "quick", "beta": "4"}, "hidden [256, 256], β = 4, 25 epochs"),
+    ],
+)
+def test_a_lesson_links_model_ships_and_shows_at_once(link, shown, monkeypatch):
+    from training import queue
+
+    monkeypatch.setattr(queue.TrainingQueue, "submit", lambda *a, **k: pytest.fail("trained"))
+    at = run_app(link)
+    at.run()  # the link's model is switched to once the page is up
+    assert shown in showing(at) and "nothing was trained for this page" in showing(at)
+    assert not at.session_state["requests"] and not at.progress
+
+
+def test_a_fresh_page_offers_the_quick_recipe_with_each_recipes_wait():
+    at = run_app()
+    assert at.radio(key="recipe").value == "quick"
+    assert (at.selectbox(key="width").value, at.number_input(key="epochs").value) == (256, 25)
+    waits = sidebar_text(at)
+    # From this server's measured step rates, which the tests' own trainings move.
+    assert re.search(r"Quick: about \d+ (s|min)", waits) and re.search(r"Full: about \d", waits)
+    at.radio(key="recipe").set_value("full").run()
+    assert (at.selectbox(key="width").value, at.number_input(key="epochs").value) == (512, 100)
+    assert at.query_params["recipe"] == "full"  # the shown model's, not the form's
 
 
 def test_the_committed_point_reaches_the_view_and_the_link():
@@ -99,6 +136,7 @@ def test_a_bad_link_gets_a_notice_and_the_defaults():
     assert "`z1` must be a number" in notices and "`digit` must be between 0 and 9999" in notices
     assert "`width` must be one of 64, 128, 256, 512" in notices
     assert "`beta` must be a number" in notices
+    # A link that names a width meant the quick recipe, the only one before recipes had names.
     assert view_data(at)["z"] == [0.0, 0.0] and "hidden [256, 256]" in showing(at)
     at.run()
     assert not at.warning  # said once
@@ -184,7 +222,7 @@ def test_new_settings_train_once_for_two_sessions_and_keep_the_point(monkeypatch
     metrics = {m.label: m for m in first.sidebar.metric}
     assert float(metrics["test −ELBO"].value) > 137  # a 2-epoch, 64-wide model
     assert metrics["test −ELBO"].proto.delta.startswith("+")
-    assert "Changes against the previous model (MNIST VAE, hidden [256, 256]" in showing(first)
+    assert "Changes against the previous model (MNIST VAE, hidden [512, 512, 512]" in showing(first)
     # The settings are cached now: a link to them switches at once, without training.
     third = run_app({"width": "64", "epochs": "2"})
     assert "hidden [64, 64]" in showing(third) and len(starts) == 1
@@ -198,7 +236,7 @@ def test_a_failed_training_is_shown_as_an_error(monkeypatch):
     wait_for(at, lambda at: at.error)
     assert "the model cache /proc/no-such-cache failed" in at.error[0].value
     assert "VAE_EXPLORER_CACHE" in at.error[0].value
-    assert "hidden [256, 256]" in showing(at)  # still the default model
+    assert "hidden [512, 512, 512]" in showing(at)  # still the default model
     dismiss = [b for b in at.sidebar.button if b.label == "Dismiss"]
     dismiss[0].click().run()
     assert not at.error and not at.session_state["requests"]
@@ -226,7 +264,7 @@ def test_requests_over_the_servers_limits_are_refused_with_who_sets_them(monkeyp
     monkeypatch.setenv("VAE_EXPLORER_MAX_EPOCHS", "5")
     monkeypatch.setenv("VAE_EXPLORER_MAX_PENDING", "1")
     at = run_app()
-    assert "hidden [256, 256], β = 1, 25 epochs" in showing(at)  # cached models still load
+    assert "hidden [512, 512, 512], β = 1, 100 epochs" in showing(at)  # shipped models still load
     submit_settings(at, width=64, epochs=10)
     assert "at most 5 epochs" in at.sidebar.error[0].value
     assert "VAE_EXPLORER_MAX_EPOCHS" in at.sidebar.error[0].value
@@ -297,7 +335,7 @@ def test_a_model_removed_from_the_cache_trains_again_while_the_default_is_shown(
     load_model.clear()
     at.run()
     assert not at.exception, at.exception
-    assert "hidden [256, 256]" in showing(at)
+    assert "hidden [512, 512, 512]" in showing(at)
     assert "no longer in the server's model cache" in at.sidebar.error[0].value
     assert len(at.session_state["requests"]) == 1
     wait_for(at, lambda at: "hidden [64, 64]" in showing(at) and "still" not in showing(at))

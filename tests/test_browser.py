@@ -379,7 +379,7 @@ def test_with_one_training_at_a_time_a_second_request_waits_its_turn_then_switch
             second_bar = second.locator("[data-testid=stSidebar]")
             second_bar.get_by_text("Waiting: 1st in line").wait_for(timeout=30_000)
             assert "Starts in about" in second_bar.inner_text()
-            assert "hidden [256, 256]" in second_bar.inner_text()  # the default meanwhile
+            assert "hidden [512, 512, 512]" in second_bar.inner_text()  # the default meanwhile
             default_id = lp.attribute(second, "model-id")
             # The first model is ready and shown; then the second trains and is shown too. The
             # second's one epoch may be over before the first page has shown its model: its
@@ -589,7 +589,7 @@ def test_moving_the_training_replay_slider_changes_the_picture(server, chromium)
             arg=first,
             timeout=30_000,
         )
-        page.get_by_text("after epoch 25,", exact=False).wait_for(timeout=10_000)
+        page.get_by_text("after epoch 100,", exact=False).wait_for(timeout=10_000)
     finally:
         page.context.close()
 

@@ -5,6 +5,7 @@ import pytest
 
 from benchmarks import latent_page as lp
 from tests.test_browser import chromium, open_page, server  # noqa: F401 (fixtures)
+from training.cache import shipped_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -30,5 +31,33 @@ def test_a_lesson_link_opens_its_tab_with_the_sidebar_and_the_tabs_hidden(server
         page.locator(".st-key-prior_samples img").wait_for(timeout=60_000)
         assert page.get_by_role("tab", name="采样", selected=True).is_visible()
         assert page.locator("[data-testid=stSidebar]").is_visible()
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        ("?beta=4", "MNIST VAE, hidden [512, 512, 512], β = 4, 100 epochs, seed 0, full recipe"),
+        ("?cvae=1", "MNIST conditional VAE, hidden [512, 512, 512], β = 1, 100 epochs"),
+        ("?width=256&epochs=25&seed=0", "MNIST VAE, hidden [256, 256], β = 1, 25 epochs"),
+    ],
+)
+def test_a_lesson_models_link_shows_a_shipped_model_on_a_fresh_server(
+    server,  # noqa: F811
+    chromium,  # noqa: F811
+    cache,
+    link,
+    shown,
+):
+    page = open_page(chromium, f"{server}/{link}")
+    try:
+        bar = page.locator("[data-testid=stSidebar]")
+        bar.get_by_text(f"Showing: 2-D latent, {shown}").wait_for(timeout=60_000)
+        lp.wait_run_finished(page)
+        text = bar.inner_text()
+        assert "nothing was trained for this page" in text and "Training MNIST" not in text
+        assert shipped_path(lp.attribute(page, "model-id")) is not None
+        assert not list(cache.glob("*.pt"))  # the server's cache is as empty as it began
     finally:
         page.context.close()

@@ -20,7 +20,7 @@ from training import (
 from training.cache import (
     DEFAULT_MODEL_CONFIG,
     DEFAULT_TRAIN_CONFIG,
-    _shipped_key,
+    cached_path,
     data_fingerprint,
 )
 from training.cli import main
@@ -38,7 +38,7 @@ from vae_core import (
     replay_of,
     save_checkpoint,
 )
-from vae_core.checkpoint import DEFAULT_CHECKPOINT, _digest, read_checkpoint
+from vae_core.checkpoint import _digest, read_checkpoint
 from vae_core.data import DataError
 from vae_core.inference import decoder_layers, encoder_layers
 from vae_core.model import VAE, VAEConfig
@@ -100,13 +100,16 @@ def test_only_the_first_layers_widen(model, plain):
 
 
 def test_a_plain_model_keeps_the_names_and_shapes_of_the_shipped_checkpoint():
-    checkpoint = read_checkpoint(DEFAULT_CHECKPOINT)
+    # The model that shipped before conditional models existed, now in the lesson pack.
+    path = cached_path(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
+    checkpoint = read_checkpoint(path)
     assert not checkpoint["config"].get("conditional", False)
     shipped = {k: tuple(v.shape) for k, v in checkpoint["state_dict"].items()}
     assert {k: tuple(v.shape) for k, v in VAE(VAEConfig()).state_dict().items()} == shipped
-    model = load_model()
+    model = load_model(path)
     assert model.config == VAEConfig() and not model.config.conditional
-    assert _shipped_key() == cache_key(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
+    assert path.name == f"{cache_key(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)}.pt"
+    assert not load_model().config.conditional  # the default
 
 
 def test_model_methods_take_the_class_and_use_it(model):

@@ -212,6 +212,7 @@ def test_a_link_round_trips_the_state():
     assert link == {
         "lang": "en",
         "data": "mnist",
+        "recipe": "quick",
         "beta": "4",
         "width": "128",
         "epochs": "12",

@@ -112,7 +112,7 @@ def test_js_decoder_reads_a_training_snapshot_in_half_precision_as_torch_does(tm
     mu = np.zeros((10, 2), np.float32)
     layers = decoder_layers(rebuilt)
     half = payload.pack("k@epoch2", layers, mu, np.arange(10), (-4, 4), snapshot=(2, 5))
-    full = payload.pack("k@epoch2", layers, mu, np.arange(10), (-4, 4))
+    full = payload.pack("k", decoder_layers(model), mu, np.arange(10), (-4, 4))
     assert len(half) < 0.55 * len(full)  # the weights are nearly all of it
     header, _ = payload.unpack(half)
     assert header["snapshot"] == {"epoch": 2, "epochs": 5}
@@ -312,3 +312,23 @@ def test_class_names_go_to_the_centre_of_their_points_in_sight(tmp_path):
     assert got[0] == [[0, pytest.approx(1), 1]]  # class 1 has 8 in sight, class 2 three
     # All of class 1 in sight once the range takes in (9, 9); class 0 hidden.
     assert got[1] == [[1, pytest.approx(1.0), pytest.approx(3.4)]]
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js is not installed; the browser tests cover this")
+def test_a_model_whose_weights_float16_holds_travels_in_half_the_bytes(tmp_path):
+    torch.manual_seed(3)
+    model = VAE(VAEConfig(hidden=(128, 128))).eval()
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.mul_(3)
+    shipped = VAE(model.config).eval()  # rounded as training.pack ships a model
+    shipped.load_state_dict({k: v.half() for k, v in model.state_dict().items()})
+    zs = np.array([[0.0, 0.0], [1.5, -2.0], [-3.2, 0.7]], dtype=np.float32)
+    mu = np.zeros((10, 2), np.float32)
+    rounded = payload.pack("s", decoder_layers(shipped), mu, np.arange(10), (-4, 4))
+    exact = payload.pack("m", decoder_layers(model), mu, np.arange(10), (-4, 4))
+    assert len(rounded) < 0.55 * len(exact)
+    header, _ = payload.unpack(rounded)
+    assert "snapshot" not in header  # a finished model, sent compactly at no cost
+    js = np.array(run_js(tmp_path, rounded, zs)["decoded"]).reshape(len(zs), 28, 28)
+    np.testing.assert_allclose(js, decode(shipped, zs), atol=2e-6)

@@ -54,7 +54,7 @@ def test_a_training_model_is_explored_from_its_first_epoch_then_replaced_by_the_
     # "Show the previous model" turns the preview off; the sidebar brings it back.
     at.button(key="preview_stop").click().run()
     assert "@epoch" not in view_data(at)["model_id"] and not banner(at)
-    assert "hidden [256, 256]" in showing(at)
+    assert "hidden [512, 512, 512]" in showing(at)
     [again] = [b for b in at.sidebar.button if b.label == "Explore it while it trains"]
     again.click().run()
     job = server.training_queue().job(key)

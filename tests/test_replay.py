@@ -18,6 +18,7 @@ from tests.test_manifold_classes import (  # noqa: F401
 from training import cache as training_cache
 from training.cluster import ClusterJob
 from training.job import RUNNING
+from training.pack import kept_epochs
 from training.request import EpochReport
 from vae_core import load_checkpoint, load_split, replay_of
 from vae_core.checkpoint import _digest
@@ -48,19 +49,22 @@ def shipped():
 
 def test_the_slider_replays_the_shipped_models_epochs(shipped):
     history = shipped["metrics"]["history"]
-    assert len(replay_of(shipped)) == len(history) == 25
+    stored = replay_of(shipped).epochs.tolist()
+    assert len(history) == 100 and stored == kept_epochs(np.arange(1, 101)).tolist()
     at = open_training()
-    slider = at.slider(key="replay_epoch")
-    assert (slider.min, slider.max, slider.value) == (1, 25, 1)
+    slider = at.select_slider(key="replay_epoch")
+    assert [int(o) for o in slider.options] == stored and slider.value == 1
     assert metric(at, "test −ELBO") == f"{history[0]['test_neg_elbo']:.1f}"
     assert "after epoch 1," in " ".join(c.value for c in at.main.caption)
     before = picture(at, "replay_plane"), picture(at, "replay_manifold")
-    slider.set_value(25).run()
+    slider.set_value(100).run()
     assert not at.exception, at.exception
     after = picture(at, "replay_plane"), picture(at, "replay_manifold")
     assert before[0] != after[0] and before[1] != after[1]
-    assert metric(at, "test −ELBO") == f"{history[24]['test_neg_elbo']:.1f}"
-    assert metric(at, "KL") == f"{history[24]['test_kl']:.2f}"
+    assert metric(at, "test −ELBO") == f"{history[99]['test_neg_elbo']:.1f}"
+    assert metric(at, "KL") == f"{history[99]['test_kl']:.2f}"
+    at.select_slider(key="replay_epoch").set_value(30).run()
+    assert "after epoch 30," in " ".join(c.value for c in at.main.caption)
     at.toggle(key="replay_epoch_play").set_value(True).run()
     assert not at.exception, at.exception
     assert [b.proto.label for b in at.get("download_button")] == ["Download the replay (GIF)"]
@@ -80,8 +84,9 @@ def test_a_checkpoint_from_before_replays_says_it_has_none(shipped, tmp_path, mo
         at = open_training()
         text = at.info[0].value
         assert "trained before training replays were recorded" in text
-        assert f"--epochs 25 --seed 0 --output {path}" in text
-        assert not at.get("slider") or all(s.key != "replay_epoch" for s in at.slider)
+        assert "--hidden 512 512 512 --beta 1" in text
+        assert f"--epochs 100 --seed 0 --output {path}" in text
+        assert all(s.key != "replay_epoch" for s in at.get("select_slider"))
         assert at.get_by_key("model_curves") is not None
     finally:
         load_model.clear()
@@ -132,7 +137,7 @@ def test_a_model_this_session_trains_is_replayed_as_its_epochs_end(monkeypatch):
     assert at.slider(key="replay_live_epoch").value == 1  # moved by hand: it stays
     # Meanwhile the shown model's replay is one click away.
     at.radio(key="replay_source").set_value("shown").run()
-    assert at.slider(key="replay_epoch").max == 25
+    assert at.select_slider(key="replay_epoch").options[-1] == "100"  # the shipped model's
     [b for b in at.sidebar.button if b.label == "Cancel"][0].click().run()
     assert not at.get("radio") or all(r.key != "replay_source" for r in at.radio)
 

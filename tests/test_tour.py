@@ -115,7 +115,17 @@ def test_the_unusual_step_reveals_the_images_percentile_and_judges_the_answer():
     assert success.value.startswith(("Right.", "Not this time."))
 
 
-def test_the_beta_step_without_its_second_model_offers_to_train_it():
+def test_the_beta_steps_second_model_ships_so_it_asks_at_once():
+    at = run_app({"lang": "en", "tour": str(1 + [s.key for s in tour_steps.STEPS].index("beta"))})
+    assert _tab(at) == "compare"
+    assert not at.get("button") or all(b.key != "tour_train_beta" for b in at.button)
+    assert at.get_by_key("tour_beta_choice") is not None
+
+
+def test_the_beta_step_without_its_second_model_offers_to_train_it(monkeypatch, tmp_path):
+    from training import cache
+
+    monkeypatch.setattr(cache, "PACK_DIR", tmp_path / "no-pack")  # a server without the pack
     at = run_app({"lang": "en", "tour": str(1 + [s.key for s in tour_steps.STEPS].index("beta"))})
     assert _tab(at) == "compare"
     assert any("β = 4" in i.value for i in at.info)

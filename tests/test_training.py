@@ -410,13 +410,13 @@ def test_cli_help_states_every_default():
     assert result.stdout.count("(default") >= 11
 
 
-def test_the_shipped_model_is_the_cache_entry_for_the_default_settings(monkeypatch):
+def test_the_clis_default_model_ships_in_the_lesson_pack(monkeypatch):
     from training import DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG
-    from vae_core.checkpoint import DEFAULT_CHECKPOINT
+    from vae_core.checkpoint import PACK_DIR
 
-    assert (
-        cache_module.cached_path(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG) == DEFAULT_CHECKPOINT
-    )
+    key = cache_key(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
+    path = cache_module.cached_path(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG)
+    assert path == PACK_DIR / f"{key}.pt"
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained the default"))
     model, checkpoint = get_or_train(TrainingRequest(DEFAULT_MODEL_CONFIG, DEFAULT_TRAIN_CONFIG))
     assert checkpoint["metrics"]["test_neg_elbo"] <= 140.5

@@ -1,7 +1,8 @@
 """Trained models, cached on disk by everything that changes the result.
 
 The key hashes the model config, the training config (seed included) and a fingerprint of
-the data. The shipped default model in assets/ is the entry for the default settings. One
+the data. The shipped models are entries too: the default in assets/, and the lesson pack in
+assets/pack/ (training.pack), each named by its key, read-only and never pruned. One
 process trains a given key at a time (an exclusive lock on `<key>.lock` beside the entry, by
 filelock, which also works on Windows); another asking for it meanwhile waits, then loads what
 the first wrote. A damaged, foreign or tampered entry is reported, kept aside for inspection
@@ -31,6 +32,7 @@ from filelock import FileLock
 from i18n import lazy
 from vae_core.checkpoint import (
     DEFAULT_CHECKPOINT,
+    PACK_DIR,
     CheckpointError,
     load_checkpoint,
     save_checkpoint,
@@ -197,11 +199,23 @@ def _load_entry(path: Path, key: str) -> tuple[VAE, dict] | None:
 def cached_path(
     model_config: VAEConfig, train_config: TrainConfig, data_dir=None, cache_dir=None
 ) -> Path:
-    """Where the model for these settings lives (or would live) in the cache."""
+    """Where the model for these settings lives (or would live) in the cache: a shipped
+    model's file in assets/ where one ships."""
     key = cache_key(model_config, train_config, data_dir)
+    return shipped_path(key) or Path(cache_dir or default_cache_dir()) / f"{key}.pt"
+
+
+def shipped_path(key: str) -> Path | None:
+    """The shipped model with this cache key, the default or one of the lesson pack; None if
+    no model ships for it."""
     if _shipped_key() == key:
         return DEFAULT_CHECKPOINT
-    return Path(cache_dir or default_cache_dir()) / f"{key}.pt"
+    path = PACK_DIR / f"{key}.pt"
+    return path if path.is_file() else None
+
+
+def is_shipped(path: Path) -> bool:
+    return path == DEFAULT_CHECKPOINT or path.parent == PACK_DIR
 
 
 @lru_cache(maxsize=1)
@@ -210,6 +224,17 @@ def _shipped_key() -> str | None:
         return load_checkpoint(DEFAULT_CHECKPOINT)[1]["extra"].get("cache_key")
     except CheckpointError:
         return None
+
+
+def _load_shipped(path: Path, key: str) -> tuple[VAE, dict]:
+    """A shipped model, checked to be the one its key names (a pack file renamed by hand
+    would otherwise show another model); never set aside: assets/ is read-only to the app."""
+    model, checkpoint = load_checkpoint(path)
+    if checkpoint["extra"].get("cache_key") != key:
+        raise CheckpointError(
+            lazy("{path}: holds a model for other settings than its name says.", path=path)
+        )
+    return model, checkpoint
 
 
 class NotCached(LookupError):
@@ -233,8 +258,8 @@ def load_cached(
     """
     key = cache_key(model_config, train_config, data_dir)
     path = cached_path(model_config, train_config, data_dir, cache_dir)
-    if path == DEFAULT_CHECKPOINT:
-        return load_checkpoint(path)
+    if is_shipped(path):
+        return _load_shipped(path, key)
     if not path.is_file():
         raise NotCached(lazy("no model for these settings in the cache {cache}", cache=path.parent))
     with _reading(path):
@@ -274,8 +299,8 @@ def get_or_train(
     """
     key = cache_key(*request.configs())
     path = cached_path(*request.configs(), request.cache_dir)
-    if path == DEFAULT_CHECKPOINT:
-        return load_checkpoint(path)
+    if is_shipped(path):
+        return _load_shipped(path, key)
     found = _load_entry(path, key)
     if found is not None:
         return found

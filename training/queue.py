@@ -31,11 +31,12 @@ log = logging.getLogger(__name__)
 
 TRAIN_SIZE = 60_000  # images per epoch assumed by the estimates (MNIST's training set)
 # Seconds per optimizer step ~ STEP_SECONDS + IMAGE_PARAMETER_SECONDS * parameters * batch size,
-# measured on the 2-core machine of benchmarks/training_speed.py with 2 threads (fused Adam,
-# float32; each epoch's test evaluation spread over its steps); the queue rescales them by the
-# rate of the trainings it has seen, so a faster or slower server corrects them itself.
-STEP_SECONDS = 7.3e-3
-IMAGE_PARAMETER_SECONDS = 5.8e-11
+# fitted to the two recipes' defaults on the 2-core AVX2 machine of benchmarks/training_speed.py
+# with 2 threads (fused Adam, float32; each epoch's test evaluation spread over its steps): the
+# quick one's 16.3 ms a step, the full one's 30 ms. The queue rescales them by the rate of the
+# trainings it has seen, so a faster or slower server corrects them itself.
+STEP_SECONDS = 1.07e-2
+IMAGE_PARAMETER_SECONDS = 4.05e-11
 START_SECONDS = 4.0  # a worker's start: Python, torch, the data
 FINISH_SECONDS = 1.0  # the test metrics and the checkpoint's write after the last step
 
@@ -55,6 +56,12 @@ def parameters(config: VAEConfig, pixels: int = 784) -> int:
     heads = 2 * (dims[-1] * config.latent_dim + config.latent_dim)  # mean and log-variance
     decoder = [config.latent_dim + label_width, *reversed(config.hidden), pixels]
     return layers(dims) + heads + layers(decoder)
+
+
+def _step_seconds(model_config: VAEConfig, train_config: TrainConfig) -> float:
+    """Seconds per optimizer step as the model's size predicts on the reference machine."""
+    work = parameters(model_config) * train_config.batch_size
+    return STEP_SECONDS + IMAGE_PARAMETER_SECONDS * work
 
 
 def _steps(train_config: TrainConfig) -> int:
@@ -316,13 +323,16 @@ class TrainingQueue:
 
     def _predicted_rate(self, job: TrainingJob) -> float:
         """Seconds per step of this job as its size predicts, before `_speed`'s correction."""
-        work = parameters(job.model_config) * job.train_config.batch_size
-        return STEP_SECONDS + IMAGE_PARAMETER_SECONDS * work
+        return _step_seconds(job.model_config, job.train_config)
 
     def _duration(self, job: TrainingJob) -> float:
-        steps = _steps(job.train_config)
-        rate = self._predicted_rate(job) * self._speed
-        return START_SECONDS + steps * rate + FINISH_SECONDS
+        return self.expected_seconds(job.model_config, job.train_config)
+
+    def expected_seconds(self, model_config: VAEConfig, train_config: TrainConfig) -> float:
+        """How long a training of these settings takes on this server once it starts, from
+        the step rates measured here so far (the trainings it has seen)."""
+        rate = _step_seconds(model_config, train_config) * self._speed
+        return START_SECONDS + _steps(train_config) * rate + FINISH_SECONDS
 
     def _left(self, job: TrainingJob) -> float:
         eta = job.eta()

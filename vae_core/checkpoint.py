@@ -26,6 +26,9 @@ from .replay import Replay
 
 FORMAT = "vae-explorer-checkpoint/1"
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "default_model.pt"
+# The lesson pack: the other models that ship with the repository, each named by its cache key
+# (training.pack writes them; docs/api.md lists them).
+PACK_DIR = DEFAULT_CHECKPOINT.parent / "pack"
 
 
 class CheckpointError(ValueError):
@@ -85,12 +88,19 @@ def save_checkpoint(
     metrics: dict | None = None,
     extra: dict | None = None,
     replay: Replay | None = None,
+    weights: torch.dtype = torch.float32,
 ) -> None:
-    """Write the model atomically. `extra` holds plain values (training config, cache key)."""
+    """Write the model atomically. `extra` holds plain values (training config, cache key).
+
+    `weights=torch.float16` stores the weights in half the bytes (the shipped models); loading
+    widens them back to the model's float32.
+    """
     checkpoint = {
         "format": FORMAT,
         "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": {
+            k: v.detach().cpu().to(weights).clone() for k, v in model.state_dict().items()
+        },
         "metrics": dict(metrics or {}),
         "extra": dict(extra or {}),
         "versions": {"torch": str(torch.__version__), "python": platform.python_version()},

@@ -1,7 +1,8 @@
 """Two models side by side: their planes, metrics and manifolds, and one z decoded by both.
 
 A teacher compares settings (β = 1 beside β = 4, a plain VAE beside a conditional one): the
-shown model against any other model of the same dataset in the server's cache. Both planes are
+shown model against any other model of the same dataset and the same recipe (like for like)
+that ships with the repository or is in the server's cache. Both planes are
 the latent view's component, in one sync group: the z one of them previews or commits, the
 other decodes at once, in the browser, each with its own decoder (a conditional one drawing
 the class chosen on the page).
@@ -17,14 +18,23 @@ import numpy as np
 import streamlit as st
 
 from i18n import _, label_of, nouns
-from training import DEFAULT_TRAIN_CONFIG, default_cache_dir
+from training import TrainConfig, default_cache_dir
 from training.cache import ENTRY, NotCached
+from training.recipes import recipe_of
 from vae_core import CheckpointError, VAEConfig, load_checkpoint
+from vae_core.checkpoint import PACK_DIR
 
 from .. import latent_view, state
 from ..lenses import manifold_pictures
 from ..model_requests import shown_settings
-from ..model_view import ModelSettings, ModelView, Shown, load_settings, model_view
+from ..model_view import (
+    RECIPE_NAMES,
+    ModelSettings,
+    ModelView,
+    Shown,
+    load_settings,
+    model_view,
+)
 from ..server import dataset_of
 
 SYNC = "compare"
@@ -36,22 +46,18 @@ def settings_of(checkpoint: dict, data: str = "mnist") -> ModelSettings | None:
     a model of dataset `data`: they must also give the cache key it was stored under, which
     holds the data's fingerprint."""
     config = VAEConfig.from_dict(checkpoint["config"])
-    train = checkpoint["extra"].get("train_config") or {}
-    if (
-        config.latent_dim != 2
-        or len(config.hidden) != 2
-        or config.hidden[0] != config.hidden[1]
-        or train.get("batch_size") != DEFAULT_TRAIN_CONFIG.batch_size
-        or train.get("lr") != DEFAULT_TRAIN_CONFIG.lr
-    ):
+    train = TrainConfig(**checkpoint["extra"]["train_config"])
+    recipe = recipe_of(config, train)
+    if config.latent_dim != 2 or recipe is None:
         return None
     settings = ModelSettings(
         config.beta,
         config.hidden[0],
-        int(train["epochs"]),
-        int(train["seed"]),
+        train.epochs,
+        train.seed,
         data,
         config.conditional,
+        recipe.name,
     )
     if settings.key != checkpoint["extra"].get("cache_key"):
         return None
@@ -64,16 +70,18 @@ def _settings_in(path: Path, mtime: float, data: str) -> ModelSettings | None:
     rewritten."""
     try:
         return settings_of(load_checkpoint(path)[1], data)
-    except (CheckpointError, OSError, KeyError, ValueError):
+    except (CheckpointError, OSError, KeyError, TypeError, ValueError):
         return None
 
 
 def cached_settings(cache_dir: Path, data: str = "mnist") -> list[ModelSettings]:
-    """The settings of every model of dataset `data` in the cache that the sidebar can name,
-    and the shipped default's if it is of that dataset."""
+    """The settings of every model of dataset `data` that the sidebar can name: in the cache,
+    in the lesson pack, and the shipped default's if it is of that dataset."""
     found = {state.DEFAULT_SETTINGS} if state.DEFAULT_SETTINGS.data == data else set()
-    if cache_dir.is_dir():
-        for path in cache_dir.iterdir():
+    for directory in (PACK_DIR, cache_dir):
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
             if ENTRY.fullmatch(path.name) and path.suffix == ".pt":
                 try:
                     settings = _settings_in(path, path.stat().st_mtime, data)
@@ -81,7 +89,9 @@ def cached_settings(cache_dir: Path, data: str = "mnist") -> list[ModelSettings]
                     continue
                 if settings is not None:
                     found.add(settings)
-    return sorted(found, key=lambda s: (s.conditional, s.beta, s.width, s.epochs, s.seed))
+    return sorted(
+        found, key=lambda s: (s.recipe, s.conditional, s.beta, s.width, s.epochs, s.seed)
+    )
 
 
 def describe(s: ModelSettings) -> str:
@@ -106,14 +116,19 @@ def section(shown: Shown) -> None:
     st.subheader(_("Two models side by side"))
     dataset = dataset_of(view.data)
     settings = shown_settings()  # a model still training is compared as it stands
-    others = [s for s in cached_settings(default_cache_dir(), view.data) if s != settings]
+    recipe = _(RECIPE_NAMES[settings.recipe])
+    others = [
+        s
+        for s in cached_settings(default_cache_dir(), view.data)
+        if s != settings and s.recipe == settings.recipe
+    ]
     if not others:
         st.info(
             _(
-                "No other model of {dataset} is in this server's cache yet. Train one from the "
-                "sidebar (for instance β = 4, or a conditional VAE, beside the shown one), then "
-                "come back to compare them."
-            ).format(dataset=dataset.name)
+                "No other model of {dataset} trained by the {recipe} recipe is on this server "
+                "yet. Train one from the sidebar (for instance β = 4, or a conditional VAE, "
+                "beside the shown one), then come back to compare them."
+            ).format(dataset=dataset.name, recipe=recipe)
         )
         return
     other = st.selectbox(
@@ -122,8 +137,10 @@ def section(shown: Shown) -> None:
         format_func=label_of(others, describe),
         key="compare_with",
         help=_(
-            "Any model of {dataset} in the server's cache. One z is decoded by both as it moves."
-        ).format(dataset=dataset.name),
+            "Any model of {dataset} on this server trained by the same recipe as the shown one "
+            "({recipe}), so that only the settings you see differ. One z is decoded by both as "
+            "it moves."
+        ).format(dataset=dataset.name, recipe=recipe),
     )
     try:
         other_model, other_checkpoint = load_settings(other)

@@ -7,10 +7,12 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from i18n import N_, _, label_of, ngettext
+from training.cache import shipped_path
+from training.recipes import RECIPES
 
 from .. import figures, language, model_requests, state
 from ..model_requests import shown_settings
-from ..model_view import ModelSettings, Shown
+from ..model_view import RECIPE_NAMES, ModelSettings, Shown
 from ..server import data_problems, datasets, limits, training_queue
 from ..words import duration
 
@@ -24,11 +26,59 @@ def _form_settings() -> ModelSettings:
         seed=int(ss.seed),
         data=str(ss.get("data", ss.settings.data)),  # a lesson link may hide the choice
         conditional=bool(ss.conditional),
+        recipe=str(ss.recipe),
     )
 
 
 def _on_submit() -> None:
     model_requests.request(_form_settings())
+
+
+def _on_recipe() -> None:
+    """A recipe picked: the form takes the width and the length it suggests."""
+    ss = st.session_state
+    recipe = RECIPES[ss.recipe]
+    ss.width, ss.epochs = recipe.width, recipe.epochs
+
+
+def expected_wait(name: str) -> float:
+    """Seconds a training of this recipe's suggested settings takes on this server once it
+    starts, from the step rates measured here (training.queue)."""
+    recipe = RECIPES[name]
+    return training_queue().expected_seconds(
+        recipe.model_config(recipe.width), recipe.train_config(recipe.epochs, 0)
+    )
+
+
+def _recipe_choice() -> None:
+    """The recipe, above the form (a form's widgets cannot change each other), with each
+    recipe's expected wait on this server."""
+    names = list(RECIPES)
+    st.radio(
+        _("Recipe"),
+        names,
+        format_func=label_of(names, lambda name: _(RECIPE_NAMES[name]).capitalize()),
+        key="recipe",
+        on_change=_on_recipe,
+        horizontal=True,
+        help=_(
+            "How a model is trained. Quick: two hidden layers, 25 epochs of width 256, to "
+            "explore a new setting in a minute or two. Full: three hidden layers, 100 epochs of "
+            "width 512, the shipped model's quality. Models are compared with models of the "
+            "same recipe."
+        ),
+    )
+    waits = " · ".join(
+        _("{recipe}: about {wait}").format(
+            recipe=_(RECIPE_NAMES[name]).capitalize(), wait=duration(expected_wait(name))
+        )
+        for name in names
+    )
+    st.caption(
+        _("A new model's training on this server, at each recipe's settings: {waits}.").format(
+            waits=waits
+        )
+    )
 
 
 def _delta(now: float, before: dict | None, field: str) -> str | None:
@@ -77,6 +127,7 @@ def trained_where(checkpoint: dict, shipped: bool = False) -> str:
 def _model_form() -> None:
     """The model's settings and "Load or train"; a lesson link may hide the data, or the whole
     form (a new setting trains a model)."""
+    _recipe_choice()
     with st.form("model_settings", border=False):
         offered = {d.key: d.name for d in datasets()}
         if "data" not in st.session_state.hide:
@@ -105,7 +156,7 @@ def _model_form() -> None:
             _("Hidden width"),
             state.WIDTHS,
             key="width",
-            help=_("Both hidden layers, encoder and decoder."),
+            help=_("Every hidden layer, encoder and decoder; the recipe says how many."),
         )
         st.number_input(
             _("Epochs"),
@@ -165,7 +216,7 @@ def panel(shown: Shown) -> None:
             delta=_delta(m["test_kl"], before, "test_kl"),
             delta_color="off",
         )
-        shipped = snapshot is None and s == state.DEFAULT_SETTINGS
+        shipped = snapshot is None and shipped_path(s.key) is not None
         reconstruction = _("Reconstruction {nats:.1f} nats.").format(nats=m["test_reconstruction"])
         # TRANSLATORS: two sentences side by side (a language without spaces joins them so).
         st.caption(

@@ -175,7 +175,7 @@ def _no_replay(settings: ModelSettings) -> str:
     if data_dir is not None:
         options += f" --data-dir {data_dir}"
     command = (
-        f"python -m training --hidden {settings.width} {settings.width} --beta "
+        f"python -m training --hidden {' '.join(map(str, settings.hidden))} --beta "
         f"{settings.beta:g}{options} --epochs {settings.epochs} --seed {settings.seed} "
         f"--output {path}"
     )
@@ -229,12 +229,17 @@ def _player(
     elif epoch > last or (follow and epoch == ss.get(seen)):
         epoch = last  # beyond this model's epochs, or following the training
     ss[seen] = last
-    if count > 1:
+    stored = [int(e) for e in replay.epochs]
+    if count > 1 and stored == list(range(first, last + 1)):
         ss[key] = epoch
         epoch = st.slider(_("Epoch"), first, last, key=key)
+    elif count > 1:
+        # A shipped model keeps some epochs only (training.pack): the slider steps over those.
+        ss[key] = stored[min(int(np.searchsorted(replay.epochs, epoch)), count - 1)]
+        epoch = st.select_slider(_("Epoch"), stored, key=key)
     else:
         epoch = last
-    i = int(np.searchsorted(replay.epochs, epoch))
+    i = stored.index(epoch)
     bounds = window(replay.codes, name, count)
     theme = page_theme()
     plane_png, manifold_png = frame_pictures(
