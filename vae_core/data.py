@@ -71,10 +71,9 @@ def _find(directory: Path, stem: str) -> Path:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        raw = path.read_bytes()
+        # One call for the whole file rather than gzip.open's reads of a few kB at a time.
+        return gzip.decompress(raw) if path.suffix == ".gz" else raw
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(
             lazy(
@@ -193,4 +192,9 @@ def fingerprint(directory: str | Path | None = None) -> str:
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 images (N, 28, 28) -> float pixels in [0, 1], flattened: (N, 784)."""
-    return torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0)
+    # Divided in place: the same float32 quotients as `astype(np.float32) / 255.0` without a
+    # second array as large (188 MB for MNIST's training set), whose fresh memory took from
+    # 0.03 to 0.7 s to fill at a training's start on the development machine (a VM).
+    pixels = images.reshape(len(images), -1).astype(np.float32)
+    pixels /= 255.0
+    return torch.from_numpy(pixels)
