@@ -40,6 +40,14 @@ def test_to_tensor_scales_to_unit_interval():
     torch.testing.assert_close(x, torch.tensor([[0.0, 1.0, 0.2, 0.4]]))
 
 
+def test_to_tensor_gives_every_byte_the_float32_quotient_training_always_used():
+    """Divided in place now, the same bits as `astype(np.float32) / 255.0` (the weights of a
+    training depend on them)."""
+    images = np.arange(256, dtype=np.uint8).reshape(4, 8, 8)
+    expected = images.reshape(4, -1).astype(np.float32) / 255.0
+    assert np.array_equal(to_tensor(images).numpy().view(np.uint32), expected.view(np.uint32))
+
+
 def test_missing_directory_and_file_are_named(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load_split(tmp_path / "nowhere")

@@ -16,6 +16,7 @@ from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, record_frame
 from vae_core.snapshot import Snapshot
 
+from .adam import FusedAdam
 from .request import EpochReport, TrainingCallbacks, TrainingRequest
 
 
@@ -170,12 +171,13 @@ def train(
     generator = torch.Generator(device=dev).manual_seed(train_config.seed)
     steps_per_epoch = math.ceil(len(x_train) / train_config.batch_size)
     total_steps = train_config.epochs * steps_per_epoch
-    # One fused kernel for the whole update instead of a dozen per parameter tensor.
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, fused=True)
+    # One fused kernel for the whole update instead of a dozen per parameter tensor, and
+    # torch.optim.Adam(fused=True)'s numbers without torch.optim's start-up (training.adam).
+    optimizer = FusedAdam(model.parameters())
     autocast = torch.autocast(
         dev.type, torch.bfloat16, enabled=resolve_precision(train_config.precision, dev) == "bf16"
     )
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, one_cycle(total_steps))
+    schedule = one_cycle(total_steps)  # step k's rate is lr * schedule(k), as LambdaLR's
     history: list[EpochReport] = []
     step = 0  # optimizer steps done in the whole run
     start = time.perf_counter()
@@ -190,10 +192,9 @@ def train(
                     x_train[rows], generator, None if y_train is None else y_train[rows]
                 )
             loss = terms.loss.mean()
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             loss.backward()
-            optimizer.step()
-            schedule.step()
+            optimizer.step(train_config.lr * schedule(step))
             with torch.no_grad():
                 sums += torch.stack(
                     [terms.loss.sum(), terms.reconstruction.sum(), terms.kl.sum()]

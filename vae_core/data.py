@@ -71,10 +71,9 @@ def _find(directory: Path, stem: str) -> Path:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        raw = path.read_bytes()
+        # One call for the whole file rather than gzip.open's reads of a few kB at a time.
+        return gzip.decompress(raw) if path.suffix == ".gz" else raw
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(
             lazy(
@@ -193,4 +192,11 @@ def fingerprint(directory: str | Path | None = None) -> str:
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 images (N, 28, 28) -> float pixels in [0, 1], flattened: (N, 784)."""
-    return torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0)
+    # The same float32 quotients as `astype(np.float32) / 255.0`, written straight into memory
+    # of torch's: no second array as large (188 MB for MNIST's training set), and none of
+    # numpy's huge-page requests for large arrays, which made its first write cost 0.5 to 1.2 s
+    # of CPU at a training's start on the development machine (a VM), against 0.13 s.
+    flat = images.reshape(len(images), -1)
+    pixels = torch.empty(flat.shape, dtype=torch.float32)
+    np.divide(flat, np.float32(255.0), out=pixels.numpy())
+    return pixels
