@@ -123,13 +123,20 @@ def test_the_beta_steps_second_model_ships_so_it_asks_at_once():
 
 
 def test_the_beta_step_without_its_second_model_offers_to_train_it(monkeypatch, tmp_path):
+    from explorer.model_view import load_model
     from training import cache
 
     monkeypatch.setattr(cache, "PACK_DIR", tmp_path / "no-pack")  # a server without the pack
-    at = run_app({"lang": "en", "tour": str(1 + [s.key for s in tour_steps.STEPS].index("beta"))})
-    assert _tab(at) == "compare"
-    assert any("β = 4" in i.value for i in at.info)
-    assert at.button(key="tour_train_beta").label == "Train the model with β = 4"
+    load_model.clear()  # nor the pack's models loaded by earlier tests
+    try:
+        at = run_app(
+            {"lang": "en", "tour": str(1 + [s.key for s in tour_steps.STEPS].index("beta"))}
+        )
+        assert _tab(at) == "compare"
+        assert any("β = 4" in i.value for i in at.info)
+        assert at.button(key="tour_train_beta").label == "Train the model with β = 4"
+    finally:
+        load_model.clear()
 
 
 def test_a_links_step_out_of_range_is_refused_with_a_notice():
