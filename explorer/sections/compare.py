@@ -89,9 +89,7 @@ def cached_settings(cache_dir: Path, data: str = "mnist") -> list[ModelSettings]
                     continue
                 if settings is not None:
                     found.add(settings)
-    return sorted(
-        found, key=lambda s: (s.recipe, s.conditional, s.beta, s.width, s.epochs, s.seed)
-    )
+    return sorted(found, key=lambda s: (s.recipe, s.conditional, s.beta, s.width, s.epochs, s.seed))
 
 
 def describe(s: ModelSettings) -> str:
