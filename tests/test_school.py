@@ -108,7 +108,9 @@ def test_two_pages_on_different_replicas_asking_the_same_new_model_share_one_tra
         for page, name in zip(pages, ("replica1", "replica2"), strict=True):
             bar = page.locator("[data-testid=stSidebar]")
             # The finished model, not a preview of it "(still training)".
-            finished = re.compile(r"Showing: 2-D latent, MNIST VAE, hidden \[64, 64\].*seed 7\.$")
+            finished = re.compile(
+                r"Showing: 2-D latent, MNIST VAE, hidden \[64, 64\].*seed 7, quick recipe\.$"
+            )
             bar.get_by_text(finished).wait_for(timeout=60_000)
             assert _replica(page) == name
         ids = {lp.attribute(page, "model-id") for page in pages}

@@ -34,13 +34,6 @@ def _on_submit() -> None:
     model_requests.request(_form_settings())
 
 
-def _on_recipe() -> None:
-    """A recipe picked: the form takes the width and the length it suggests."""
-    ss = st.session_state
-    recipe = RECIPES[ss.recipe]
-    ss.width, ss.epochs = recipe.width, recipe.epochs
-
-
 def expected_wait(name: str) -> float:
     """Seconds a training of this recipe's suggested settings takes on this server once it
     starts, from the step rates measured here (training.queue)."""
@@ -53,13 +46,13 @@ def expected_wait(name: str) -> float:
 def _recipe_choice() -> None:
     """The recipe, above the form (a form's widgets cannot change each other), with each
     recipe's expected wait on this server."""
+    ss = st.session_state
     names = list(RECIPES)
-    st.radio(
+    chosen = st.radio(
         _("Recipe"),
         names,
         format_func=label_of(names, lambda name: _(RECIPE_NAMES[name]).capitalize()),
         key="recipe",
-        on_change=_on_recipe,
         horizontal=True,
         help=_(
             "How a model is trained. Quick: two hidden layers, 25 epochs of width 256, to "
@@ -68,6 +61,12 @@ def _recipe_choice() -> None:
             "same recipe."
         ),
     )
+    # A recipe picked: the form, drawn below, takes the width and the length it suggests. Not
+    # an on_change: a switch of language relabels the options, and Streamlit's callback then
+    # sees the old label rather than the value.
+    if ss.get("recipe_drawn") not in (None, chosen):
+        ss.width, ss.epochs = RECIPES[chosen].width, RECIPES[chosen].epochs
+    ss.recipe_drawn = chosen
     waits = " · ".join(
         _("{recipe}: about {wait}").format(
             recipe=_(RECIPE_NAMES[name]).capitalize(), wait=duration(expected_wait(name))
