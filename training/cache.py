@@ -183,12 +183,7 @@ def _load_entry(path: Path, key: str) -> tuple[VAE, dict] | None:
     if not path.exists():
         return None
     try:
-        model, checkpoint = load_checkpoint(path)
-        if checkpoint["extra"].get("cache_key") != key:
-            raise CheckpointError(
-                lazy("{path}: holds a model for other settings than its name says.", path=path)
-            )
-        return model, checkpoint
+        return _load_keyed(path, key)
     except CheckpointError as exc:
         aside = path.with_name(f"{path.name}.bad-{int(time.time())}")
         os.replace(path, aside)
@@ -226,9 +221,10 @@ def _shipped_key() -> str | None:
         return None
 
 
-def _load_shipped(path: Path, key: str) -> tuple[VAE, dict]:
-    """A shipped model, checked to be the one its key names (a pack file renamed by hand
-    would otherwise show another model); never set aside: assets/ is read-only to the app."""
+def _load_keyed(path: Path, key: str) -> tuple[VAE, dict]:
+    """The model at `path`, checked to be the one `key` names (a file renamed by hand would
+    otherwise show another model). A shipped one is loaded by this alone, never set aside:
+    assets/ is read-only to the app."""
     model, checkpoint = load_checkpoint(path)
     if checkpoint["extra"].get("cache_key") != key:
         raise CheckpointError(
@@ -259,7 +255,7 @@ def load_cached(
     key = cache_key(model_config, train_config, data_dir)
     path = cached_path(model_config, train_config, data_dir, cache_dir)
     if is_shipped(path):
-        return _load_shipped(path, key)
+        return _load_keyed(path, key)
     if not path.is_file():
         raise NotCached(lazy("no model for these settings in the cache {cache}", cache=path.parent))
     with _reading(path):
@@ -300,7 +296,7 @@ def get_or_train(
     key = cache_key(*request.configs())
     path = cached_path(*request.configs(), request.cache_dir)
     if is_shipped(path):
-        return _load_shipped(path, key)
+        return _load_keyed(path, key)
     found = _load_entry(path, key)
     if found is not None:
         return found
