@@ -38,7 +38,7 @@ from vae_core.checkpoint import (
     save_checkpoint,
 )
 from vae_core.data import BUNDLED_MNIST, fingerprint, load_split
-from vae_core.inference import elbo_terms
+from vae_core.inference import classify, elbo_terms
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import Replay, ReplayFrame
 
@@ -76,6 +76,10 @@ def data_fingerprint(data_dir=None) -> str:
 
 def cache_key(model_config: VAEConfig, train_config: TrainConfig, data_dir=None) -> str:
     model = model_config.to_dict()
+    if not model_config.semi_supervised:
+        # Hashed as before semi-supervised models existed: cached and shipped models keep
+        # their keys.
+        del model["semi_supervised"], model["labelled"]
     if not model_config.conditional:
         # Hashed as before conditional models existed: cached plain models, the shipped one
         # included, keep their keys.
@@ -94,12 +98,16 @@ def test_metrics(model: VAE, data_dir=None) -> dict:
     test = load_split(data_dir, "test")
     labels = test.labels if model.config.conditional else None
     terms = elbo_terms(model, test.images, labels, samples=EVAL_SAMPLES)
-    return {
+    metrics = {
         "test_neg_elbo": float(terms["neg_elbo"].mean()),
         "test_reconstruction": float(terms["reconstruction"].mean()),
         "test_kl": float(terms["kl"].mean()),
         "eval_samples": EVAL_SAMPLES,
     }
+    if model.config.semi_supervised:
+        predicted = classify(model, test.images).argmax(1)
+        metrics["test_accuracy"] = float((predicted == test.labels).mean())
+    return metrics
 
 
 def train_and_save(

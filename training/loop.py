@@ -12,6 +12,7 @@ import torch
 
 from i18n import lazy
 from vae_core.data import DataError, Split, load_split, to_tensor
+from vae_core.few_labels import labelled_subset
 from vae_core.model import VAE, VAEConfig
 from vae_core.replay import ReplayFrame, record_frame
 from vae_core.snapshot import Snapshot
@@ -90,20 +91,39 @@ def _cpu_name() -> str | None:
     return None
 
 
-def _labels(split: Split, config: VAEConfig, device: torch.device) -> torch.Tensor | None:
-    """What a conditional model is given besides the images: their classes, int64 (N,)."""
+# Labelled images in each step of a semi-supervised model (M2), beside the batch of unlabelled
+# ones: all of them when there are no more.
+LABELLED_BATCH = 100
+# M2's weight of the labelled images' classification loss, alpha of Kingma et al. (2014), eq. 9,
+# per labelled image against the mean unlabelled bound.
+ALPHA = 50.0
+
+
+def _labels(
+    split: Split, config: VAEConfig, device: torch.device, rows=None
+) -> torch.Tensor | None:
+    """What a conditional model is given besides the images: their classes, int64 (N,), or
+    only those of `rows` (the labelled images of a semi-supervised model)."""
     if not config.conditional:
         return None
-    if len(split.labels) and int(split.labels.max()) >= config.classes:
+    labels = split.labels if rows is None else split.labels[rows]
+    if len(labels) and int(labels.max()) >= config.classes:
         raise DataError(
             lazy(
                 "the data's labels go up to {label}, beyond the model's {classes} classes; "
                 "give the model more classes.",
-                label=int(split.labels.max()),
+                label=int(labels.max()),
                 classes=config.classes,
             )
         )
-    return torch.from_numpy(split.labels.astype("int64")).to(device)
+    return torch.from_numpy(labels.astype("int64")).to(device)
+
+
+def _labelled_batch(n: int, generator: torch.Generator, dev: torch.device) -> torch.Tensor:
+    """Which of n labelled images one step of M2 reads: all of them, or LABELLED_BATCH drawn."""
+    if n <= LABELLED_BATCH:
+        return torch.arange(n, device=dev)
+    return torch.randint(n, (LABELLED_BATCH,), generator=generator, device=dev)
 
 
 @torch.no_grad()
@@ -114,24 +134,28 @@ def _evaluate(
     generator: torch.Generator,
     epoch: int,
     frame: bool,
-) -> tuple[float, float, ReplayFrame | None]:
-    """The test set's mean reconstruction and KL (one draw of z each) and, if `frame`, the
-    epoch's replay frame, whose codes are the same pass's posterior means: one encoding of the
-    test set serves both (it is a sixth of an epoch's time at width 512)."""
+) -> tuple[float, float, float | None, ReplayFrame | None]:
+    """The test set's mean reconstruction and KL (one draw of z each), a semi-supervised
+    model's accuracy of q(y|x) and, if `frame`, the epoch's replay frame, whose codes are the
+    same pass's posterior means: one encoding of the test set serves both (it is a sixth of an
+    epoch's time at width 512)."""
     model.eval()  # as the app will see the model; the frame draws no random number
-    rec, kl, codes = 0.0, 0.0, []
+    rec, kl, right, codes = 0.0, 0.0, 0, []
     for i in range(0, len(x), 5000):
         yb = None if y is None else y[i : i + 5000]
         terms = model.loss_terms(x[i : i + 5000], generator, yb)
         rec += terms.reconstruction.sum().item()
         kl += terms.kl.sum().item()
         codes.append(terms.mu.cpu())
+        if model.config.semi_supervised:
+            right += (model.class_logits(x[i : i + 5000]).argmax(-1) == yb).sum().item()
     replayed = None
     if frame:
         codes = torch.cat(codes).numpy()
         replayed = record_frame(model, x, epoch, labels=y, codes=codes)
     model.train()
-    return rec / len(x), kl / len(x), replayed
+    accuracy = right / len(x) if model.config.semi_supervised else None
+    return rec / len(x), kl / len(x), accuracy, replayed
 
 
 def train(
@@ -163,8 +187,18 @@ def train(
     train_split, test_split = load_split(data_dir, "train"), load_split(data_dir, "test")
     x_train = to_tensor(train_split.images).to(dev)  # (60000, 784)
     x_test = to_tensor(test_split.images).to(dev)  # (10000, 784)
-    y_train = _labels(train_split, model_config, dev)  # (60000,) or None
     y_test = _labels(test_split, model_config, dev)  # (10000,) or None
+    if model_config.semi_supervised:
+        # M2 sees the classes of its labelled images only; every image, those too, also
+        # serves unlabelled, as in Kingma et al. (2014).
+        labelled_rows = labelled_subset(
+            train_split.labels, model_config.labelled // model_config.classes, train_config.seed
+        )
+        x_labelled = x_train[torch.from_numpy(labelled_rows).to(dev)]  # (L, 784)
+        y_labelled = _labels(train_split, model_config, dev, labelled_rows)  # (L,)
+        y_train = None
+    else:
+        y_train = _labels(train_split, model_config, dev)  # (60000,) or None
 
     torch.manual_seed(train_config.seed)
     model = VAE(model_config).to(dev)
@@ -188,10 +222,17 @@ def train(
         for i in range(0, len(x_train), train_config.batch_size):
             rows = order[i : i + train_config.batch_size]
             with autocast:
-                terms = model.loss_terms(
-                    x_train[rows], generator, None if y_train is None else y_train[rows]
-                )
-            loss = terms.loss.mean()
+                if model_config.semi_supervised:
+                    pick = _labelled_batch(len(x_labelled), generator, dev)
+                    both = model.semi_supervised_terms(
+                        x_labelled[pick], y_labelled[pick], x_train[rows], ALPHA, generator
+                    )
+                    loss, terms = both.loss, both.unlabelled
+                else:
+                    terms = model.loss_terms(
+                        x_train[rows], generator, None if y_train is None else y_train[rows]
+                    )
+                    loss = terms.loss.mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step(train_config.lr * schedule(step))
@@ -211,7 +252,7 @@ def train(
                 )
             )
         train_loss, train_rec, train_kl = (sums / len(x_train)).tolist()
-        test_rec, test_kl, frame = _evaluate(
+        test_rec, test_kl, accuracy, frame = _evaluate(
             model, x_test, y_test, generator, epoch, frame=on_replay is not None
         )
         report = EpochReport(
@@ -224,6 +265,7 @@ def train(
             test_reconstruction=test_rec,
             test_kl=test_kl,
             seconds=time.perf_counter() - start,
+            test_accuracy=accuracy,
         )
         history.append(report)
         if callbacks.on_epoch is not None:

@@ -106,6 +106,7 @@ class EpochReport:
     test_reconstruction: float
     test_kl: float
     seconds: float  # since training began
+    test_accuracy: float | None = None  # a semi-supervised model's q(y|x) on the test set
 
     def to_dict(self) -> dict:
         return asdict(self)

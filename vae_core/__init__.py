@@ -3,7 +3,16 @@
 from .checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 from .data import DataError, load_split
 from .datasets import Dataset, datasets_from, describe
-from .inference import decode, elbo_terms, encode, exact_log_px, grid_axis, iwae_log_px, manifold
+from .inference import (
+    classify,
+    decode,
+    elbo_terms,
+    encode,
+    exact_log_px,
+    grid_axis,
+    iwae_log_px,
+    manifold,
+)
 from .model import VAE, ELBOTerms, VAEConfig, gaussian_kl
 from .paths import cross_fade, latent_path
 from .posterior import Posterior, exact_posterior
@@ -20,6 +29,7 @@ __all__ = [
     "Replay",
     "ReplayFrame",
     "VAEConfig",
+    "classify",
     "cross_fade",
     "datasets_from",
     "decode",

@@ -6,6 +6,8 @@ without gradients, and works in batches so that the 10k test set fits any machin
 A conditional model (VAEConfig(conditional=True), Sohn et al. 2015) needs the class of what it
 encodes or decodes: `labels` is one class for all, or one per image or point; its likelihoods
 are then log p(x|y). A plain model refuses labels. Either mistake raises a ValueError saying so.
+A semi-supervised model (M2, Kingma et al. 2014) is conditional too, and `classify` gives its
+q(y|x).
 """
 
 from __future__ import annotations
@@ -89,6 +91,40 @@ def decode(model: VAE, z, labels=None) -> np.ndarray:
     y = _as_labels(model, labels, len(z))
     device = _device(model)
     return model.pixel_probs(z.to(device), _rows(y, 0, len(z), device)).squeeze(1).cpu().numpy()
+
+
+@torch.no_grad()
+def classify(model: VAE, images, batch_size: int = 4096):
+    """A semi-supervised model's (M2, Kingma et al. 2014) q(y|x): class probabilities (N, C).
+
+    `images` are N 28x28 images, (N, 28, 28), (N, 1, 28, 28) or (N, 784), as floats in [0, 1]
+    or uint8, numpy or torch; the probabilities come back as the same kind, float32, on the
+    CPU. Anything else raises a ValueError saying what was wrong.
+    """
+    if not model.config.semi_supervised:
+        raise ValueError(
+            "this VAE has no classifier q(y|x): only a semi-supervised one (M2, trained with "
+            "`python -m training --labels N`) learns one."
+        )
+    as_torch = isinstance(images, torch.Tensor)
+    x = images.detach().cpu() if as_torch else np.asarray(images)
+    if x.ndim not in (2, 3, 4) or tuple(x.shape[1:]) not in ((PIXELS,), (28, 28), (1, 28, 28)):
+        raise ValueError(
+            "images must be N pictures of 28x28 pixels, shaped (N, 28, 28), (N, 1, 28, 28) or "
+            f"(N, 784); got shape {tuple(x.shape)}"
+        )
+    x = _as_pixels(x)
+    if len(x) and not (torch.isfinite(x).all() and x.min() >= 0 and x.max() <= 1):
+        raise ValueError(
+            "pixels must lie in [0, 1] (or be uint8 0..255); divide 8-bit images by 255 first"
+        )
+    device = _device(model)
+    probs = [
+        torch.softmax(model.class_logits(x[i : i + batch_size].to(device)).float(), -1).cpu()
+        for i in range(0, len(x), batch_size)
+    ]
+    out = torch.cat(probs) if probs else torch.zeros(0, model.config.classes)
+    return out if as_torch else out.numpy()
 
 
 def grid_axis(n: int, spacing: str = "normal", extent: float = 3.0) -> np.ndarray:

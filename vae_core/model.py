@@ -13,10 +13,24 @@ A conditional VAE (Sohn, Lee & Yan, "Learning Structured Output Representation u
 Conditional Generative Models", NeurIPS 2015) also gives the encoder
 and the decoder the class y, one-hot: q(z|x, y) and p(x|z, y), with the prior p(z) = N(0, I)
 left free of y, so that z keeps the style and y the digit. Its bound is on log p(x|y).
+
+The semi-supervised VAE, model M2 of Kingma, Rezende, Mohamed & Welling, "Semi-supervised
+Learning with Deep Generative Models" (NeurIPS 2014), is that conditional VAE with the class
+made a latent variable: a classifier q(y|x) beside q(z|x, y) and p(x|y, z), the prior p(y)
+uniform. A labelled image's loss is its bound on -log p(x, y) (their eq. 6),
+
+    L(x, y) = -E_q(z|x,y)[log p(x|y, z)] + KL(q(z|x, y) || p(z)) - log p(y),
+
+an unlabelled image's sums it over the classes its classifier gives (eq. 7),
+
+    U(x) = sum_y q(y|x) L(x, y) - H(q(y|x)) = E_q(y|x)[L(x, y) + log p(y)] + KL(q(y|x) || p(y)),
+
+and the labelled images also train the classifier directly (eq. 9): alpha * -log q(y|x).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -37,6 +51,12 @@ class VAEConfig:
     beta: float = 1.0  # weight of the KL term in the loss; 1 gives the true negative ELBO
     conditional: bool = False  # the one-hot class enters the encoder and the decoder (Sohn 2015)
     classes: int = 10  # width of that one-hot; read only when conditional
+    # Kingma 2014's M2: a classifier q(y|x) beside the conditional encoder and decoder, trained
+    # on `labelled` labelled images and the rest of the training set unlabelled.
+    semi_supervised: bool = False
+    # Labelled training images of an M2, labelled / classes of each class drawn by the seed
+    # (vae_core.few_labels.labelled_subset); read only when semi_supervised.
+    labelled: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.conditional, bool):
@@ -50,19 +70,35 @@ class VAEConfig:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
         if self.conditional and self.classes < 2:
             raise ValueError(f"a conditional model needs at least 2 classes, got {self.classes}")
+        if not isinstance(self.semi_supervised, bool):
+            raise ValueError(f"semi_supervised must be True or False, got {self.semi_supervised!r}")
+        if self.semi_supervised and not self.conditional:
+            raise ValueError(
+                "a semi-supervised VAE (M2) gives its encoder and decoder the class: "
+                "make it conditional too (VAEConfig(conditional=True, semi_supervised=True))"
+            )
+        if self.semi_supervised and (self.labelled < self.classes or self.labelled % self.classes):
+            raise ValueError(
+                f"a semi-supervised VAE needs the same number of labelled images of each of its "
+                f"{self.classes} classes: labelled must be a multiple of {self.classes}, got "
+                f"{self.labelled}"
+            )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
 
     @classmethod
     def from_dict(cls, d: dict) -> VAEConfig:
-        """The inverse of to_dict; a dict written before conditional models existed is plain."""
+        """The inverse of to_dict; a dict written before conditional (or semi-supervised)
+        models existed is plain (not semi-supervised)."""
         return cls(
             latent_dim=int(d["latent_dim"]),
             hidden=tuple(d["hidden"]),
             beta=float(d["beta"]),
             conditional=bool(d.get("conditional", False)),
             classes=int(d.get("classes", cls.classes)),
+            semi_supervised=bool(d.get("semi_supervised", False)),
+            labelled=int(d.get("labelled", 0)),
         )
 
 
@@ -73,6 +109,16 @@ class ELBOTerms(NamedTuple):
     reconstruction: torch.Tensor  # -log p(x|z) for the sampled z, summed over the 784 pixels
     kl: torch.Tensor  # KL(q(z|x) || N(0, I)), analytic
     mu: torch.Tensor | None = None  # (N, D) the means of q(z|x): the codes, for whoever wants them
+
+
+class SemiSupervisedTerms(NamedTuple):
+    """M2's objective on one batch of labelled and one of unlabelled images (Kingma 2014,
+    eq. 9, as means per image), and its parts, in nats."""
+
+    loss: torch.Tensor  # labelled + unlabelled + alpha * classification: what training minimizes
+    labelled: torch.Tensor  # mean L(x, y) over the labelled batch
+    unlabelled: ELBOTerms  # U(x) of each unlabelled image (N,) and its terms (unlabelled_terms)
+    classification: torch.Tensor  # mean -log q(y|x) over the labelled batch
 
 
 def _mlp(widths: list[int], activate_last: bool) -> nn.Sequential:
@@ -121,6 +167,8 @@ class VAE(nn.Module):
         self.decoder = _mlp(
             [latent_dim + label_width, *reversed(hidden), PIXELS], activate_last=False
         )
+        if self.config.semi_supervised:
+            self.classifier = _mlp([PIXELS, *hidden, self.config.classes], activate_last=False)
 
     def check_labels_given(self, given: bool) -> None:
         """Raise a ValueError that says what to do unless labels come exactly when they must."""
@@ -194,6 +242,60 @@ class VAE(nn.Module):
         reconstruction = -bernoulli_log_likelihood(logits, x)
         kl = gaussian_kl(mu, logvar)
         return ELBOTerms(reconstruction + self.config.beta * kl, reconstruction, kl, mu)
+
+    def class_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of an M2's q(y|x) for pixels in [0, 1]: (N, 1, 28, 28) or (N, 784) -> (N, C).
+
+        `vae_core.classify` is the numpy front door, with probabilities.
+        """
+        if not self.config.semi_supervised:
+            raise ValueError(
+                "this VAE has no classifier q(y|x): only a semi-supervised one (M2, "
+                "VAEConfig(semi_supervised=True)) learns one."
+            )
+        return self.classifier(x.reshape(len(x), PIXELS))
+
+    def unlabelled_terms(
+        self, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> ELBOTerms:
+        """An M2's loss U(x) for images without labels (Kingma 2014, eq. 7), one draw of z for
+        each class: the conditional loss under each class, weighted by q(y|x), plus
+        KL(q(y|x) || p(y)) for the uniform p(y). Its `kl` holds both KLs, its `mu` is None.
+        """
+        n, classes = len(x), self.config.classes
+        x = x.reshape(n, PIXELS)
+        log_q = F.log_softmax(self.class_logits(x).float(), dim=-1)  # (N, 784) -> (N, C)
+        every_class = torch.arange(classes, device=x.device).repeat_interleave(n)  # (C * N,)
+        terms = self.loss_terms(x.repeat(classes, 1), generator, every_class)  # (C * N,) each
+        q = log_q.exp()
+        kl_y = (q * (log_q + math.log(classes))).sum(-1)  # KL(q(y|x) || uniform): (N,)
+
+        def expected(t: torch.Tensor) -> torch.Tensor:
+            return (q * t.reshape(classes, n).T).sum(-1)  # (C * N,) -> (N, C) -> (N,)
+
+        return ELBOTerms(
+            expected(terms.loss) + kl_y,
+            expected(terms.reconstruction),
+            expected(terms.kl) + kl_y,
+        )
+
+    def semi_supervised_terms(
+        self,
+        x_labelled: torch.Tensor,
+        y: torch.Tensor,
+        x_unlabelled: torch.Tensor,
+        alpha: float,
+        generator: torch.Generator | None = None,
+    ) -> SemiSupervisedTerms:
+        """M2's objective (Kingma 2014, eq. 9) as means per image: L over a labelled batch
+        (x_labelled (B, 784), its classes y (B,)), U over an unlabelled batch (x_unlabelled
+        (U, 784)), and alpha times the labelled batch's cross-entropy of q(y|x)."""
+        log_prior = math.log(self.config.classes)  # -log p(y) for the uniform prior
+        labelled = self.loss_terms(x_labelled, generator, y).loss.mean() + log_prior
+        unlabelled = self.unlabelled_terms(x_unlabelled, generator)
+        classification = F.cross_entropy(self.class_logits(x_labelled).float(), y)
+        loss = labelled + unlabelled.loss.mean() + alpha * classification
+        return SemiSupervisedTerms(loss, labelled, unlabelled, classification)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> ELBOTerms:
         return self.loss_terms(x, y=y)
