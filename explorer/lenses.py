@@ -1,6 +1,7 @@
 """What several parts of the page compute on the model shown, cached per model and shared by
-every session: each test image's −ELBO, one image judged (its pictures and ELBO terms), samples
-from the prior, the reparameterization trick, the manifold's pictures, a drawing's result.
+every session: each test image's −ELBO (and a semi-supervised model's q(y|x)), one image
+judged (its pictures and ELBO terms), samples from the prior, the reparameterization trick,
+the manifold's pictures, a drawing's result.
 
 A lens of the model and its view takes the `Shown` model and is cached by its id (`lens_of`);
 a lens of the model alone takes `_model` and its id. Plain values out (arrays, numbers, PNGs),
@@ -16,6 +17,7 @@ import streamlit as st
 
 from i18n import N_, Deferred
 from vae_core import (
+    classify,
     decode,
     elbo_terms,
     encode,
@@ -51,6 +53,12 @@ def neg_elbo(shown: Shown) -> np.ndarray:
     return elbo_terms(shown.model, shown.view.images, own_classes(shown), samples=SAMPLES)[
         "neg_elbo"
     ]
+
+
+@lens_of(show_spinner=Deferred(N_("Classifying the test images…")), max_entries=8)
+def class_probabilities(shown: Shown) -> np.ndarray:
+    """A semi-supervised model's q(y|x) for each test image: (N, classes)."""
+    return classify(shown.model, shown.view.images)
 
 
 def percentile(scores: np.ndarray, value: float) -> float:
@@ -162,8 +170,11 @@ def drawing(shown: Shown, pixels: bytes, label: int | None, theme: str) -> dict:
     judged = judge(model, x, mu[0], 0, theme, label)  # as the selection panel judges a test image
     rows = nearest_rows(view.mu, mu[0])
     pictures = view.images[rows] / 255.0
+    semi = model.config.semi_supervised
     return {
         **judged,
+        # What a semi-supervised model's classifier q(y|x) reads the drawing as.
+        "classes": classify(model, x)[0].tolist() if semi else None,
         "mu": mu[0].tolist(),
         "sigma": sigma[0].tolist(),
         "percentile": percentile(neg_elbo(shown), judged["neg_elbo"]),

@@ -27,7 +27,7 @@ from vae_core.data import DataError
 
 from .model_view import DEFAULT_SETTINGS, ModelSettings, load_settings
 from .preview import Preview, build, cached, snapshot_id
-from .server import session_id, training_queue
+from .server import dataset_of, session_id, training_queue
 
 REFRESH_SECONDS = 8.0  # a page adopts a newer snapshot at most this often
 
@@ -42,6 +42,16 @@ def request(settings: ModelSettings) -> None:
     """
     ss = st.session_state
     ss.request_error = None
+    classes = len(dataset_of(settings.data).classes)
+    if settings.labelled % classes:
+        ss.request_error = lazy(
+            "A semi-supervised VAE takes the same number of labelled images from each class: "
+            "{labelled} labels do not share out among {classes} classes. Pick a multiple of "
+            "{classes}.",
+            labelled=settings.labelled,
+            classes=classes,
+        )
+        return
     if settings in ss.requests:
         resume(settings.key)  # asked for again: show it as it trains
         return

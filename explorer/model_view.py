@@ -46,9 +46,16 @@ class ModelSettings:
     seed: int
     data: str = "mnist"  # the dataset's key, one of `datasets()`
     conditional: bool = False  # a conditional VAE (Sohn et al. 2015), given the class
+    # A semi-supervised VAE (M2, Kingma et al. 2014) trained with this many labelled images,
+    # conditional too; 0: not semi-supervised.
+    labelled: int = 0
     # How it is trained, a key of training.recipes.RECIPES: its depth, batch and learning
     # rate. "quick" is what every model was before recipes had names.
     recipe: str = "quick"
+
+    def __post_init__(self) -> None:
+        if self.labelled:  # M2 gives its encoder and decoder the class: one name for one model
+            object.__setattr__(self, "conditional", True)
 
     def configs(self) -> tuple[VAEConfig, TrainConfig, Path | None]:
         """The model and training configs and the data directory (None: the bundled MNIST)."""
@@ -60,6 +67,7 @@ class ModelSettings:
             beta=self.beta,
             conditional=self.conditional,
             **({"classes": len(dataset.classes)} if self.conditional else {}),
+            **({"semi_supervised": True, "labelled": self.labelled} if self.labelled else {}),
         )
         return model_config, recipe.train_config(self.epochs, self.seed), dataset.directory
 
@@ -77,7 +85,15 @@ class ModelSettings:
     def describe(self) -> str:
         """The settings in words, for the sidebar and the Training tab (in the language of the
         page's run)."""
-        if self.conditional:
+        if self.labelled:
+            # TRANSLATORS: a model's settings: its data's name, how many of its training
+            # images kept their labels, its hidden layers' widths ([512, 512, 512]), β, how many
+            # epochs it trains for, its random seed and its recipe's name (quick or full).
+            words = _(
+                "{data} semi-supervised VAE (M2, {labelled} labels), hidden {hidden}, "
+                "β = {beta:g}, {epochs} epochs, seed {seed}, {recipe} recipe"
+            )
+        elif self.conditional:
             # TRANSLATORS: a model's settings: its data's name, its hidden layers' widths
             # ([512, 512, 512]), β, how many epochs it trains for, its random seed and its
             # recipe's name (quick or full).
@@ -100,6 +116,7 @@ class ModelSettings:
             beta=self.beta,
             epochs=self.epochs,
             seed=self.seed,
+            labelled=f"{self.labelled:,}",
         )
 
 

@@ -1,12 +1,12 @@
 """The session's state: one latent point, the selected digit, the model, and the shareable link.
 
 z lives in st.session_state["z1"], ["z2"]; every view reads it and only the functions here
-write it. A link's query string (lang, data, cvae, recipe, beta, width, epochs, seed, z1, z2, digit,
-class, tour, present, and a class board's join, or board and key) seeds the state on a session's first run
-and follows it afterwards; a teacher's lesson link adds the open tab, the colouring and the
-controls it hides (tab, colour, hide), read on the first run only. Whatever a browser sends
-is untrusted: values are parsed, checked against what the sidebar offers, and replaced by
-defaults with a notice.
+write it. A link's query string (lang, data, cvae, labels, recipe, beta, width, epochs, seed,
+z1, z2, digit, class, tour, present, and a class board's join, or board and key) seeds the
+state on a session's first run and follows it afterwards; a teacher's lesson link adds the
+open tab, the colouring and the controls it hides (tab, colour, hide), read on the first run
+only. Whatever a browser sends is untrusted: values are parsed, checked against what the
+sidebar offers, and replaced by defaults with a notice.
 """
 
 from __future__ import annotations
@@ -83,8 +83,13 @@ def _check(name: str, value, allowed) -> tuple[object, Text | None]:
 
 MAX_CLASSES = 62  # the most classes a dataset may have (vae_core.datasets)
 
+# The labelled images a semi-supervised VAE (M2) may be trained with on the page: the counts
+# of Kingma et al. (2014), Table 1.
+LABELLED = (100, 600, 1000, 3000)
+
 RULES = {
     "cvae": (_integer, [0, 1]),
+    "labels": (_integer, list(LABELLED)),
     "recipe": (str, list(RECIPES)),
     "beta": (_number, BETAS),
     "width": (_integer, WIDTHS),
@@ -169,6 +174,8 @@ def link_of(
     if settings.conditional:
         link["cvae"] = "1"
         link["class"] = str(cls)
+    if settings.labelled:
+        link["labels"] = str(settings.labelled)
     if tour:
         link["tour"] = str(tour)
     if palette != PALETTES[0]:
@@ -218,6 +225,7 @@ def init_state() -> bool:
         data=str(values.get("data", default_data())),
         conditional=bool(values.get("cvae", 0)),
         recipe=recipe.name,
+        labelled=int(values.get("labels", 0)),
     )
     ss.settings = DEFAULT_SETTINGS  # the model shown; switched once `settings` is ready
     ss.link_settings = settings  # the link's model, asked for once the page is up
@@ -258,12 +266,25 @@ def init_state() -> bool:
         settings.epochs,
         settings.seed,
     )
-    ss.data, ss.conditional, ss.recipe = settings.data, settings.conditional, settings.recipe
+    ss.data, ss.recipe = settings.data, settings.recipe
+    ss.kind = kind_of(settings)  # the sidebar's choice of plain, conditional or M2
+    ss.labelled = settings.labelled or LABELLED[0]
     if settings.recipe == DEFAULT_SETTINGS.recipe and "recipe" not in values:
         # A link that names no recipe shows the shipped model, while the form offers the quick
         # recipe, so that a change to it trains in a minute or two.
         ss.recipe, ss.width, ss.epochs = QUICK.name, QUICK.width, QUICK.epochs
     return True
+
+
+# The kinds of model the sidebar offers, by key.
+KINDS = ("plain", "conditional", "semi")
+
+
+def kind_of(settings: ModelSettings) -> str:
+    """The kind of model the settings name: one of KINDS."""
+    if settings.labelled:
+        return "semi"
+    return "conditional" if settings.conditional else "plain"
 
 
 def recipe_of_link(params: Mapping[str, str], values: dict) -> str:

@@ -20,11 +20,12 @@ from pathlib import Path
 from time import monotonic
 
 from i18n import N_, lazy
-from vae_core.model import VAEConfig
+from vae_core.model import PIXELS, VAEConfig
 
 from .cache import cache_key, cached_path, default_cache_dir, prune
 from .job import DONE, RUNNING, WAITING, TrainingJob
 from .limits import Limits, where_set
+from .loop import LABELLED_BATCH
 from .request import TrainConfig, TrainingRequest
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,15 @@ def parameters(config: VAEConfig, pixels: int = 784) -> int:
 
 def _step_seconds(model_config: VAEConfig, train_config: TrainConfig) -> float:
     """Seconds per optimizer step as the model's size predicts on the reference machine."""
-    work = parameters(model_config) * train_config.batch_size
+    images = train_config.batch_size
+    work = parameters(model_config) * images
+    if model_config.semi_supervised:
+        # M2 passes each unlabelled image through the encoder and the decoder once per class,
+        # the labelled batch once more, and both through its classifier.
+        c = model_config
+        labelled = min(c.labelled, LABELLED_BATCH)
+        classifier = sum(a * b + b for a, b in itertools.pairwise([PIXELS, *c.hidden, c.classes]))
+        work = parameters(c) * (images * c.classes + labelled) + classifier * (images + labelled)
     return STEP_SECONDS + IMAGE_PARAMETER_SECONDS * work
 
 

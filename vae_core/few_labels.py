@@ -173,7 +173,7 @@ def logistic_regression(
     return Softmax(mean, scale, theta[: d * classes].reshape(d, classes), theta[d * classes :])
 
 
-def classify(train_x, train_y, test_x) -> dict[str, np.ndarray]:
+def predict_from_labelled(train_x, train_y, test_x) -> dict[str, np.ndarray]:
     """The test rows' predicted labels by each classifier: {"kNN": (N,), "logistic": (N,)}."""
     return {
         "kNN": knn_classify(train_x, train_y, test_x),
@@ -207,7 +207,9 @@ def few_label_accuracy(
     for k in ks:
         rows = labelled_subset(train.labels, k, seed)
         for f in features:
-            found = classify(featurise[f](train.images[rows]), train.labels[rows], test_x[f])
+            found = predict_from_labelled(
+                featurise[f](train.images[rows]), train.labels[rows], test_x[f]
+            )
             for classifier in CLASSIFIERS:
                 accuracy = float(np.mean(found[classifier] == test.labels))
                 scores.append(Score(f, classifier, k, accuracy))

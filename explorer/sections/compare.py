@@ -58,6 +58,7 @@ def settings_of(checkpoint: dict, data: str = "mnist") -> ModelSettings | None:
         data,
         config.conditional,
         recipe.name,
+        config.labelled if config.semi_supervised else 0,
     )
     if settings.key != checkpoint["extra"].get("cache_key"):
         return None
@@ -89,15 +90,25 @@ def cached_settings(cache_dir: Path, data: str = "mnist") -> list[ModelSettings]
                     continue
                 if settings is not None:
                     found.add(settings)
-    return sorted(found, key=lambda s: (s.recipe, s.conditional, s.beta, s.width, s.epochs, s.seed))
+    return sorted(
+        found,
+        key=lambda s: (s.recipe, s.conditional, s.labelled, s.beta, s.width, s.epochs, s.seed),
+    )
 
 
 def describe(s: ModelSettings) -> str:
-    if s.conditional:
+    if s.labelled:
+        text = _(
+            "β = {beta:g}, width {width}, {epochs} epochs, seed {seed}, semi-supervised "
+            "(M2, {labelled} labels)"
+        )
+    elif s.conditional:
         text = _("β = {beta:g}, width {width}, {epochs} epochs, seed {seed}, conditional")
     else:
         text = _("β = {beta:g}, width {width}, {epochs} epochs, seed {seed}")
-    return text.format(beta=s.beta, width=s.width, epochs=s.epochs, seed=s.seed)
+    return text.format(
+        beta=s.beta, width=s.width, epochs=s.epochs, seed=s.seed, labelled=f"{s.labelled:,}"
+    )
 
 
 def _metrics(checkpoint: dict, noun: str) -> None:

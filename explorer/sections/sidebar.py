@@ -25,8 +25,9 @@ def _form_settings() -> ModelSettings:
         epochs=int(ss.epochs),
         seed=int(ss.seed),
         data=str(ss.get("data", ss.settings.data)),  # a lesson link may hide the choice
-        conditional=bool(ss.conditional),
+        conditional=ss.kind != "plain",
         recipe=str(ss.recipe),
+        labelled=int(ss.labelled) if ss.kind == "semi" else 0,
     )
 
 
@@ -34,12 +35,14 @@ def _on_submit() -> None:
     model_requests.request(_form_settings())
 
 
-def expected_wait(name: str) -> float:
+def expected_wait(name: str, labelled: int = 0) -> float:
     """Seconds a training of this recipe's suggested settings takes on this server once it
-    starts, from the step rates measured here (training.queue)."""
+    starts, from the step rates measured here (training.queue); with `labelled`, that of a
+    semi-supervised VAE (M2) of as many labels, on ten classes."""
     recipe = RECIPES[name]
+    semi = {"conditional": True, "semi_supervised": True, "labelled": labelled} if labelled else {}
     return training_queue().expected_seconds(
-        recipe.model_config(recipe.width), recipe.train_config(recipe.epochs, 0)
+        recipe.model_config(recipe.width, **semi), recipe.train_config(recipe.epochs, 0)
     )
 
 
@@ -77,7 +80,23 @@ def _recipe_choice() -> None:
         _("A new model's training on this server, at each recipe's settings: {waits}.").format(
             waits=waits
         )
+        + " "
+        + _(
+            "A semi-supervised VAE (M2) reads every image once for each class: about {wait} at "
+            "the {recipe} recipe."
+        ).format(
+            wait=duration(expected_wait(chosen, state.LABELLED[0])),
+            recipe=_(RECIPE_NAMES[chosen]),
+        )
     )
+
+
+# Each kind of model (explorer.state.KINDS) on the page.
+KIND_NAMES = {
+    "plain": N_("Plain"),
+    "conditional": N_("Conditional"),
+    "semi": N_("Semi-supervised (M2)"),
+}
 
 
 def _delta(now: float, before: dict | None, field: str) -> str | None:
@@ -140,12 +159,28 @@ def _model_form() -> None:
                     "runs the server. Each dataset has models of its own."
                 ),
             )
-        st.toggle(
-            _("Conditional VAE"),
-            key="conditional",
+        st.radio(
+            _("Kind of VAE"),
+            state.KINDS,
+            format_func=label_of(state.KINDS, lambda kind: _(KIND_NAMES[kind])),
+            key="kind",
             help=_(
-                "Sohn et al. 2015: the encoder and the decoder are also given the class, "
-                "so the latent plane holds the style and you choose the class to draw."
+                "Plain: the VAE of Kingma & Welling (2014), no labels. Conditional (Sohn et "
+                "al. 2015): the encoder and the decoder are also given the class, so the "
+                "latent plane holds the style and you choose the class to draw. "
+                "Semi-supervised (M2, Kingma et al. 2014): the class is a hidden variable "
+                "beside z, learnt from a few labelled images and all the others unlabelled; "
+                "it also classifies."
+            ),
+        )
+        st.selectbox(
+            _("Labelled images (semi-supervised)"),
+            state.LABELLED,
+            format_func=lambda n: f"{n:,}",
+            key="labelled",
+            help=_(
+                "How many training images a semi-supervised VAE keeps the labels of, the same "
+                "number of each class; the others it sees unlabelled. Read only by that kind."
             ),
         )
         st.select_slider(

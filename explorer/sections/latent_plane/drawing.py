@@ -103,6 +103,13 @@ def panel(shown: Shown) -> None:
         _result(shown, ss.drawn, label)
 
 
+def _classified(probs: list[float], classes: tuple[str, ...], shown: int = 3) -> None:
+    """A semi-supervised model's q(y|x) for the drawing: its likeliest classes, in words."""
+    order = sorted(range(len(probs)), key=lambda c: -probs[c])[:shown]
+    read = ", ".join(f"**{classes[c]}** {100 * probs[c]:.0f} %" for c in order)
+    st.markdown(_("Its classifier q(y|x) reads it as {read}.").format(read=read))
+
+
 def _result(shown: Shown, pixels: bytes, label: int | None) -> None:
     view = shown.view
     d = lenses.drawing(shown, pixels, label, state.page_theme())
@@ -135,6 +142,8 @@ def _result(shown: Shown, pixels: bytes, label: int | None) -> None:
         pixels=pixels,
         model_id=view.model_id,
     )
+    if d["classes"] is not None:
+        _classified(d["classes"], view.classes)
     given = None if label is None else view.classes[label]
     if given is not None:
         st.caption(
