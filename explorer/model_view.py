@@ -46,12 +46,12 @@ class ModelSettings:
     seed: int
     data: str = "mnist"  # the dataset's key, one of `datasets()`
     conditional: bool = False  # a conditional VAE (Sohn et al. 2015), given the class
-    # A semi-supervised VAE (M2, Kingma et al. 2014) trained with this many labelled images,
-    # conditional too; 0: not semi-supervised.
-    labelled: int = 0
     # How it is trained, a key of training.recipes.RECIPES: its depth, batch and learning
     # rate. "quick" is what every model was before recipes had names.
     recipe: str = "quick"
+    # A semi-supervised VAE (M2, Kingma et al. 2014) trained with this many labelled images,
+    # conditional too; 0: not semi-supervised.
+    labelled: int = 0
 
     def __post_init__(self) -> None:
         if self.labelled:  # M2 gives its encoder and decoder the class: one name for one model
