@@ -4,8 +4,10 @@ language, with the controls the teacher hid out of sight."""
 import pytest
 
 from benchmarks import latent_page as lp
+from explorer.model_view import ModelSettings
 from tests.test_browser import chromium, open_page, server  # noqa: F401 (fixtures)
 from training.cache import shipped_path
+from vae_core import load_checkpoint
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -41,6 +43,10 @@ def test_a_lesson_link_opens_its_tab_with_the_sidebar_and_the_tabs_hidden(server
         ("?beta=4", "MNIST VAE, hidden [512, 512, 512], β = 4, 100 epochs, seed 0, full recipe"),
         ("?cvae=1", "MNIST conditional VAE, hidden [512, 512, 512], β = 1, 100 epochs"),
         ("?width=256&epochs=25&seed=0", "MNIST VAE, hidden [256, 256], β = 1, 25 epochs"),
+        (
+            "?labels=100&recipe=quick",
+            "MNIST semi-supervised VAE (M2, 100 labels), hidden [256, 256], β = 1, 25 epochs",
+        ),
     ],
 )
 def test_a_lesson_models_link_shows_a_shipped_model_on_a_fresh_server(
@@ -59,5 +65,22 @@ def test_a_lesson_models_link_shows_a_shipped_model_on_a_fresh_server(
         assert "nothing was trained for this page" in text and "Training MNIST" not in text
         assert shipped_path(lp.attribute(page, "model-id")) is not None
         assert not list(cache.glob("*.pt"))  # the server's cache is as empty as it began
+    finally:
+        page.context.close()
+
+
+def test_the_few_labels_tab_scores_the_shipped_m2(server, chromium):  # noqa: F811
+    key = ModelSettings(beta=1.0, width=256, epochs=25, seed=0, recipe="quick", labelled=100).key
+    accuracy = load_checkpoint(shipped_path(key))[1]["metrics"]["test_accuracy"]
+    # The latent view is out of sight behind the tab: no waiting for it to draw.
+    page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(f"{server}/?labels=100&recipe=quick&tab=few_labels")
+    try:
+        metric = page.locator("[data-testid=stMetric]", has_text="q(y|x) on the 10,000 test")
+        metric.wait_for(timeout=120_000)
+        assert f"{100 * accuracy:.1f} %" in metric.inner_text()
+        table = page.locator("table", has_text="M2, Kingma et al.")
+        table.wait_for(timeout=120_000)
+        assert "88.0 %" in table.inner_text()
     finally:
         page.context.close()
