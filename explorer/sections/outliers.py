@@ -4,7 +4,8 @@ A VAE's −ELBO is an upper bound on −log p(x): high for images unlike the tra
 serves for anomaly detection. With a 2-D latent, exact −log p(x) is within reach too, and it
 ranks the unusual images differently from the bound, since the gap KL(q(z|x) ‖ p(z|x)) varies
 from image to image. A conditional VAE (Sohn et al. 2015) scores each image given its own
-class: −log p(x|y), how unusual it is as a member of its class.
+class: −log p(x|y), how unusual it is as a member of its class. Below, another dataset's test
+images go through the model (explorer/ood_lens.py): does its likelihood tell them apart?
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import streamlit as st
 from i18n import N_, Deferred, _, nouns
 from vae_core import decode, exact_log_px
 
-from .. import images, lenses, state
+from .. import images, lenses, ood_lens, state
 from ..lenses import lens_of, own_classes, percentile
 from ..model_view import ModelView, Shown
 
@@ -171,3 +172,4 @@ def section(shown: Shown) -> None:
         )
     st.plotly_chart(histogram(scores, marks, noun), key="outlier_histogram")
     st.markdown("  \n".join(lines))
+    ood_lens.part(shown)
