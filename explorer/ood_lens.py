@@ -127,10 +127,23 @@ def reading(result: dict, own: str, other: str) -> str:
     second = _(
         "Subtracting each image's complexity L(x) (its size as a PNG) gives AUROC {corrected:.2f}."
     )
+    pooled = {
+        name: np.concatenate([result["own"][name], result["other"][name]]).mean()
+        for name in ("complexity", "neg_log_px")
+    }
+    # The PNG codes the 8-bit image; the Bernoulli decoder's likelihood of grey pixels is no
+    # code length of it, and is an order of magnitude smaller: L(x) swamps the difference.
+    third = _(
+        "But L(x) is {ratio:.0f} times as large as −log p(x) here: this model's Bernoulli "
+        "likelihood of grey pixels is not a code length of the 8-bit image, as the PNG's size "
+        "is, so the corrected score ranks mostly by simplicity and flags whichever dataset is "
+        "the simpler one."
+    )
     return " ".join(
         [
             first.format(other=other, own=own, auroc=aurocs["neg_log_px"]),
             second.format(corrected=aurocs["corrected"]),
+            third.format(ratio=pooled["complexity"] / pooled["neg_log_px"]),
         ]
     )
 
@@ -204,8 +217,9 @@ def part(shown: Shown) -> None:
             "and simple images (few strokes, much black) are easy to code whatever they show. "
             "So a low likelihood does flag an anomaly, but a high one does not vouch for an "
             "image: check the detector on the kind of anomaly you expect before trusting it "
-            "(Nalisnick et al. 2019), and correct for complexity, or compare with a model of "
-            "the background (Ren et al. 2019)."
+            "(Nalisnick et al. 2019). Corrections, for the image's complexity (Serrà et al. "
+            "2020) or against a model of the background (Ren et al. 2019), help where they are "
+            "measured on the likelihood's own scale."
         )
     )
     _likeliest(shown, result, other, other_name)

@@ -28,10 +28,11 @@ def setup(three_classes, tmp_path_factory):
 
 def test_the_outliers_tab_scores_another_dataset_and_shows_the_aurocs(setup, chromium):  # noqa: F811
     url, three = setup
-    page = open_page(chromium, f"{url}/?data={three.key}&width=64&epochs=1&tab=outliers")
+    page = open_page(chromium, f"{url}/?data={three.key}&width=64&epochs=1")
     try:
+        page.get_by_role("tab", name="Outliers").click()
         page.get_by_text("Another dataset through the model").wait_for(timeout=60_000)
-        page.locator(".st-key-ood_data [data-baseweb=select]").click()
+        page.locator(".st-key-ood_data").get_by_role("combobox").click()
         page.get_by_role("option", name="MNIST", exact=True).click()
         table = page.locator(".st-key-ood_table table")
         table.wait_for(timeout=180_000)

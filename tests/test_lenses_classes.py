@@ -264,6 +264,7 @@ def test_the_lenses_say_the_datas_images_and_class_names(tiny_mnist, test_data, 
     assert f"Test image #{ROW}: {own}" in text
     assert f"The true posterior of test image #{ROW}: {own}" in text
     assert "Images the model finds unusual" in text and "New images from the prior" in text
+    assert "Another dataset through the model" in text
     chosen = FASHION_MNIST_CLASSES[8]
     # The pad in the browser reads the drawing with the class chosen, as the server does.
     assert json.loads(at.get_by_key("draw").proto.bytes)["cls"] == (8 if conditional else None)
