@@ -327,7 +327,7 @@ def map_figure(
     axes: tuple[str, str],
     hover: str,
     grid_hover: str,
-    height: int = 420,
+    height: int = 360,
 ) -> go.Figure:
     """A 2-D map of test images, one WebGL trace a class (each point's test row as its
     customdata), each class's name at its points' median, so colour is not the only cue.
@@ -343,8 +343,8 @@ def map_figure(
             y=grid[:, 1],
             customdata=np.full(len(grid), -1),
             mode="markers",
-            marker=dict(size=5, color="#9ca3af", opacity=0.2),
-            unselected=dict(marker=dict(opacity=0.2)),
+            marker=dict(size=5, color="#9ca3af", opacity=0.15),
+            unselected=dict(marker=dict(opacity=0.15)),
             hovertemplate=grid_hover + "<extra></extra>",
             showlegend=False,
         )
@@ -368,10 +368,22 @@ def map_figure(
             )
         )
         x, y = np.median(points[mine], axis=0)
+        # Dark on a light pill: readable over any class's points, in either theme.
         annotations.append(
-            dict(x=x, y=y, text=f"<b>{name}</b>", showarrow=False, font=dict(size=14))
+            dict(
+                x=x,
+                y=y,
+                text=f"<b>{name}</b>",
+                showarrow=False,
+                font=dict(size=13, color="#111827"),
+                bgcolor="rgba(255, 255, 255, 0.75)",
+                borderpad=1,
+            )
         )
     layout = _square_layout(window, height, annotations=annotations, clickmode="event+select")
     layout["xaxis"]["title_text"], layout["yaxis"]["title_text"] = axes
+    layout["margin"]["t"] = 10  # the map's title is the page's, above it
+    # A narrow column leaves the square map shorter than the figure: flush with the title.
+    layout["yaxis"]["constraintoward"] = "top"
     fig.update_layout(**layout)
     return fig

@@ -10,8 +10,6 @@ model: they are computed once per dataset; the VAE's figures once per model.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import streamlit as st
 
@@ -42,7 +40,7 @@ MAPS = ("vae", "pca", "tsne")
 TITLES = {"vae": N_("VAE"), "pca": N_("PCA"), "tsne": N_("t-SNE")}
 AXES = {"vae": ("z1", "z2"), "pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2")}
 GRID = 25  # the empty-space grid's points a side: a click lands within 1/48 of the span
-PICTURE_SCALE = 3  # a 28-pixel picture drawn 84 px wide
+PICTURE_SCALE = 4  # a 28-pixel picture drawn 112 px wide, as the selection's
 
 
 def square(points: np.ndarray, margin: float = 0.05) -> tuple[float, float]:
@@ -61,41 +59,44 @@ def grid_of(window: tuple[float, float]) -> np.ndarray:
     return np.column_stack([x.ravel(), y.ravel()]).astype(np.float32)
 
 
-def timed(compute, *args):
-    start = time.perf_counter()
-    return compute(*args), time.perf_counter() - start
+def knn_scores(train_points, train_labels, test_points, test_labels) -> dict[str, float]:
+    """A map's kNN accuracy two ways: "knn", learnt from the training points and scored on the
+    test points; "within", FOLDS-fold within the test points t-SNE maps, as t-SNE's is."""
+    rows = tsne_rows(len(test_labels))
+    return {
+        "knn": knn_accuracy(train_points, train_labels, test_points, test_labels),
+        "within": cross_validated_knn(test_points[rows], test_labels[rows]),
+    }
 
 
 @st.cache_data(show_spinner=Deferred(N_("Fitting PCA to the training images…")), max_entries=4)
 def pca_map(data: str) -> dict:
-    """PCA of the training images of dataset `data`: the fit, the test images' points, the
-    kNN accuracy (training points -> test points), the reconstruction error of the test images
-    and the seconds the fit took; the same for every model of the data."""
+    """PCA of the training images of dataset `data`: the fit, the test images' points, their
+    kNN accuracy (training points -> test points, and within t-SNE's subset) and the test
+    images' reconstruction error; the same for every model of the data."""
     train = load_split(dataset_of(data).directory, "train")
     test_images, test_labels = test_set(data)
-    pca, seconds = timed(PCA.fit, train.images)
+    pca = PCA.fit(train.images)
     points = pca.transform(test_images)
     return {
         "pca": pca,
         "points": points,
-        "knn": knn_accuracy(pca.transform(train.images), train.labels, points, test_labels),
+        **knn_scores(pca.transform(train.images), train.labels, points, test_labels),
         "error": reconstruction_error(test_images, pca.decode(points)),
-        "seconds": seconds,
     }
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def tsne_map(data: str) -> dict:
-    """t-SNE of TSNE_IMAGES test images of dataset `data`: their rows, their points, the kNN
-    accuracy within them (FOLDS-fold) and the seconds it took; the same for every model."""
+    """t-SNE of TSNE_IMAGES test images of dataset `data`: their rows, their points and the
+    kNN accuracy within them (FOLDS-fold); the same for every model."""
     test_images, test_labels = test_set(data)
     rows = tsne_rows(len(test_labels))
-    points, seconds = timed(tsne, test_images[rows])
+    points = tsne(test_images[rows])
     return {
         "rows": rows,
         "points": points,
-        "knn": cross_validated_knn(points, test_labels[rows]),
-        "seconds": seconds,
+        "within": cross_validated_knn(points, test_labels[rows]),
     }
 
 
@@ -103,7 +104,7 @@ def tsne_map(data: str) -> dict:
     show_spinner=Deferred(N_("Placing the training images on the VAE's plane…")), max_entries=8
 )
 def vae_map(shown: Shown) -> dict:
-    """The model's kNN accuracy (training codes -> test codes), within t-SNE's subset too, and
+    """The model's kNN accuracy (training codes -> test codes, and within t-SNE's subset) and
     its reconstruction error of the test images (decoded at the posterior mean; a conditional
     model's given each image's own class)."""
     view = shown.view
@@ -112,7 +113,7 @@ def vae_map(shown: Shown) -> dict:
     codes = encode(shown.model, train.images, given)[0]
     own = view.labels if view.conditional else None
     return {
-        "knn": knn_accuracy(codes, train.labels, view.mu, view.labels),
+        **knn_scores(codes, train.labels, view.mu, view.labels),
         "error": reconstruction_error(
             view.images, vae_reconstructions(shown.model, view.images, own)
         ),
@@ -197,28 +198,24 @@ def show_pick(name: str, pick, shown: Shown, pca: PCA, theme: str, label: int | 
 def table(vae: dict, pca: dict, tsne_found: dict, words: dict) -> str:
     """The maps' figures as a markdown table."""
     cannot = _("cannot decode")
+    count = f"{len(tsne_found['rows']):,}"
     head = [
         _("map"),
-        _("kNN accuracy ({n} neighbours)").format(n=NEIGHBOURS),
-        _("how the kNN was fitted and tested"),
+        _("kNN: learnt from the training {nouns}, tested on the test {nouns}").format(**words),
+        _("kNN: {folds}-fold within the {count} test {nouns} t-SNE maps").format(
+            folds=FOLDS, count=count, **words
+        ),
         _("reconstruction MSE (per pixel)"),
         _("reconstruction (nats per {noun})").format(**words),
     ]
-    fitted = _("map and kNN fitted on the training {nouns}, tested on the test {nouns}").format(
-        **words
-    )
-    folded = _("{folds}-fold within its {count} test {nouns}").format(
-        folds=FOLDS, count=f"{len(tsne_found['rows']):,}", **words
-    )
-    lines = [
-        "| " + " | ".join(head) + " |",
-        "| --- | ---: | --- | ---: | ---: |",
-        f"| {_('VAE (2-D codes)')} | {percent(vae['knn'])} | {fitted} | "
-        f"{vae['error'].mse:.4f} | {vae['error'].nats:.1f} |",
-        f"| {_('PCA (2 components)')} | {percent(pca['knn'])} | {fitted} | "
-        f"{pca['error'].mse:.4f} | {pca['error'].nats:.1f} |",
-        f"| t-SNE | {percent(tsne_found['knn'])} | {folded} | {cannot} | {cannot} |",
+    rows = [
+        (_("VAE (2-D codes)"), percent(vae["knn"]), percent(vae["within"]), vae["error"]),
+        (_("PCA (2 components)"), percent(pca["knn"]), percent(pca["within"]), pca["error"]),
     ]
+    lines = ["| " + " | ".join(head) + " |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {m} | {a} | {b} | {e.mse:.4f} | {e.nats:.1f} |" for m, a, b, e in rows]
+    places = _("cannot place new {nouns}").format(**words)
+    lines.append(f"| t-SNE | {places} | {percent(tsne_found['within'])} | {cannot} | {cannot} |")
     return "\n".join(lines)
 
 
@@ -269,7 +266,7 @@ def section(shown: Shown) -> None:
             view.labels[tsne_found["rows"]],
             tsne_found["rows"],
             square(tsne_found["points"]),
-            tsne_found["knn"],
+            tsne_found["within"],
         ),
     }
     columns = st.columns(3, gap="medium")
@@ -313,10 +310,10 @@ def section(shown: Shown) -> None:
             "kNN: the majority class of the {n} nearest points. VAE and PCA are maps: fitted on "
             "the training {nouns}, they place the test {nouns} too, and the kNN learns from the "
             "training points. t-SNE places only the {nouns} it was given, so its kNN is scored "
-            "within them, each tenth by the other nine. MSE: squared error per pixel; nats: the "
-            "test {nouns}' Bernoulli −log-likelihood under the reconstruction (the VAE's decoded "
-            "at the posterior mean, PCA's clipped to [0, 1]), its pixels clipped to [{eps}, "
-            "1 − {eps}]."
+            "within them, each tenth by the other nine; the middle column scores every map so, "
+            "on the same {nouns}. MSE: squared error per pixel; nats: the test {nouns}' "
+            "Bernoulli −log-likelihood under the reconstruction (the VAE's decoded at the "
+            "posterior mean, PCA's clipped to [0, 1]), its pixels clipped to [{eps}, 1 − {eps}]."
         ).format(n=NEIGHBOURS, eps=EPS, **words)
     )
     st.markdown(
