@@ -1,12 +1,16 @@
 """The VAE vs PCA tab in headless Chromium: the three maps and their table, and a click on a
 map's empty space and on a digit, each decoded where the map can."""
 
+import re
+
+import numpy as np
 import pytest
 
 from benchmarks import latent_page as lp
 from deploy import launch
 from explorer.sections.maps import GRID
 from tests.test_browser import chromium, playwright_api  # noqa: F401 (fixture)
+from vae_core import load_split
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -30,6 +34,18 @@ RIGHTMOST = """(key) => {
   });
   return best;
 }"""
+# Where on the window map `key` draws test image `row`.
+PIXEL_OF_ROW = """([key, row]) => {
+  const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+  const box = gd.getBoundingClientRect(), L = gd._fullLayout;
+  for (const t of gd._fullData.slice(1)) {
+    const i = Array.from(t.customdata).indexOf(row);
+    if (i >= 0) return [box.left + L.xaxis._offset + L.xaxis.d2p(t.x[i]),
+                        box.top + L.yaxis._offset + L.yaxis.d2p(t.y[i])];
+  }
+  return null;
+}"""
+PICKED = re.compile(r"test #(\d+), a (\d)")
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +81,7 @@ def click(page, key: str, x: float, y: float, expect: str) -> str:
 
 
 def test_the_tab_shows_three_maps_and_decodes_a_click_where_a_map_can(server, chromium):  # noqa: F811
+    labels = load_split(None, "test").labels
     page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
         # PCA, t-SNE and the VAE's kNN run when the tab first opens: about 30 s of CPU, and
@@ -84,16 +101,19 @@ def test_the_tab_shows_three_maps_and_decodes_a_click_where_a_map_can(server, ch
         decoded = f"the decoder at z = ({x:.2f}, {y:.2f})"
         click(page, "map_vae", x, y, decoded)
         assert page.locator(".st-key-map_vae img").count() == 1
-        # A digit on PCA's map: the digit and PCA's way back from its point.
-        x, y, row = page.evaluate(RIGHTMOST, "map_pca")
-        shown = click(page, "map_pca", x, y, f"test #{row}, a ")
-        assert "PCA decoded at" in shown
-        assert page.locator(".st-key-map_pca img").count() == 2
-        # t-SNE: the digit, and no decoding.
-        x, y, row = page.evaluate(RIGHTMOST, "map_tsne")
-        shown = click(page, "map_tsne", x, y, f"test #{row}, a ")
-        assert "t-SNE cannot decode" in shown
-        assert page.locator(".st-key-map_tsne img").count() == 1
+        # A digit on each of the other maps, the rightmost, away from the crowd: the digit
+        # there is shown (two may overlap within a pixel), and PCA's way back from its point;
+        # t-SNE has none.
+        for key, more in (("map_pca", "PCA decoded at"), ("map_tsne", "t-SNE cannot decode")):
+            x, y, _ = page.evaluate(RIGHTMOST, key)
+            shown = click(page, key, x, y, more)
+            row, digit = map(int, PICKED.search(shown).groups())
+            assert digit == labels[row]
+            near = np.subtract(
+                page.evaluate(PIXEL_OF_ROW, [key, row]), page.evaluate(PIXEL, [key, x, y])
+            )
+            assert np.hypot(*near) < 3
+            assert page.locator(f".st-key-{key} img").count() == (2 if key == "map_pca" else 1)
         # The VAE's pick is kept while the others are clicked.
         kept = page.locator(".st-key-map_vae").inner_text().replace("\n", " ")
         assert decoded in kept
