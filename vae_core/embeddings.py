@@ -24,7 +24,7 @@ from .model import VAE
 # none, which would cost infinitely many nats. A pixel reconstructed wholly wrong costs at most
 # -log(EPS) = 6.9 nats.
 EPS = 1e-3
-TSNE_IMAGES = 2000  # test images t-SNE maps: 6-12 s on 2 cores; 5,000 took 35 s
+TSNE_IMAGES = 2000  # test images t-SNE maps: 10 s of one core here; 5,000 took 28 s
 TSNE_ITERATIONS = 500  # its gradient steps: as many as 1,000 gave the same kNN accuracy
 TSNE_PERPLEXITY = 30.0  # scikit-learn's default, lowered on a set too small for it
 TSNE_PCA = 50  # t-SNE's usual first step: its neighbours found among 50 PCA coordinates
