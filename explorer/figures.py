@@ -314,3 +314,76 @@ def labelled_grid_figure(
         margin=dict(l=10, r=10, t=50, b=10),
     )
     return fig
+
+
+def map_figure(
+    points: np.ndarray,
+    labels: np.ndarray,
+    rows: np.ndarray,
+    classes: list[str],
+    colours: list[str],
+    window: tuple[float, float],
+    grid: np.ndarray,
+    axes: tuple[str, str],
+    hover: str,
+    grid_hover: str,
+    height: int = 360,
+) -> go.Figure:
+    """A 2-D map of test images, one WebGL trace a class (each point's test row as its
+    customdata), each class's name at its points' median, so colour is not the only cue.
+
+    Under them a faint grid of points (customdata -1) lets a click on the map's empty space
+    pick a point there (Plotly selects points only). `hover` is the data points' hover
+    template, `grid_hover` the grid's, both in the page's language. Nothing in it depends on
+    what is picked: Streamlit keeps a chart's selection only while its figure stays the same.
+    """
+    fig = go.Figure(
+        go.Scattergl(
+            x=grid[:, 0],
+            y=grid[:, 1],
+            customdata=np.full(len(grid), -1),
+            mode="markers",
+            marker=dict(size=5, color="#9ca3af", opacity=0.15),
+            unselected=dict(marker=dict(opacity=0.15)),
+            hovertemplate=grid_hover + "<extra></extra>",
+            showlegend=False,
+        )
+    )
+    annotations = []
+    for c, name in enumerate(classes):
+        mine = labels == c
+        if not mine.any():
+            continue
+        fig.add_trace(
+            go.Scattergl(
+                x=points[mine, 0],
+                y=points[mine, 1],
+                customdata=rows[mine],
+                mode="markers",
+                name=name,
+                marker=dict(size=3, color=colours[c]),
+                unselected=dict(marker=dict(opacity=0.6)),
+                hovertemplate=hover + "<extra></extra>",
+                showlegend=False,
+            )
+        )
+        x, y = np.median(points[mine], axis=0)
+        # Dark on a light pill: readable over any class's points, in either theme.
+        annotations.append(
+            dict(
+                x=x,
+                y=y,
+                text=f"<b>{name}</b>",
+                showarrow=False,
+                font=dict(size=13, color="#111827"),
+                bgcolor="rgba(255, 255, 255, 0.75)",
+                borderpad=1,
+            )
+        )
+    layout = _square_layout(window, height, annotations=annotations, clickmode="event+select")
+    layout["xaxis"]["title_text"], layout["yaxis"]["title_text"] = axes
+    layout["margin"]["t"] = 10  # the map's title is the page's, above it
+    # A narrow column leaves the square map shorter than the figure: flush with the title.
+    layout["yaxis"]["constraintoward"] = "top"
+    fig.update_layout(**layout)
+    return fig
