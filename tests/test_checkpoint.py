@@ -40,6 +40,8 @@ def test_round_trip_reproduces_every_weight_exactly(model, tmp_path):
         "beta": 2.0,
         "conditional": False,
         "classes": 10,
+        "semi_supervised": False,
+        "labelled": 0,
     }
     assert set(checkpoint["versions"]) == {"torch", "python"}
     z = torch.randn(4, 2)

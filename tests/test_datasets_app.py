@@ -71,7 +71,7 @@ def test_a_conditional_model_draws_the_class_chosen(isolated_cache):
         ModelSettings(beta=1.0, width=64, epochs=1, seed=0, conditional=True), isolated_cache
     )
     at = run_app({"cvae": "1", "width": "64", "epochs": "1", "class": "3"})
-    assert at.sidebar.radio(key="kind").value == "conditional"
+    assert at.sidebar.selectbox(key="kind").value == "conditional"
     assert view_data(at)["cls"] == 3
     chooser = at.radio(key="class_choice")
     assert chooser.value == 3 and chooser.options == [str(d) for d in range(10)]

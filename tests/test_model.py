@@ -118,6 +118,8 @@ def test_config_round_trips_through_a_plain_dict():
         "beta": 0.5,
         "conditional": False,
         "classes": 10,
+        "semi_supervised": False,
+        "labelled": 0,
     }
 
 

@@ -27,6 +27,7 @@ def m2_entry(tmp_path_factory):
 
 
 def trained(entry, cache):
+    cache.mkdir(parents=True, exist_ok=True)
     shutil.copy(entry, cache / entry.name)
 
 
@@ -39,7 +40,7 @@ def test_the_few_labels_tab_scores_m2s_classifier_beside_the_paper(m2_entry, iso
     trained(m2_entry, isolated_cache)
     at = run_app({**LINK, "tab": "few_labels"})
     assert "semi-supervised VAE (M2, 100 labels)" in showing(at)
-    assert at.sidebar.radio(key="kind").value == "semi"
+    assert at.sidebar.selectbox(key="kind").value == "semi"
     assert at.sidebar.selectbox(key="labelled").value == 100
     assert at.query_params["labels"] == "100" and at.query_params["cvae"] == "1"
     model, checkpoint = load_cached(*M2.configs())
@@ -87,7 +88,7 @@ def test_the_sidebar_trains_m2_of_the_labels_chosen(isolated_cache, monkeypatch)
     monkeypatch.setattr("explorer.sections.sidebar.training_queue", lambda: Queue())
     at = run_app()
     assert any("(M2) reads every image once for each class" in c.value for c in at.sidebar.caption)
-    at.sidebar.radio(key="kind").set_value("semi")
+    at.sidebar.selectbox(key="kind").set_value("semi")
     at.sidebar.selectbox(key="labelled").set_value(600)
     at.sidebar.button[0].click().run()
     assert not at.exception, at.exception

@@ -159,7 +159,7 @@ def _model_form() -> None:
                     "runs the server. Each dataset has models of its own."
                 ),
             )
-        st.radio(
+        st.selectbox(
             _("Kind of VAE"),
             state.KINDS,
             format_func=label_of(state.KINDS, lambda kind: _(KIND_NAMES[kind])),
