@@ -23,10 +23,7 @@ from benchmarks.harness import report
 from training import TrainingCallbacks, TrainingRequest, get_or_train
 from training.recipes import QUICK
 from vae_core import load_split
-from vae_core.few_labels import few_label_accuracy
-
-# Kingma et al. (2014), Table 1: MNIST's test error (%) of M2 and of M1+M2, by labels.
-PAPER = {100: (11.97, 3.33), 600: (4.94, 2.59), 1000: (3.60, 2.40), 3000: (3.92, 2.18)}
+from vae_core.few_labels import KINGMA_2014_ERRORS, few_label_accuracy
 
 
 def _epoch(report_line) -> None:
@@ -63,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         m = checkpoint["metrics"]
         pixels = few_label_accuracy(None, train, test, (n // 10,), args.seed, ["pixels"])
         knn = next(s.accuracy for s in pixels if s.classifier == "kNN")
-        m2, m1_m2 = PAPER.get(n, (float("nan"), float("nan")))
+        m2, m1_m2 = KINGMA_2014_ERRORS.get(n, (float("nan"), float("nan")))
         epochs = len(m["history"])
         results.append({"labels": n, "pixels_knn": knn, **m})
         rows.append(

@@ -46,17 +46,18 @@ class LimitError(Exception):
     """A request over one of the server's limits; the message says which and who sets it."""
 
 
+def _layers(dims: list[int]) -> int:
+    """Weights and biases of a stack of linear layers of these widths."""
+    return sum(a * b + b for a, b in itertools.pairwise(dims))
+
+
 def parameters(config: VAEConfig, pixels: int = 784) -> int:
     """Weights and biases of the encoder's and decoder's linear layers."""
-
-    def layers(dims: list[int]) -> int:
-        return sum(a * b + b for a, b in itertools.pairwise(dims))
-
     label_width = config.classes if config.conditional else 0  # a conditional model's one-hot
     dims = [pixels + label_width, *config.hidden]
     heads = 2 * (dims[-1] * config.latent_dim + config.latent_dim)  # mean and log-variance
     decoder = [config.latent_dim + label_width, *reversed(config.hidden), pixels]
-    return layers(dims) + heads + layers(decoder)
+    return _layers(dims) + heads + _layers(decoder)
 
 
 def _step_seconds(model_config: VAEConfig, train_config: TrainConfig) -> float:
@@ -68,7 +69,7 @@ def _step_seconds(model_config: VAEConfig, train_config: TrainConfig) -> float:
         # the labelled batch once more, and both through its classifier.
         c = model_config
         labelled = min(c.labelled, LABELLED_BATCH)
-        classifier = sum(a * b + b for a, b in itertools.pairwise([PIXELS, *c.hidden, c.classes]))
+        classifier = _layers([PIXELS, *c.hidden, c.classes])
         work = parameters(c) * (images * c.classes + labelled) + classifier * (images + labelled)
     return STEP_SECONDS + IMAGE_PARAMETER_SECONDS * work
 

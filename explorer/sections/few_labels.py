@@ -24,6 +24,7 @@ from vae_core.data import Split
 from vae_core.few_labels import (
     CLASSIFIERS,
     FEATURES,
+    KINGMA_2014_ERRORS,
     KS,
     NEIGHBOURS,
     few_label_accuracy,
@@ -87,9 +88,6 @@ REFUSED = N_(
     "model in the sidebar (Kind of VAE: Plain) to see how well k labels a class read the test "
     "{nouns} from its codes, or a semi-supervised one (M2), which learns to classify."
 )
-# Kingma et al. (2014), Table 1: MNIST's test error (%) by labelled training images, of M2 and
-# of M1+M2 (M2 on the codes of a 50-D M1).
-PAPER_ERRORS = {100: (11.97, 3.33), 600: (4.94, 2.59), 1000: (3.60, 2.40), 3000: (3.92, 2.18)}
 
 
 @st.cache_resource(show_spinner=False)
@@ -251,6 +249,17 @@ def error_mosaic(
     return fig
 
 
+def misread_mosaic(view: ModelView, predicted: np.ndarray, key: str) -> None:
+    """The test images `predicted` reads wrongly, a row for each true class, drawn."""
+    rows_by_class = errors_by_class(view.labels, predicted, ERRORS_A_ROW, len(view.classes))
+    st.plotly_chart(
+        error_mosaic(rows_by_class, view.labels, predicted, view, page_theme()),
+        key=key,
+        width="content",
+        config={"displayModeBar": False},
+    )
+
+
 @st.cache_data(show_spinner=False, ttl=60, max_entries=64)
 def semi_supervised_accuracy(settings: ModelSettings) -> float | None:
     """The test accuracy of these settings' semi-supervised model, if this server holds it."""
@@ -279,7 +288,7 @@ def semi_supervised_table(settings: ModelSettings, accuracy: float, classes: int
         "| labelled images | M2 here | M2, Kingma et al. | M1+M2, Kingma et al. | pixels · kNN |"
     )
     lines = [heading, "| ---: | ---: | ---: | ---: | ---: |"]
-    for n, (m2, m1_m2) in PAPER_ERRORS.items():
+    for n, (m2, m1_m2) in KINGMA_2014_ERRORS.items():
         ours = accuracy if n == settings.labelled else None
         if ours is None:
             ours = semi_supervised_accuracy(replace(settings, labelled=n))
@@ -340,13 +349,7 @@ def _semi_supervised(shown: Shown) -> None:
             wrong=f"{len(wrong):,}", total=f"{len(view.labels):,}", **words
         )
     )
-    rows_by_class = errors_by_class(view.labels, predicted, ERRORS_A_ROW, len(view.classes))
-    st.plotly_chart(
-        error_mosaic(rows_by_class, view.labels, predicted, view, page_theme()),
-        key="few_labels_m2_errors",
-        width="content",
-        config={"displayModeBar": False},
-    )
+    misread_mosaic(view, predicted, "few_labels_m2_errors")
 
 
 def section(shown: Shown) -> None:
@@ -415,13 +418,7 @@ def section(shown: Shown) -> None:
     wrong = np.flatnonzero(predicted != view.labels)
     mosaic, side = st.columns([2, 3], gap="large")
     with mosaic:
-        rows_by_class = errors_by_class(view.labels, predicted, ERRORS_A_ROW, len(view.classes))
-        st.plotly_chart(
-            error_mosaic(rows_by_class, view.labels, predicted, view, page_theme()),
-            key="few_labels_errors",
-            width="content",
-            config={"displayModeBar": False},
-        )
+        misread_mosaic(view, predicted, "few_labels_errors")
     with side:
         name = classifier_name(classifier)
         st.markdown(
