@@ -80,6 +80,23 @@ def open_page(chromium, url, width=1400, height=1000, **options):
     return page
 
 
+def choose(page, box, option: str, timeout_ms: int = 60_000) -> None:
+    """Open the select box inside `box` and pick `option`. A rerun that lands between the
+    click and the list's drawing can shift or close the list (a tab's first run adds elements
+    above), so the box is opened again until the option shows."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        box.get_by_role("combobox").click()
+        item = page.get_by_role("option", name=option, exact=True)
+        try:
+            item.click(timeout=5_000)
+            return
+        except playwright_api.TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+            page.keyboard.press("Escape")
+
+
 @pytest.fixture
 def page(server, chromium):
     page = open_page(chromium, server)
@@ -251,8 +268,7 @@ def test_a_model_switch_keeps_z_and_redraws_the_plane(server, chromium):
         first = lp.attribute(page, "model-id")
         assert lp.point(page, "committed") == (0.5, -0.3)
         sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.locator(".st-key-width").get_by_role("combobox").click()
-        page.get_by_role("option", name=str(SMALL_WIDTH), exact=True).click()
+        choose(page, sidebar.locator(".st-key-width"), str(SMALL_WIDTH))
         epochs = sidebar.get_by_role("spinbutton", name="Epochs")
         epochs.fill(str(SMALL_EPOCHS))
         epochs.press("Tab")
@@ -675,8 +691,7 @@ def test_a_model_asked_for_is_explored_from_its_first_epoch_then_replaced_with_z
         try:
             default_id = lp.attribute(page, "model-id")
             bar = page.locator("[data-testid=stSidebar]")
-            bar.locator(".st-key-width").click()
-            page.get_by_role("option", name="64", exact=True).click()
+            choose(page, bar.locator(".st-key-width"), "64")
             epochs = bar.locator(".st-key-epochs input")
             epochs.fill("8")
             epochs.press("Enter")

@@ -4,7 +4,7 @@
 import pytest
 
 from deploy import launch
-from tests.test_browser import chromium, open_page  # noqa: F401 (a fixture)
+from tests.test_browser import choose, chromium, open_page  # noqa: F401 (a fixture)
 from training import DEFAULT_TRAIN_CONFIG, TrainConfig, TrainingRequest, get_or_train
 from vae_core import VAEConfig
 from vae_core.datasets import describe
@@ -32,8 +32,7 @@ def test_the_outliers_tab_scores_another_dataset_and_shows_the_aurocs(setup, chr
     try:
         page.get_by_role("tab", name="Outliers").click()
         page.get_by_text("Another dataset through the model").wait_for(timeout=60_000)
-        page.locator(".st-key-ood_data").get_by_role("combobox").click()
-        page.get_by_role("option", name="MNIST", exact=True).click()
+        choose(page, page.locator(".st-key-ood_data"), "MNIST")
         table = page.locator(".st-key-ood_table table")
         table.wait_for(timeout=180_000)
         text = table.inner_text()
