@@ -14,6 +14,7 @@ from vae_core.data import (
     read_idx,
     to_tensor,
 )
+from vae_core.data import write_idx as write_idx_file
 
 
 def test_bundled_mnist_has_canonical_shapes_and_labels():
@@ -120,3 +121,16 @@ def test_fingerprint_changes_with_the_data(tmp_path):
     write_idx(d / "t10k-labels-idx1-ubyte", np.ones(10, np.uint8), LABELS_MAGIC)
     assert fingerprint(d) != before
     assert gzip.decompress((d / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:] == b"\x01" * 10
+
+
+def test_write_idx_writes_what_read_idx_reads_and_leaves_nothing_beside(tmp_path):
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    labels = np.array([3, 1], np.uint8)
+    write_idx_file(tmp_path / "images", images)
+    write_idx_file(tmp_path / "labels", labels)
+    np.testing.assert_array_equal(read_idx(tmp_path / "images", IMAGES_MAGIC), images)
+    np.testing.assert_array_equal(read_idx(tmp_path / "labels", LABELS_MAGIC), labels)
+    # Written again over an old file: replaced whole, with no partial file left.
+    write_idx_file(tmp_path / "labels", labels[::-1])
+    np.testing.assert_array_equal(read_idx(tmp_path / "labels", LABELS_MAGIC), labels[::-1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "labels"]

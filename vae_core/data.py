@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +133,25 @@ def read_idx(path: str | Path, expected_magic: int) -> np.ndarray:
             )
         raise DataError(lazy(message, path=path, shape=shape, expected=expected, size=len(raw)))
     return np.frombuffer(bytearray(raw), dtype=np.uint8, offset=header).reshape(shape)
+
+
+def write_idx(path: str | Path, array: np.ndarray) -> Path:
+    """Write a uint8 array as an uncompressed IDX file, atomically: a reader sees the whole
+    file or none (it is written beside, then renamed over `path`)."""
+    path = Path(path)
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    magic = 0x00000800 | array.ndim
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(header)
+            out.write(array.tobytes())
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def load_split(directory: str | Path | None = None, split: str = "train") -> Split:

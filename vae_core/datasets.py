@@ -15,6 +15,7 @@ publishers and torchvision give); an uncompressed KMNIST is named only through a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import unicodedata
@@ -33,6 +34,9 @@ MIN_CLASSES = 2
 MAX_CLASSES = 62  # EMNIST byclass: 10 digits, 26 upper-case and 26 lower-case letters
 MAX_NAME_LENGTH = 40
 CLASSES_FILE = "classes.txt"
+# Written beside an upload's IDX files (vae_core.uploads): {"labelled": false} makes its one
+# class a set of unlabelled pictures rather than a dataset short of classes.
+UPLOAD_FILE = "upload.json"
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (
@@ -78,6 +82,7 @@ class Dataset:
     directory: Path | None  # None: the MNIST bundled in assets/mnist
     classes: tuple[str, ...]  # one name per label, in label order
     noun: str  # what one example is called on the page: "digit" for MNIST, else "image"
+    labelled: bool = True  # False: one class of pictures without labels (an upload's)
 
     @cached_property
     def key(self) -> str:
@@ -100,8 +105,9 @@ def describe(directory: str | Path | None = None) -> Dataset:
 
     `directory` None is the bundled MNIST. Raises DataError, saying what is wrong, for a
     directory that is missing, incomplete, not MNIST-format, or whose labels or classes.txt
-    do not make 2 to 62 classes each seen in training. Memoised by the directory and its
-    files' modification times, so a second call costs a few stat calls.
+    do not make 2 to 62 classes each seen in training (one is enough where an upload.json says
+    the pictures are unlabelled). Memoised by the directory and its files' modification times,
+    so a second call costs a few stat calls.
     """
     path = BUNDLED_MNIST if directory is None else Path(os.path.abspath(directory))
     return _describe(None if directory is None else str(path), _stamps(path))
@@ -138,7 +144,9 @@ def datasets_from(names: Sequence[str]) -> tuple[list[Dataset], list[Text]]:
 def _stamps(path: Path) -> tuple[tuple[str, int, int], ...]:
     """The data files' names, times and sizes: a file changed on disk is described anew."""
     try:
-        files = sorted(p for p in path.iterdir() if "-ubyte" in p.name or p.name == CLASSES_FILE)
+        files = sorted(
+            p for p in path.iterdir() if "-ubyte" in p.name or p.name in (CLASSES_FILE, UPLOAD_FILE)
+        )
         return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     except OSError:
         # An unreadable directory: load_split, called next, says what is wrong with it.
@@ -149,7 +157,8 @@ def _stamps(path: Path) -> tuple[tuple[str, int, int], ...]:
 def _describe(directory: str | None, stamps: tuple[tuple[str, int, int], ...]) -> Dataset:
     path = BUNDLED_MNIST if directory is None else Path(directory)
     train, test = load_split(path, "train").labels, load_split(path, "test").labels
-    k = _class_count(path, train, test)
+    labelled = _labelled(path / UPLOAD_FILE)
+    k = _class_count(path, train, test, labelled)
     name, classes, noun = _recognise(path, train, test) or (
         path.name or "data",
         tuple(str(label) for label in range(k)),
@@ -158,13 +167,32 @@ def _describe(directory: str | None, stamps: tuple[tuple[str, int, int], ...]) -
     if (path / CLASSES_FILE).exists():
         classes = _read_classes(path / CLASSES_FILE, k)
     return Dataset(
-        name=name, directory=None if directory is None else path, classes=classes, noun=noun
+        name=name,
+        directory=None if directory is None else path,
+        classes=classes,
+        noun=noun,
+        labelled=labelled,
     )
 
 
-def _class_count(path: Path, train: np.ndarray, test: np.ndarray) -> int:
+def _labelled(path: Path) -> bool:
+    """What an upload.json says of its labels; True without one."""
+    if not path.exists():
+        return True
+    try:
+        labelled = json.loads(path.read_text(encoding="utf-8")).get("labelled")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise DataError(
+            lazy("{path}: cannot read it as a JSON object ({error}).", path=path, error=str(exc))
+        ) from exc
+    if not isinstance(labelled, bool):
+        raise DataError(lazy('{path}: "labelled" must be true or false.', path=path))
+    return labelled
+
+
+def _class_count(path: Path, train: np.ndarray, test: np.ndarray, labelled: bool) -> int:
     k = int(max(train.max(), test.max())) + 1
-    if not MIN_CLASSES <= k <= MAX_CLASSES:
+    if not (MIN_CLASSES if labelled else 1) <= k <= MAX_CLASSES:
         if k == 1:
             message = N_(
                 "{path}: the labels run from 0 to {last}, so {k} class; "
