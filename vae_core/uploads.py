@@ -191,8 +191,9 @@ def _unzipped(
     """The zip's files that may be pictures, read only when asked (one at a time in memory)."""
     # The count its end record claims refuses most zips of too many files before zipfile
     # makes an object of each; the count of those it made refuses the rest.
-    if _claimed_entries(data) > 2 * limits.max_images:
-        raise _too_many_entries(name, _claimed_entries(data), limits)
+    claimed = _claimed_entries(data)
+    if claimed > 2 * limits.max_images:
+        raise _too_many_entries(name, claimed, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -202,9 +203,9 @@ def _unzipped(
     if len(members) > 2 * limits.max_images:
         raise _too_many_entries(name, len(members), limits)
     files = [m for m in members if not m.is_dir()]
-    claimed = sum(m.file_size for m in files)
-    if claimed > budget.left:
-        budget.spend(claimed, _shown(name))  # refused on the headers' word, before inflating
+    expanded = sum(m.file_size for m in files)
+    if expanded > budget.left:
+        budget.spend(expanded, _shown(name))  # refused on the headers' word, before inflating
     entries = []
     for member in files:
         member_name = _member_name(member)
