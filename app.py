@@ -12,7 +12,7 @@ import sys
 
 import streamlit as st
 
-from explorer import language, model_requests, state
+from explorer import language, model_requests, own_data, state
 from explorer.model_view import DEFAULT_SETTINGS, Shown, load_settings, model_view
 from explorer.sections import (
     about,
@@ -24,6 +24,7 @@ from explorer.sections import (
     manifold,
     maps,
     outliers,
+    own_images,
     posterior,
     preview_banner,
     sampling,
@@ -31,7 +32,15 @@ from explorer.sections import (
     tour,
     training_replay,
 )
-from explorer.server import configure, dataset_of, note_shown, session_id
+from explorer.server import (
+    configure,
+    dataset_of,
+    default_data,
+    holds,
+    is_own,
+    note_shown,
+    session_id,
+)
 from explorer.tabs import TAB_KEYS
 from i18n import _, lazy, nouns, said
 from training.cache import NotCached
@@ -158,6 +167,16 @@ def main() -> None:
     ss.notices = []
     if first_run:
         model_requests.request(ss.pop("link_settings"))
+    if is_own(ss.settings.data):
+        if holds(ss.settings.data):
+            own_data.mark_used(ss.settings.data)
+        else:  # deleted by a page holding its link, or by hand
+            model_requests.switch_to(DEFAULT_SETTINGS)
+            ss.data = default_data()
+            ss.request_error = lazy(
+                "The pictures this page showed are no longer on this server (deleted by a page "
+                "holding their link). The default data are shown."
+            )
     model_requests.show_finished()
     preview = model_requests.current()  # the model this page is training, as its snapshot
     try:
@@ -169,7 +188,9 @@ def main() -> None:
         st.rerun()
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
-    note_shown(session_id(), ss.settings.key)  # kept from pruning while a snapshot is shown, too
+    note_shown(
+        session_id(), ss.settings.key, ss.settings.data
+    )  # kept from pruning while a snapshot is shown, too
     try:
         shown = Shown(model, model_view(model, ss.settings.key, ss.settings.data), checkpoint)
     except DataError as exc:  # the data directory changed on disk since the server started
@@ -195,10 +216,15 @@ def main() -> None:
         f"<span style='font-weight:normal;opacity:0.7;font-size:0.9rem'>· {where}</span>",
         unsafe_allow_html=True,
     )
+    if ss.get("coloured_for") != view.data:  # unlabelled pictures: by −ELBO, never one colour
+        ss.coloured_for = view.data
+        if not dataset_of(view.data).labelled:
+            ss.colour_by = "elbo"
     state.keep_in(view.window)
     state.keep_choices(len(view.labels), len(view.classes))
     sidebar.panel(shown)
     with st.sidebar:
+        own_images.open_button()
         board.open_button()
     board.section(shown)
     tour.section(shown)  # before the tabs: a step may open one

@@ -18,6 +18,9 @@ as drawings at their q(z|x), guesses at the tour's first step) put in the board'
 CSS pixel, touch, the page scrolled to the plane) and the presentation mode (`?present=1` at
 1280x720, a projector's size).
 
+`python -m docs.make_screenshots own` uploads a zip of drawn shapes: its preview (a laptop, a
+phone, Chinese) and the plane of the quick model trained on it (about two minutes).
+
 `python -m docs.make_screenshots data` takes those of a conditional VAE and of Fashion-MNIST
 (Debian's dataset-fashion-mnist package), training their models into the app's own cache
 first if they are not there (about half an hour on 2 cores), so that a rerun reuses them.
@@ -83,6 +86,54 @@ def other_data() -> None:
         page.mouse.move(*lp.pixel(page, -1.0, 0.6))
         page.wait_for_timeout(1200)
         page.screenshot(path=str(HERE / "screenshot_fashion.png"))
+        chromium.close()
+
+
+def own_images() -> None:
+    """Your own images: a zip of five drawn shapes uploaded, its preview in the dialog (on a
+    laptop, on a phone and in Chinese), and the plane of the model trained on it."""
+    from benchmarks.own_images import shapes_zip
+
+    zipped = shapes_zip(60, extras=True)
+    files = [{"name": "shapes.zip", "mimeType": "application/zip", "buffer": zipped}]
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
+        chromium = launch.chromium(pw)
+        with launch.streamlit_server({"VAE_EXPLORER_CACHE": cache}) as (url, _):
+            for lang, suffix, viewport in (
+                ("en", "_phone", {"width": 390, "height": 844}),
+                ("zh", "_zh", {"width": 1400, "height": 1000}),
+                ("en", "", {"width": 1400, "height": 1000}),  # last: it trains and explores
+            ):
+                phone = suffix == "_phone"
+                context = chromium.new_context(
+                    viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=2
+                )
+                page = context.new_page()
+                page.goto(f"{url}/?lang={lang}&width=256&epochs=25")
+                lp.wait_until_ready(page)
+                lp.wait_run_finished(page)
+                if phone:
+                    page.get_by_test_id("stExpandSidebarButton").click()
+                page.locator(".st-key-own_open button").click()
+                dialog = page.get_by_role("dialog")
+                dialog.locator("input[type=file]").set_input_files(files=files)
+                dialog.locator("[data-testid=stTable]").wait_for(timeout=120_000)
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(HERE / f"screenshot_own_preview{suffix}.png"))
+                if suffix:
+                    context.close()
+                    continue
+                dialog.locator(".st-key-own_train button").click()
+                page.wait_for_function(
+                    f"() => !({lp.VIEW_DATA}.modelId || 'own').includes('@')"
+                    " && location.search.includes('data=own-')",
+                    timeout=600_000,
+                )
+                lp.wait_run_finished(page)
+                page.mouse.move(*lp.pixel(page, 0.6, -0.5))
+                page.wait_for_timeout(1200)
+                page.screenshot(path=str(HERE / "screenshot_own_plane.png"))
+                context.close()
         chromium.close()
 
 
@@ -367,6 +418,7 @@ MODES = {
     "tour": tour,
     "board": board,
     "devices": devices,
+    "own": own_images,
 }
 
 

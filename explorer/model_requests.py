@@ -42,7 +42,15 @@ def request(settings: ModelSettings) -> None:
     """
     ss = st.session_state
     ss.request_error = None
-    classes = len(dataset_of(settings.data).classes)
+    dataset = dataset_of(settings.data)
+    classes = len(dataset.classes)
+    if settings.conditional and not dataset.labelled:
+        ss.request_error = lazy(
+            "These pictures have no classes (they were uploaded without class folders): a "
+            "conditional or semi-supervised VAE needs them. Choose a plain VAE, or upload the "
+            "pictures in one folder per class."
+        )
+        return
     if settings.labelled % classes:
         ss.request_error = lazy(
             "A semi-supervised VAE takes the same number of labelled images from each class: "

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime import Runtime
@@ -28,7 +30,9 @@ from training.cluster import cluster_queue
 from training.in_use import HEARTBEAT_S, InUse
 from training.limits import Limits, env_name, option_name
 from training.queue import TrainingQueue
-from vae_core import Dataset, datasets_from
+from vae_core import Dataset, datasets_from, describe
+from vae_core.data import DataError
+from vae_core.uploads import KEY, upload_dir
 
 from .board_store import BoardLimits, BoardStore
 
@@ -42,16 +46,34 @@ class ServerLimits(Limits):
     max_boards: int = 20  # class boards open at once (explorer/board_store.py)
     board_items: int = 300  # items one class board holds
     board_interval_s: float = 3.0  # the least time between two sends of one browser session
+    upload_mb: float = 50.0  # the most one upload of own pictures may send (a zip, or files)
+    upload_images: int = 20_000  # the most pictures in one upload
+    upload_megapixels: float = 40.0  # the most pixels one picture may claim, in millions
+    uploads_per_session: int = 10  # uploads one browser session may send
+    uploads_per_hour: int = 60  # uploads the whole server prepares in an hour
+    uploads_kept: int = 50  # uploads the cache keeps; the least recently used go first
+    upload_days: float = 7.0  # days an upload no page shows is kept
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("max_boards", "board_items"):
+        for name in (
+            "max_boards",
+            "board_items",
+            "upload_images",
+            "uploads_per_session",
+            "uploads_per_hour",
+            "uploads_kept",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not (0 <= self.board_interval_s <= 3600):
             raise ValueError(
                 f"board_interval_s must be between 0 and 3600 seconds, got {self.board_interval_s}"
             )
+        for name in ("upload_mb", "upload_megapixels", "upload_days"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a positive number, got {value}")
 
     def boards(self) -> BoardLimits:
         return BoardLimits(
@@ -68,6 +90,13 @@ HELP = {
     "max_boards": "class boards open at once on this server",
     "board_items": "items (drawings, predictions) one class board holds",
     "board_interval_s": "the least seconds between two sends to a board from one browser session",
+    "upload_mb": "the most MB one upload of own pictures may send",
+    "upload_images": "the most pictures in one upload",
+    "upload_megapixels": "the most pixels one uploaded picture may claim, in millions",
+    "uploads_per_session": "uploads one browser session may send",
+    "uploads_per_hour": "uploads this server prepares in an hour, all sessions together",
+    "uploads_kept": "uploads the cache keeps; the least recently used go first",
+    "upload_days": "days an upload that no page shows is kept",
 }
 DATA_ENV = "VAE_EXPLORER_DATA"
 SCHEDULER_ENV = "VAE_EXPLORER_SCHEDULER"
@@ -191,9 +220,39 @@ def data_problems() -> list[Text | str]:
 
 
 def dataset_of(key: str) -> Dataset:
-    """The offered dataset with this key; the bundled MNIST for a key no longer offered."""
+    """The offered dataset, or the upload, with this key; the bundled MNIST for a key no
+    longer offered or held."""
     offered = datasets()
-    return next((d for d in offered if d.key == key), offered[0])
+    return next((d for d in offered if d.key == key), None) or own_dataset(key) or offered[0]
+
+
+def holds(key: str) -> bool:
+    """Whether this server offers or holds the data with this key."""
+    return any(d.key == key for d in datasets()) or own_dataset(key) is not None
+
+
+def uploads_root() -> Path:
+    """Where uploaded pictures live, prepared: in the model cache, shared by a school's
+    replicas and workers as the models are."""
+    return default_cache_dir() / "uploads"
+
+
+def is_own(key: str) -> bool:
+    """Whether a data key names an upload (whether or not this server holds it)."""
+    return KEY.fullmatch(key) is not None
+
+
+def own_dataset(key: str) -> Dataset | None:
+    """The upload with this key as a dataset; None when the key is not an upload's, or the
+    server no longer holds it."""
+    directory = upload_dir(uploads_root(), key) if is_own(key) else None
+    if directory is None:
+        return None
+    try:
+        return describe(directory)
+    except DataError as exc:  # half pruned, or changed by hand: as good as gone
+        log.warning("upload %s unreadable: %s", key, exc)
+        return None
 
 
 def default_data() -> str:
@@ -217,8 +276,8 @@ def session_alive(session_id: str) -> bool:
 
 
 @st.cache_resource
-def _shown() -> dict[str, str]:
-    """The model id each session shows, so that pruning the cache keeps it."""
+def _shown() -> dict[str, frozenset[str]]:
+    """The model id each session shows, and its upload's key, so that pruning keeps them."""
     return {}
 
 
@@ -226,7 +285,7 @@ def _shown_here(shown: dict[str, str]) -> set[str]:
     """The models this server's connected sessions show (forgetting sessions gone)."""
     for session_id in [s for s in list(shown) if not session_alive(s)]:
         shown.pop(session_id, None)
-    return set(shown.values())
+    return set().union(*shown.values())
 
 
 def _kept_here(shown: dict[str, str]) -> set[str]:
@@ -250,9 +309,11 @@ def _in_use(cache_dir: str) -> InUse:
     return record
 
 
-def note_shown(session_id: str, name: str) -> None:
+def note_shown(session_id: str, name: str, data: str = "mnist") -> None:
+    """Record the model a session shows and, when its data are an upload, the upload: the
+    record keeps both from pruning."""
     shown = _shown()
-    shown[session_id] = name
+    shown[session_id] = frozenset({name, data} if is_own(data) else {name})
     _in_use(str(default_cache_dir())).write(_kept_here(shown))
 
 

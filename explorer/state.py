@@ -24,7 +24,7 @@ from .language import browser_language
 from .model_requests import shown_settings
 from .model_view import DEFAULT_SETTINGS, ModelSettings
 from .payload import PALETTES
-from .server import datasets, default_data
+from .server import datasets, default_data, holds, is_own, limits
 from .tabs import TAB_KEYS, label_of
 from .tour_steps import STEPS
 
@@ -124,6 +124,21 @@ def parse_link(params: Mapping[str, str]) -> tuple[dict, list[Text]]:
     Unknown keys are ignored; a bad value is left out (the caller keeps its default).
     """
     values, notices = {}, []
+    own = str(params.get("data", ""))
+    if is_own(own):  # an upload's key: offered to a page that holds it, if still here
+        params = {k: v for k, v in params.items() if k != "data"}
+        if holds(own):
+            values["data"] = own
+        else:
+            notices.append(
+                lazy(
+                    "The link's own pictures are no longer on this server: it keeps an "
+                    "upload {days:g} days after a page last showed it, and their owner may "
+                    "have deleted them. The default data are shown; upload the pictures "
+                    "again (📤 Your own images…) to explore them.",
+                    days=limits().upload_days,
+                )
+            )
     for name, (parse, allowed) in _rules().items():
         if name not in params:
             continue
@@ -254,6 +269,11 @@ def init_state() -> bool:
     # The class colours everywhere (explorer.payload.palette_colours): "safe" for colour-blind
     # viewers, chosen in the latent view's bar.
     ss.palette = str(values.get("palette", PALETTES[0]))
+    # Uploads this page may pick (sections/own_images.py): those it sent, or its link's.
+    ss.own = [settings.data] if is_own(settings.data) else []
+    ss.own_rev = 0  # bumped to empty the upload widgets once their pictures are kept
+    ss.own_prepared = None  # (digest of the files sent, their Upload or why it was refused)
+    ss.own_classes = {}  # a class at a time: {class name: [(file name, bytes)]}
     ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
     found, board_notices = class_board.from_link(st.query_params.to_dict())
     ss.join = found["join"]  # the class board a student's link joined (sections/board.py)

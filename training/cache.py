@@ -377,3 +377,19 @@ def prune(cache_dir, max_bytes: int, keep: set[str] = frozenset()) -> list[Path]
         removed.append(p)
         log.info("model cache over %d bytes: removed %s", max_bytes, p.name)
     return removed
+
+
+def forget_entry(cache_dir, key: str) -> bool:
+    """Remove one cached model (its data were deleted); never a shipped one, one being
+    written or read, or a name that is not a cache key. True when it was removed."""
+    directory = Path(cache_dir or default_cache_dir())
+    path = directory / f"{key}.pt"
+    if not ENTRY.fullmatch(path.name) or shipped_path(key) is not None:
+        return False
+    try:
+        with FileLock(directory / f"{key}.lock", timeout=0):
+            path.unlink()
+    except (TimeoutError, OSError):
+        return False
+    log.info("removed %s with the upload it was trained on", path.name)
+    return True

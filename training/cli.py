@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+from i18n import lazy
 from vae_core.checkpoint import CheckpointError
 from vae_core.data import DataError
 from vae_core.datasets import describe
 from vae_core.model import VAEConfig
+from vae_core.uploads import UploadError, UploadLimits, read_upload, save_upload
 
 from .cache import (
     DEFAULT_MODEL_CONFIG,
     DEFAULT_TRAIN_CONFIG,
     cache_key,
+    default_cache_dir,
     get_or_train,
     train_and_save,
 )
@@ -98,6 +102,16 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the MNIST bundled in assets/mnist)",
     )
     p.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        metavar="DIR_OR_ZIP",
+        help="train on your own pictures: a folder or a zip with one folder per class (the "
+        "folder's name is the class's), or pictures with no folders (unlabelled), PNG, JPEG, "
+        "WebP, GIF or BMP; prepared as MNIST was and kept, as MNIST-format files, in the "
+        "cache's uploads/ (instead of --data-dir)",
+    )
+    p.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
@@ -128,11 +142,51 @@ def _print_epoch(r: EpochReport) -> None:
     )
 
 
+# The command line's own limits: what it reads is the user's own, so only memory bounds it.
+CLI_UPLOAD_LIMITS = UploadLimits(max_bytes=2 * 2**30, max_images=500_000)
+
+
+def _files_of(path: Path) -> list[tuple[str, bytes]]:
+    """A zip as one file, or a folder's files by their paths in it; links are not followed."""
+    if not path.exists():
+        raise UploadError(lazy("{path} does not exist.", path=path))
+    if path.is_file():
+        return [(path.name, path.read_bytes())]
+    files = []
+    for root, _dirs, names in os.walk(path):
+        for name in sorted(names):
+            file = Path(root) / name
+            if file.is_file() and not file.is_symlink():
+                files.append((file.relative_to(path).as_posix(), file.read_bytes()))
+    return files
+
+
+def _prepare_images(path: Path, cache_dir: Path) -> Path:
+    """Prepare a folder or zip of pictures as the page does, keep it, and say where."""
+    upload = read_upload(_files_of(path), CLI_UPLOAD_LIMITS)
+    directory = save_upload(Path(cache_dir) / "uploads", upload)
+    train, test = (sum(c[i] for c in upload.counts) for i in (0, 1))
+    kind = f"{len(upload.classes)} classes" if upload.labelled else "unlabelled"
+    print(
+        f"{path}: {train + test} pictures ({kind}; {train} to train, {test} to test), "
+        f"{len(upload.skipped)} left out; prepared in {directory} (the page opens it with "
+        f"?data={upload.key}; name the folder with --data-dir to offer it to every page)",
+        flush=True,
+    )
+    for name, reason in upload.skipped[:20]:
+        print(f"  left out {name}: {reason}", file=sys.stderr)
+    return directory
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     try:
+        if args.images is not None:
+            if args.data_dir is not None:
+                parser.error("give --images or --data-dir, not both")
+            args.data_dir = _prepare_images(args.images, args.cache_dir or default_cache_dir())
         dataset = describe(args.data_dir)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)

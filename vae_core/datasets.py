@@ -83,6 +83,7 @@ class Dataset:
     classes: tuple[str, ...]  # one name per label, in label order
     noun: str  # what one example is called on the page: "digit" for MNIST, else "image"
     labelled: bool = True  # False: one class of pictures without labels (an upload's)
+    upload: bool = False  # pictures a page uploaded (vae_core.uploads), in a directory named by key
 
     @cached_property
     def key(self) -> str:
@@ -90,10 +91,13 @@ class Dataset:
 
         "mnist" for the bundled data, and for a directory holding the very same files (its
         models are the bundled data's: the model cache keys them by the same fingerprint);
-        otherwise a slug of the name and 6 hex digits of the data's fingerprint.
+        an upload's directory name (its key); otherwise a slug of the name and 6 hex digits of the
+        data's fingerprint.
         """
         if self.directory is None:
             return "mnist"
+        if self.upload:  # the key of its prepared pictures and class names, already
+            return self.directory.name
         digest = fingerprint(self.directory)
         if self.name == "MNIST" and digest == _bundled_fingerprint():
             return "mnist"
@@ -166,13 +170,21 @@ def _describe(directory: str | None, stamps: tuple[tuple[str, int, int], ...]) -
     )
     if (path / CLASSES_FILE).exists():
         classes = _read_classes(path / CLASSES_FILE, k)
+    upload = (path / UPLOAD_FILE).exists()
+    if upload:  # named by what it holds: its classes, as far as a name goes
+        name = _cut(", ".join(classes), MAX_NAME_LENGTH)
     return Dataset(
         name=name,
         directory=None if directory is None else path,
         classes=classes,
         noun=noun,
         labelled=labelled,
+        upload=upload,
     )
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip(", ") + "…"
 
 
 def _labelled(path: Path) -> bool:

@@ -359,6 +359,16 @@ def section(shown: Shown) -> None:
     st.subheader(
         _("Few labels: reading the test {nouns} from k labelled images a class").format(**words)
     )
+    if not dataset_of(view.data).labelled:
+        st.info(
+            _(
+                "These pictures have no labels (they were uploaded without class folders): "
+                "reading them from a few labels needs classes. Upload them in one folder per "
+                "class to try it."
+            ),
+            icon="🏷️",
+        )
+        return
     if shown.model.config.semi_supervised:
         _semi_supervised(shown)
         return

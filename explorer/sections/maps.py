@@ -39,6 +39,7 @@ from ..state import chosen_class, page_theme
 MAPS = ("vae", "pca", "tsne")
 TITLES = {"vae": N_("VAE"), "pca": N_("PCA"), "tsne": N_("t-SNE")}
 AXES = {"vae": ("z1", "z2"), "pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2")}
+MIN_TEST = 50  # test images the comparison needs: t-SNE's perplexity (30) and 10 folds of kNN
 GRID = 25  # the empty-space grid's points a side: a click lands within 1/48 of the span
 PICTURE_SCALE = 4  # a 28-pixel picture drawn 112 px wide, as the selection's
 
@@ -246,6 +247,21 @@ def section(shown: Shown) -> None:
                 "are decoded as the class chosen on the page, {name}."
             ).format(name=view.classes[label], **words)
         )
+    if len(view.labels) < MIN_TEST or len(view.classes) < 2:
+        st.info(
+            _(
+                "These data are too few for the maps' comparison: it scores each map by how "
+                "well it keeps {min_classes} or more classes apart among {min_test} or more test "
+                "{nouns} (t-SNE needs as many), and these have {classes} and {count}."
+            ).format(
+                min_classes=2,
+                min_test=MIN_TEST,
+                classes=len(view.classes) if dataset_of(view.data).labelled else 0,
+                count=len(view.labels),
+                **words,
+            )
+        )
+        return
     pca = pca_map(view.data)
     with st.spinner(
         _("Running t-SNE on {count} test {nouns}, once per server: several seconds…").format(

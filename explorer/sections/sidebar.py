@@ -13,7 +13,15 @@ from training.recipes import RECIPES
 from .. import figures, language, model_requests, state
 from ..model_requests import shown_settings
 from ..model_view import RECIPE_NAMES, ModelSettings, Shown
-from ..server import data_problems, datasets, limits, training_queue
+from ..server import (
+    data_problems,
+    dataset_of,
+    datasets,
+    default_data,
+    holds,
+    limits,
+    training_queue,
+)
 from ..words import duration
 
 
@@ -145,18 +153,25 @@ def trained_where(checkpoint: dict, shipped: bool = False) -> str:
 def _model_form() -> None:
     """The model's settings and "Load or train"; a lesson link may hide the data, or the whole
     form (a new setting trains a model)."""
+    ss = st.session_state
+    if ss.get("own_switch"):  # an upload just kept: the choice of data moves to it
+        ss.data = ss.pop("own_switch")
     _recipe_choice()
     with st.form("model_settings", border=False):
         offered = {d.key: d.name for d in datasets()}
-        if "data" not in st.session_state.hide:
+        offered |= {key: "📤 " + dataset_of(key).name for key in ss.own if holds(key)}
+        if "data" not in ss.hide and ss.get("data") not in offered:  # an upload deleted since
+            ss.data = default_data()
+        if "data" not in ss.hide:
             st.selectbox(
                 _("Data"),
                 list(offered),
                 format_func=offered.__getitem__,
                 key="data",
                 help=_(
-                    "The bundled MNIST, or a directory of MNIST-format files named by whoever "
-                    "runs the server. Each dataset has models of its own."
+                    "The bundled MNIST, a directory of MNIST-format files named by whoever "
+                    "runs the server, or your own images (📤, below). Each dataset has models "
+                    "of its own."
                 ),
             )
         st.selectbox(

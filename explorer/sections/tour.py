@@ -23,6 +23,7 @@ from .. import images, lenses, model_requests, state
 from ..class_board import send_button
 from ..latent_view import mark
 from ..model_view import ModelView, Shown, load_settings
+from ..server import dataset_of
 from ..tabs import label_of
 from ..tour_steps import (
     STEPS,
@@ -473,6 +474,16 @@ def _conditional(shown: Shown) -> None:
             "finish the tour here."
         )
     )
+    if not dataset_of(view.data).labelled:
+        st.info(
+            _(
+                "These pictures have no classes (they were uploaded without class folders), so "
+                "no conditional VAE can be trained on them: upload them in one folder per "
+                "class to see one."
+            ),
+            icon="🏷️",
+        )
+        return
     other = replace(ss.settings, conditional=True)
     st.button(
         _("Show the conditional VAE"),

@@ -1,0 +1,86 @@
+"""Your own images end to end in headless Chromium (issue 32): a zip of three classes made
+here is uploaded, previewed, trained on; the plane's legend names its classes, hover decodes,
+a student's drawing reaches a class board on that data, and a reload restores the view from
+the link alone. The helpers are test_browser's and test_browser_board's."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from benchmarks import latent_page as lp
+from benchmarks.own_images import shapes_zip
+from deploy import launch
+from tests.test_browser import chromium, open_page  # noqa: F401 (a fixture)
+from tests.test_browser_board import open_board, send_drawing, wait_items
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CLASSES = ("bar", "circle", "cross")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("own_cache")
+    with launch.streamlit_server({"VAE_EXPLORER_CACHE": str(cache)}) as (url, _):
+        yield url
+
+
+def test_a_zip_of_three_classes_is_previewed_trained_explored_and_shared(server, chromium):  # noqa: F811
+    teacher = open_page(chromium, f"{server}/?lang=en&width=64&epochs=2")
+    student = None
+    try:
+        default_id = lp.attribute(teacher, "model-id")
+        teacher.get_by_role("button", name="📤 Your own images…").click()
+        dialog = teacher.get_by_role("dialog")
+        dialog.locator("input[type=file]").set_input_files(
+            files=[
+                {
+                    "name": "shapes.zip",
+                    "mimeType": "application/zip",
+                    "buffer": shapes_zip(40, CLASSES, extras=True),
+                }
+            ]
+        )
+        # The preview: the classes by their folders' names, the split, what was left out.
+        dialog.get_by_text("3 classes").wait_for(timeout=60_000)
+        table = dialog.locator("[data-testid=stTable]").inner_text()
+        assert all(name in table for name in CLASSES)
+        dialog.get_by_text("1 file left out").click()
+        dialog.get_by_text("notes.txt").wait_for()
+        assert "__MACOSX" not in dialog.inner_text()
+        dialog.get_by_role("button", name="Train a VAE on these pictures").click()
+        dialog.wait_for(state="detached", timeout=30_000)
+
+        # Trained and shown, explorable as MNIST: the legend names the classes, hover decodes.
+        teacher.wait_for_function(
+            f"() => {{ const id = {lp.VIEW_DATA}.modelId || '';"
+            f" return id && !id.includes('@') && id !== '{default_id}'; }}",
+            timeout=240_000,
+        )
+        lp.wait_run_finished(teacher)
+        legend = teacher.locator(f"{lp.VIEW} .legend").inner_text()
+        assert all(name in legend for name in CLASSES)
+        draws = int(lp.attribute(teacher, "draws"))
+        teacher.mouse.move(*lp.pixel(teacher, 0.5, -0.5))
+        teacher.wait_for_function(f"() => Number({lp.VIEW_DATA}.draws) > {draws}")
+        own_id = lp.attribute(teacher, "model-id")
+        teacher.wait_for_function("() => location.search.includes('data=own-')", timeout=20_000)
+        data = parse_qs(urlsplit(teacher.url).query)["data"][0]
+        assert data.startswith("own-") and len(data) == 20
+
+        # A reload restores the view from the link alone.
+        teacher.goto(teacher.url)
+        lp.wait_until_ready(teacher)
+        teacher.wait_for_function(f"() => {lp.VIEW_DATA}.modelId === '{own_id}'", timeout=60_000)
+
+        # A class board on that data: a student's drawing reaches the teacher's plane.
+        join = open_board(teacher)
+        assert f"data={data}" in join
+        student = open_page(chromium, f"{server}/?{join}&lang=en")
+        student.wait_for_function(f"() => {lp.VIEW_DATA}.modelId === '{own_id}'", timeout=60_000)
+        send_drawing(student, "Ada")
+        wait_items(teacher, 1)
+    finally:
+        teacher.context.close()
+        if student is not None:
+            student.context.close()
