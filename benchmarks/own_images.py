@@ -40,18 +40,24 @@ def shape(kind: str, rng: np.random.Generator) -> Image.Image:
     draw = ImageDraw.Draw(picture)
     r = side * rng.uniform(0.15, 0.3)
     cx, cy = side * rng.uniform(0.35, 0.65, size=2)
-    ink, width = (20, 20, 30), max(2, side // 12)
+    rx, ry = r * rng.uniform(0.6, 1.0, size=2)  # aspect and slant: no two drawn alike
+    tilt = r * rng.uniform(-0.5, 0.5)
+    ink, width = (20, 20, 30), max(2, int(side * rng.uniform(0.04, 0.1)))
     if kind == "circle":
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=width)
+        draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), outline=ink, width=width)
     elif kind == "cross":
-        draw.line((cx - r, cy - r, cx + r, cy + r), fill=ink, width=width)
-        draw.line((cx - r, cy + r, cx + r, cy - r), fill=ink, width=width)
+        draw.line((cx - rx, cy - ry, cx + rx, cy + ry + tilt), fill=ink, width=width)
+        draw.line((cx - rx, cy + ry, cx + rx, cy - ry + tilt), fill=ink, width=width)
     elif kind == "square":
-        draw.rectangle((cx - r, cy - r, cx + r, cy + r), outline=ink, width=width)
+        draw.polygon(
+            [(cx - rx, cy - ry), (cx + rx, cy - ry + tilt), (cx + rx, cy + ry), (cx - rx, cy + ry)],
+            outline=ink,
+            width=width,
+        )
     elif kind == "wedge":
-        draw.line((cx - r, cy + r, cx, cy - r, cx + r, cy + r), fill=ink, width=width)
+        draw.line((cx - rx, cy + ry, cx + tilt, cy - ry, cx + rx, cy + ry), fill=ink, width=width)
     else:
-        draw.line((cx, cy - r, cx, cy + r), fill=ink, width=width)
+        draw.line((cx - tilt, cy - ry, cx + tilt, cy + ry), fill=ink, width=width)
     return picture
 
 

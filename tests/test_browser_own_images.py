@@ -52,14 +52,14 @@ def test_a_zip_of_three_classes_is_previewed_trained_explored_and_shared(server,
         dialog.wait_for(state="detached", timeout=30_000)
 
         # Trained and shown, explorable as MNIST: the legend names the classes, hover decodes.
+        legend = teacher.locator(f"{lp.VIEW} .legend")
+        legend.filter(has_text="circle").wait_for(timeout=240_000)
         teacher.wait_for_function(
-            f"() => {{ const id = {lp.VIEW_DATA}.modelId || '';"
-            f" return id && !id.includes('@') && id !== '{default_id}'; }}",
-            timeout=240_000,
+            f"() => !({lp.VIEW_DATA}.modelId || '@').includes('@')", timeout=240_000
         )
         lp.wait_run_finished(teacher)
-        legend = teacher.locator(f"{lp.VIEW} .legend").inner_text()
-        assert all(name in legend for name in CLASSES)
+        assert all(name in legend.inner_text() for name in CLASSES)
+        assert lp.attribute(teacher, "model-id") != default_id
         draws = int(lp.attribute(teacher, "draws"))
         teacher.mouse.move(*lp.pixel(teacher, 0.5, -0.5))
         teacher.wait_for_function(f"() => Number({lp.VIEW_DATA}.draws) > {draws}")
