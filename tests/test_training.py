@@ -24,7 +24,7 @@ from training import (
 from training import cache as cache_module
 from training.cli import main
 from training.loop import fast_bf16, resolve_precision
-from vae_core import encode, load_split, replay_of
+from vae_core import describe, encode, load_split, replay_of
 from vae_core.checkpoint import load_checkpoint, save_checkpoint
 from vae_core.data import IMAGES_MAGIC, LABELS_MAGIC
 from vae_core.model import VAE, VAEConfig
@@ -346,6 +346,46 @@ def test_cli_refuses_data_with_too_many_classes(tmp_path, capsys):
     assert main(["--epochs", "1", "--data-dir", str(many), "--output", str(tmp_path / "m.pt")]) == 2
     assert "70 classes" in capsys.readouterr().err
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_cli_trains_on_a_folder_of_pictures_prepared_as_the_page_prepares_them(
+    tmp_path, isolated_cache, capsys
+):
+    from benchmarks.own_images import shape
+
+    folder = tmp_path / "my pictures"
+    rng = np.random.default_rng(0)
+    for kind in ("circle", "cross"):
+        (folder / kind).mkdir(parents=True)
+        for i in range(18):
+            shape(kind, rng).save(folder / kind / f"{i}.png")
+    (folder / "circle" / "readme.txt").write_text("not a picture")
+    (folder / "cross" / "link.png").symlink_to("/etc/passwd")  # never followed
+    out = tmp_path / "own.pt"
+    argv = ["--hidden", "32", "--epochs", "1", "--batch-size", "10", "--images", str(folder)]
+    assert main([*argv, "--output", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "36 pictures (2 classes; 30 to train, 6 to test), 1 left out" in captured.out
+    assert "readme.txt" in captured.err and "passwd" not in captured.out + captured.err
+    kept = list((isolated_cache / "uploads").iterdir())
+    assert len(kept) == 1 and kept[0].name.startswith("own-")
+    assert f"?data={kept[0].name}" in captured.out
+    assert describe(kept[0]).classes == ("circle", "cross")
+    _, checkpoint = load_checkpoint(out)
+    assert checkpoint["extra"]["data"] == str(kept[0])
+
+
+def test_cli_says_what_is_wrong_with_pictures_it_cannot_use(tmp_path, isolated_cache, capsys):
+    assert main(["--epochs", "1", "--images", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    one = tmp_path / "one" / "only"
+    one.mkdir(parents=True)
+    (one / "x.txt").write_text("no pictures")
+    assert main(["--epochs", "1", "--images", str(tmp_path / "one")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    with pytest.raises(SystemExit):
+        main(["--images", str(tmp_path), "--data-dir", str(tmp_path)])
+    assert "not both" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,8 @@ def _dialog() -> None:
         )
     )
     st.caption(_limits_text())
+    if st.session_state.get("own_refused"):
+        st.error(st.session_state.pop("own_refused"), icon="🚫")
     how = st.segmented_control(
         _("How"),
         list(HOW),
@@ -138,7 +140,15 @@ def _files(how: str) -> list[tuple[str, bytes]]:
             key=f"own_files_{rev}",
             max_upload_size=size,
         )
-    return [(f.name, f.getvalue()) for f in sent or []]
+    files = [(f.name, f.getvalue()) for f in sent or []]
+    if sum(len(data) for _name, data in files) > server.upload_mb * 2**20:
+        # Let the files go now: Streamlit holds what a page sent in memory until it is removed.
+        ss.own_rev += 1
+        ss.own_refused = _(
+            "That is more than {mb:g} MB in all, this server's limit an upload."
+        ).format(mb=server.upload_mb)
+        st.rerun(scope="fragment")
+    return files
 
 
 def _class_at_a_time(size: int) -> list[tuple[str, bytes]]:
@@ -174,6 +184,13 @@ def _class_at_a_time(size: int) -> list[tuple[str, bytes]]:
                 for n, p in ss.own_classes.items()
             )
         )
+        if len(ss.own_classes) == 1:
+            st.caption(
+                _(
+                    "Add a second class: pictures of one class alone are read as unlabelled "
+                    "pictures."
+                )
+            )
         if st.button(_("Start again"), key="own_clear"):
             ss.own_classes = {}
             st.rerun(scope="fragment")
