@@ -94,7 +94,7 @@ def own_images() -> None:
     laptop, on a phone and in Chinese), and the plane of the model trained on it."""
     from benchmarks.own_images import shapes_zip
 
-    zipped = shapes_zip(60, extras=True)
+    zipped = shapes_zip(300, extras=True)
     files = [{"name": "shapes.zip", "mimeType": "application/zip", "buffer": zipped}]
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as pw:
         chromium = launch.chromium(pw)
@@ -124,14 +124,15 @@ def own_images() -> None:
                     context.close()
                     continue
                 dialog.locator(".st-key-own_train button").click()
+                page.locator(f"{lp.VIEW} .legend").filter(has_text="wedge").wait_for(
+                    timeout=600_000
+                )
                 page.wait_for_function(
-                    f"() => !({lp.VIEW_DATA}.modelId || 'own').includes('@')"
-                    " && location.search.includes('data=own-')",
-                    timeout=600_000,
+                    f"() => !({lp.VIEW_DATA}.modelId || '@').includes('@')", timeout=600_000
                 )
                 lp.wait_run_finished(page)
                 page.mouse.move(*lp.pixel(page, 0.6, -0.5))
-                page.wait_for_timeout(1200)
+                page.wait_for_timeout(6000)  # the toast saying the model is shown has gone
                 page.screenshot(path=str(HERE / "screenshot_own_plane.png"))
                 context.close()
         chromium.close()

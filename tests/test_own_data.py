@@ -95,3 +95,35 @@ def test_a_link_to_an_upload_gone_opens_the_default_with_a_notice(isolated_cache
     assert not at.exception
     assert any("no longer on this server" in w.value for w in at.warning)
     assert at.sidebar.selectbox(key="data").value == "mnist"
+
+
+def test_delete_removes_the_pictures_and_their_model_and_returns_to_the_default(
+    upload, isolated_cache
+):
+    key = own_data.keep(upload)
+    settings = ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=key)
+    get_or_train(TrainingRequest(*settings.configs(), cache_dir=isolated_cache))
+    own_data.note_model(key, settings.key)
+    at = run_app({"data": key, "width": "64", "epochs": "1"})
+    at.sidebar.button(key="own_delete").click().run()
+    assert not at.exception
+    assert not server.holds(key) and not (isolated_cache / f"{settings.key}.pt").exists()
+    assert any("deleted from this server" in w.value for w in at.warning)
+    assert at.sidebar.selectbox(key="data").value == "mnist"
+    assert at.query_params["data"] == "mnist"
+    with pytest.raises(KeyError):  # nothing left to delete
+        at.sidebar.button(key="own_delete")
+
+
+def test_another_page_showing_pictures_deleted_meanwhile_returns_to_the_default(
+    upload, isolated_cache
+):
+    key = own_data.keep(upload)
+    settings = ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=key)
+    get_or_train(TrainingRequest(*settings.configs(), cache_dir=isolated_cache))
+    at = run_app({"data": key, "width": "64", "epochs": "1"})
+    own_data.delete(key)  # by the page that sent them
+    at.run()
+    assert not at.exception
+    assert any("no longer on this server" in e.value for e in at.sidebar.error)
+    assert at.query_params["data"] == "mnist"
