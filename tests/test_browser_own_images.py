@@ -11,6 +11,12 @@ from benchmarks import latent_page as lp
 from benchmarks.own_images import shapes_zip
 from deploy import launch
 from tests.test_browser import chromium, open_page  # noqa: F401 (a fixture)
+from tests.test_browser_access import (  # noqa: F401 (a fixture)
+    DESKTOP,
+    PHONE,
+    assert_no_serious_violation,
+    axe_source,
+)
 from tests.test_browser_board import open_board, send_drawing, wait_items
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -84,3 +90,38 @@ def test_a_zip_of_three_classes_is_previewed_trained_explored_and_shared(server,
         teacher.context.close()
         if student is not None:
             student.context.close()
+
+
+@pytest.mark.parametrize(
+    "lang, context", [("en", DESKTOP), ("zh", PHONE)], ids=["desktop-english", "phone-chinese"]
+)
+def test_the_dialog_and_its_preview_pass_axe_and_the_keyboard_reaches_the_train_button(
+    axe_source,  # noqa: F811
+    server,
+    chromium,  # noqa: F811
+    lang,
+    context,
+):
+    page = chromium.new_context(**context).new_page()
+    try:
+        page.goto(f"{server}/?lang={lang}")
+        lp.wait_until_ready(page)
+        lp.wait_run_finished(page)
+        if context is PHONE:  # the sidebar starts closed on a phone
+            page.get_by_test_id("stExpandSidebarButton").click()
+        page.locator(".st-key-own_open button").click()
+        dialog = page.get_by_role("dialog")
+        dialog.locator("input[type=file]").set_input_files(
+            files=[{"name": "s.zip", "mimeType": "application/zip", "buffer": shapes_zip(12)}]
+        )
+        dialog.locator("[data-testid=stTable]").wait_for(timeout=60_000)
+        assert_no_serious_violation(page, axe_source, f"the own images dialog, {lang}")
+        train = dialog.locator(".st-key-own_train button")
+        for _ in range(40):  # Tab, from the dialog's start, until the train button has focus
+            page.keyboard.press("Tab")
+            if train.evaluate("b => b === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the train button")
+    finally:
+        page.context.close()

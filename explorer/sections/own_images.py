@@ -21,6 +21,7 @@ from vae_core.uploads import Upload, UploadError, read_upload
 from .. import images, model_requests, own_data
 from ..model_view import DEFAULT_SETTINGS, ModelSettings
 from ..server import default_data, is_own, limits, session_id
+from ..state import page_theme
 
 PREVIEW_A_CLASS = 12  # pictures a class in the preview's grid
 PREVIEW_CLASSES = 20  # classes in the grid; the table lists them all
@@ -247,7 +248,14 @@ def _preview(upload: Upload) -> None:
             )
         )
     grid = _grid(upload)
-    st.image(images.png(images.themed(grid / 255.0), 2), width="content")
+    shown = min(len(upload.classes), PREVIEW_CLASSES)
+    st.image(
+        images.png(images.themed(grid / 255.0, page_theme()), 2),
+        width="content",
+        alt=_("The first pictures of each class, a row a class, as 28×28 grey: {classes}").format(
+            classes=", ".join(upload.classes[:shown]) if upload.labelled else _("unlabelled")
+        ),
+    )
     if upload.labelled:
         st.table(
             {
