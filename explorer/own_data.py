@@ -120,6 +120,13 @@ def prune() -> list[str]:
     return removed
 
 
+@st.cache_resource
+def prune_at_start() -> None:
+    """Once per server, at its first page: uploads past their days go even if no page ever
+    sends another (a prune also follows each upload kept)."""
+    prune()
+
+
 def mark_used(key: str) -> None:
     """An upload a page shows counts as used now: its days start again."""
     touch_upload(uploads_root(), key)

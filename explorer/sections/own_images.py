@@ -20,7 +20,7 @@ from vae_core.uploads import Upload, UploadError, read_upload
 
 from .. import images, model_requests, own_data
 from ..model_view import DEFAULT_SETTINGS, ModelSettings
-from ..server import default_data, is_own, limits, session_id
+from ..server import datasets, default_data, is_own, limits, session_id
 from ..state import page_theme
 
 PREVIEW_A_CLASS = 12  # pictures a class in the preview's grid
@@ -40,9 +40,11 @@ def open_button() -> None:
     ss = st.session_state
     if "data" in ss.hide or "training" in ss.hide:
         return
+    own_data.prune_at_start()
     if st.button(_("📤 Your own images…"), key="own_open", width="stretch"):
         st.dialog(_("Your own images"), width="large")(_dialog)()
-    if is_own(ss.settings.data):
+    if is_own(ss.settings.data) and all(d.key != ss.settings.data for d in datasets()):
+        # An upload a page sent; never a prepared folder the operator offers to every page.
         st.button(
             _("🗑️ Delete these pictures"),
             key="own_delete",
