@@ -3,8 +3,10 @@ here is uploaded, previewed, trained on; the plane's legend names its classes, h
 a student's drawing reaches a class board on that data, and a reload restores the view from
 the link alone. The helpers are test_browser's and test_browser_board's."""
 
+import io
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 
 from benchmarks import latent_page as lp
@@ -123,5 +125,52 @@ def test_the_dialog_and_its_preview_pass_axe_and_the_keyboard_reaches_the_train_
                 break
         else:
             pytest.fail("Tab never reached the train button")
+    finally:
+        page.context.close()
+
+
+def test_on_a_phone_pictures_are_added_a_class_at_a_time(server, chromium):  # noqa: F811
+    from benchmarks.own_images import shape
+
+    rng = np.random.default_rng(1)
+
+    def pictures(kind: str, n: int = 12) -> list[dict]:
+        files = []
+        for i in range(n):
+            encoded = io.BytesIO()
+            shape(kind, rng).save(encoded, format="PNG")
+            files.append(
+                {"name": f"IMG_{i}.png", "mimeType": "image/png", "buffer": encoded.getvalue()}
+            )
+        return files
+
+    page = chromium.new_context(**PHONE).new_page()
+    try:
+        page.goto(f"{server}/?lang=en")
+        lp.wait_until_ready(page)
+        lp.wait_run_finished(page)
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.locator(".st-key-own_open button").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("A class at a time").click()
+        for count, kind in enumerate(("circle", "cross"), start=1):
+            name = dialog.get_by_label("Class name")
+            name.fill(kind)
+            name.press("Enter")
+            dialog.locator("input[type=file]").set_input_files(files=pictures(kind))
+            add = dialog.get_by_role("button", name="Add to the class")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[role=dialog] button')]"
+                ".some(b => b.innerText.includes('Add to the class') && !b.disabled)",
+                timeout=30_000,
+            )
+            add.click()
+            dialog.get_by_text(f"{kind}: 12 pictures").wait_for(timeout=30_000)
+            if count == 1:
+                dialog.get_by_text("Add a second class").wait_for()
+        dialog.get_by_text("2 classes").wait_for(timeout=60_000)
+        table = dialog.locator("[data-testid=stTable]").inner_text()
+        assert "circle" in table and "cross" in table
+        dialog.get_by_role("button", name="Train a VAE on these pictures").wait_for()
     finally:
         page.context.close()
