@@ -131,7 +131,7 @@ def in_browser(data: bytes, cache: Path) -> dict:
         uploader.set_input_files(
             files=[{"name": "shapes.zip", "mimeType": "application/zip", "buffer": data}]
         )
-        dialog.locator("[data-testid=stTable]").wait_for(timeout=600_000)
+        dialog.locator("[data-testid=stTable]").first.wait_for(timeout=600_000)
         preview = time.perf_counter() - start
         dialog.locator(".st-key-own_train button").click()
         page.locator(f"{lp.VIEW} .legend").filter(has_text=SHAPES[-1]).wait_for(timeout=600_000)

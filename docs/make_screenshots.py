@@ -117,7 +117,7 @@ def own_images() -> None:
                 page.locator(".st-key-own_open button").click()
                 dialog = page.get_by_role("dialog")
                 dialog.locator("input[type=file]").set_input_files(files=files)
-                dialog.locator("[data-testid=stTable]").wait_for(timeout=120_000)
+                dialog.locator("[data-testid=stTable]").first.wait_for(timeout=120_000)
                 page.wait_for_timeout(800)
                 page.screenshot(path=str(HERE / f"screenshot_own_preview{suffix}.png"))
                 if suffix:

@@ -51,7 +51,7 @@ def test_a_zip_of_three_classes_is_previewed_trained_explored_and_shared(server,
         )
         # The preview: the classes by their folders' names, the split, what was left out.
         dialog.get_by_text("3 classes").wait_for(timeout=60_000)
-        table = dialog.locator("[data-testid=stTable]").inner_text()
+        table = dialog.locator("[data-testid=stTable]").first.inner_text()
         assert all(name in table for name in CLASSES)
         dialog.get_by_text("1 file left out").click()
         dialog.get_by_text("notes.txt").wait_for()
@@ -116,7 +116,7 @@ def test_the_dialog_and_its_preview_pass_axe_and_the_keyboard_reaches_the_train_
         dialog.locator("input[type=file]").set_input_files(
             files=[{"name": "s.zip", "mimeType": "application/zip", "buffer": shapes_zip(12)}]
         )
-        dialog.locator("[data-testid=stTable]").wait_for(timeout=60_000)
+        dialog.locator("[data-testid=stTable]").first.wait_for(timeout=60_000)
         assert_no_serious_violation(page, axe_source, f"the own images dialog, {lang}")
         train = dialog.locator(".st-key-own_train button")
         for _ in range(40):  # Tab, from the dialog's start, until the train button has focus
@@ -169,7 +169,7 @@ def test_on_a_phone_pictures_are_added_a_class_at_a_time(server, chromium):  # n
             if count == 1:
                 dialog.get_by_text("Add a second class").wait_for()
         dialog.get_by_text("2 classes").wait_for(timeout=60_000)
-        table = dialog.locator("[data-testid=stTable]").inner_text()
+        table = dialog.locator("[data-testid=stTable]").first.inner_text()
         assert "circle" in table and "cross" in table
         dialog.get_by_role("button", name="Train a VAE on these pictures").wait_for()
     finally:

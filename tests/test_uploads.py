@@ -210,6 +210,7 @@ def test_names_are_cleaned_and_never_become_paths(tmp_path, monkeypatch):
         "..\\": 2,
         "./": 2,
         "x" * 100 + "/": 3,
+        "![p](t.png) <i>`x`/": 3,
     }
     members = []
     seed = 300
@@ -219,7 +220,9 @@ def test_names_are_cleaned_and_never_become_paths(tmp_path, monkeypatch):
             seed += 1
     upload = read_upload([("evil.zip", zipped(members))], LIMITS)
     assert upload.labelled
-    assert set(upload.classes) == {"abs", "C:", "ab c", "x" * 40}
+    # No markup survives: a link, a picture, HTML or code in a name shown as Markdown.
+    markup = "!p(t.png) ix"
+    assert set(upload.classes) == {"abs", "C:", "ab c", "x" * 40, markup}
     why = reasons(upload)
     # "../../etc/0.png": its first folder, "..", is no class; nor are ".." or ".".
     assert why["../../etc/0.png"] == "its folder's name, .., is not a usable class name."

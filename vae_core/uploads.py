@@ -321,9 +321,14 @@ def _shown(name: str) -> str:
     return name if len(name) <= SHOWN_LENGTH else name[: SHOWN_LENGTH - 1] + "…"
 
 
+# Dropped from class names: what would make a link, a picture or markup of a name that the page
+# shows as Markdown (a caption, the sidebar) to everyone who opens the upload's link.
+MARKUP = str.maketrans("", "", "[]<>`\\")
+
+
 def _class_name(folder: str) -> str | None:
     """The class a folder names, cleaned and capped; None if nothing usable is left."""
-    name = _plain(folder)[:MAX_NAME_LENGTH].strip()
+    name = _plain(folder).translate(MARKUP)[:MAX_NAME_LENGTH].strip()
     return None if name in ("", ".", "..") else name
 
 

@@ -279,8 +279,10 @@ def _preview(upload: Upload) -> None:
                 count=len(upload.skipped)
             )
         ):
-            for name, reason in upload.skipped[:SKIPPED_LISTED]:
-                st.markdown(f"- `{name}`: {reason}")
+            listed = upload.skipped[:SKIPPED_LISTED]
+            st.table(  # plain text: a file's name is the uploader's, never markup
+                {_("file"): [name for name, _r in listed], _("why"): [str(r) for _n, r in listed]}
+            )
             if len(upload.skipped) > SKIPPED_LISTED:
                 st.caption(
                     _("… and {more} more.").format(more=len(upload.skipped) - SKIPPED_LISTED)
