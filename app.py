@@ -35,7 +35,6 @@ from explorer.sections import (
 from explorer.server import (
     configure,
     dataset_of,
-    default_data,
     holds,
     is_own,
     note_shown,
@@ -170,12 +169,11 @@ def main() -> None:
     if is_own(ss.settings.data):
         if holds(ss.settings.data):
             own_data.mark_used(ss.settings.data)
-        else:  # deleted by a page holding its link, or by hand
-            model_requests.switch_to(DEFAULT_SETTINGS)
-            ss.data = default_data()
+        else:  # deleted by the page that sent it, or by hand
+            model_requests.forget_data(ss.settings.data)
             ss.request_error = lazy(
-                "The pictures this page showed are no longer on this server (deleted by a page "
-                "holding their link). The default data are shown."
+                "The pictures this page showed are no longer on this server (deleted by the page "
+                "that sent them). The default data are shown."
             )
     model_requests.show_finished()
     preview = model_requests.current()  # the model this page is training, as its snapshot

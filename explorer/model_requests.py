@@ -26,6 +26,7 @@ from training.queue import LimitError
 from vae_core.data import DataError
 
 from .model_view import DEFAULT_SETTINGS, ModelSettings, load_settings
+from .own_data import note_model
 from .preview import Preview, build, cached, snapshot_id
 from .server import dataset_of, session_id, training_queue
 
@@ -68,12 +69,24 @@ def request(settings: ModelSettings) -> None:
         if settings != ss.settings:
             switch_to(settings)
         return
+    if dataset.upload:  # deleting the upload deletes its models: each one asked for is noted
+        note_model(settings.data, settings.key)
     try:
         training_queue().submit(*settings.configs(), waiter=session_id())
     except LimitError as exc:
         ss.request_error = said(exc)  # a message shown in the page's language when shown
         return
     ss.requests = [*ss.requests, settings]
+
+
+def forget_data(key: str) -> None:
+    """The data with this key are gone (an upload deleted): leave every request on them and
+    show the shipped model, the form on its data too."""
+    ss = st.session_state
+    for settings in [s for s in ss.requests if s.data == key]:
+        leave(settings)
+    switch_to(DEFAULT_SETTINGS)
+    ss.data = DEFAULT_SETTINGS.data
 
 
 def leave(settings: ModelSettings) -> None:

@@ -32,7 +32,7 @@ from vae_core.uploads import (
     upload_dir,
 )
 
-from .server import is_own, limits, models_in_use, uploads_root
+from .server import datasets, is_own, limits, models_in_use, uploads_root
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def upload_limits() -> UploadLimits:
         max_bytes=int(server.upload_mb * 2**20),
         max_images=server.upload_images,
         max_pixels=int(server.upload_megapixels * 1_000_000),
+        max_total_pixels=int(server.upload_total_megapixels * 1_000_000),
     )
 
 
@@ -94,8 +95,10 @@ def gate() -> UploadGate:
     return _gate(server.uploads_per_session, server.uploads_per_hour)
 
 
-# One preparation at a time per server process: each holds its upload's pictures decoded.
+# One preparation at a time per server process: each holds its upload's pictures decoded. A
+# page waits this long for its turn, then is told to try again.
 preparing = threading.BoundedSemaphore(1)
+PREPARING_WAIT_S = 60.0
 
 
 def keep(upload: Upload) -> str:
@@ -111,9 +114,13 @@ def prune() -> list[str]:
     never one that a page shows."""
     server = limits()
     in_use = {key for key in models_in_use() if is_own(key)}
+    offered = {d.key for d in datasets() if d.upload}  # an operator's: never the page's to prune
     root = uploads_root()
     removed = prune_uploads(
-        root, keep=in_use, max_kept=server.uploads_kept, max_age_s=server.upload_days * 86400
+        root,
+        keep=in_use | offered,
+        max_kept=server.uploads_kept,
+        max_age_s=server.upload_days * 86400,
     )
     for key in removed:
         _forget_models(key)
@@ -147,9 +154,13 @@ def _forget_models(key: str) -> None:
         ids = record.read_text(encoding="ascii").split()
     except FileNotFoundError:
         return
-    for model_id in set(ids):
-        forget_entry(default_cache_dir(), model_id)
-    record.unlink(missing_ok=True)
+    left = [m for m in dict.fromkeys(ids) if not forget_entry(default_cache_dir(), m)]
+    # A model being written or read now stays on the record, for the next prune to remove.
+    left = [m for m in left if (default_cache_dir() / f"{m}.pt").exists()]
+    if left:
+        record.write_text("".join(f"{m}\n" for m in left), encoding="ascii")
+    else:
+        record.unlink(missing_ok=True)
 
 
 def delete(key: str) -> bool:

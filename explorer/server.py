@@ -49,6 +49,7 @@ class ServerLimits(Limits):
     upload_mb: float = 50.0  # the most one upload of own pictures may send (a zip, or files)
     upload_images: int = 20_000  # the most pictures in one upload
     upload_megapixels: float = 40.0  # the most pixels one picture may claim, in millions
+    upload_total_megapixels: float = 1000.0  # the most all pictures of one upload may claim
     uploads_per_session: int = 10  # uploads one browser session may send
     uploads_per_hour: int = 60  # uploads the whole server prepares in an hour
     uploads_kept: int = 50  # uploads the cache keeps; the least recently used go first
@@ -70,7 +71,7 @@ class ServerLimits(Limits):
             raise ValueError(
                 f"board_interval_s must be between 0 and 3600 seconds, got {self.board_interval_s}"
             )
-        for name in ("upload_mb", "upload_megapixels", "upload_days"):
+        for name in ("upload_mb", "upload_megapixels", "upload_total_megapixels", "upload_days"):
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a positive number, got {value}")
@@ -93,6 +94,7 @@ HELP = {
     "upload_mb": "the most MB one upload of own pictures may send",
     "upload_images": "the most pictures in one upload",
     "upload_megapixels": "the most pixels one uploaded picture may claim, in millions",
+    "upload_total_megapixels": "the most pixels all pictures of one upload may claim, in millions",
     "uploads_per_session": "uploads one browser session may send",
     "uploads_per_hour": "uploads this server prepares in an hour, all sessions together",
     "uploads_kept": "uploads the cache keeps; the least recently used go first",
@@ -281,14 +283,14 @@ def _shown() -> dict[str, frozenset[str]]:
     return {}
 
 
-def _shown_here(shown: dict[str, str]) -> set[str]:
+def _shown_here(shown: dict[str, frozenset[str]]) -> set[str]:
     """The models this server's connected sessions show (forgetting sessions gone)."""
     for session_id in [s for s in list(shown) if not session_alive(s)]:
         shown.pop(session_id, None)
     return set().union(*shown.values())
 
 
-def _kept_here(shown: dict[str, str]) -> set[str]:
+def _kept_here(shown: dict[str, frozenset[str]]) -> set[str]:
     """What this server's record names: the models its pages show, and those its training
     line trains or finished for them, which a school's other replicas must not prune."""
     return _shown_here(shown) | (_line.kept() if _line is not None else set())

@@ -271,9 +271,12 @@ def init_state() -> bool:
     ss.palette = str(values.get("palette", PALETTES[0]))
     # Uploads this page may pick (sections/own_images.py): those it sent, or its link's.
     ss.own = [settings.data] if is_own(settings.data) else []
+    ss.own_sent = frozenset()  # of those, the uploads this page sent: the ones it may delete
     ss.own_rev = 0  # bumped to empty the upload widgets once their pictures are kept
     ss.own_prepared = None  # (digest of the files sent, their Upload or why it was refused)
     ss.own_classes = {}  # a class at a time: {class name: [(file name, bytes)]}
+    ss.own_adds = 0  # additions of a class's pictures: each empties their uploader
+    ss.own_ready = False  # whether the classes added are to be previewed
     ss.drawn = None  # the drawing pad's prepared 28x28 as 784 bytes, once something is drawn
     found, board_notices = class_board.from_link(st.query_params.to_dict())
     ss.join = found["join"]  # the class board a student's link joined (sections/board.py)
@@ -294,6 +297,22 @@ def init_state() -> bool:
         # recipe, so that a change to it trains in a minute or two.
         ss.recipe, ss.width, ss.epochs = QUICK.name, QUICK.width, QUICK.epochs
     return True
+
+
+def form_settings() -> ModelSettings:
+    """The model the sidebar's form describes, as last submitted (its data too, unless a
+    lesson link hides the choice)."""
+    ss = st.session_state
+    return ModelSettings(
+        beta=float(ss.beta),
+        width=int(ss.width),
+        epochs=int(ss.epochs),
+        seed=int(ss.seed),
+        data=str(ss.get("data", ss.settings.data)),
+        conditional=ss.kind != "plain",
+        recipe=str(ss.recipe),
+        labelled=int(ss.labelled) if ss.kind == "semi" else 0,
+    )
 
 
 # The kinds of model the sidebar offers, by key.

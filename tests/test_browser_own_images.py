@@ -168,6 +168,7 @@ def test_on_a_phone_pictures_are_added_a_class_at_a_time(server, chromium):  # n
             dialog.get_by_text(f"{kind}: 12 pictures").wait_for(timeout=30_000)
             if count == 1:
                 dialog.get_by_text("Add a second class").wait_for()
+        dialog.get_by_role("button", name="Preview these classes").click()
         dialog.get_by_text("2 classes").wait_for(timeout=60_000)
         table = dialog.locator("[data-testid=stTable]").first.inner_text()
         assert "circle" in table and "cross" in table

@@ -359,6 +359,21 @@ def test_the_upload_limits():
         r"server's limit of 1000 pixels\. And 17 other files were skipped\.",
     ):
         read_upload(members, UploadLimits(max_pixels=1000))
+    # All pictures together: 18 of 40×40 claim 28,800 pixels, refused before the last decoded.
+    with pytest.raises(UploadError, match=r"claim more than 0 million pixels in all"):
+        read_upload(members, UploadLimits(max_total_pixels=20_000))
+    assert read_upload(members, UploadLimits(max_total_pixels=28_800)).counts
+
+
+def test_a_zip_whose_directory_outgrows_its_count_is_refused_before_reading_it():
+    """An end record may lie about the entries; the size of the directory it names bounds how
+    many records zipfile would make objects of."""
+    members = classes_of(THREE)
+    data = bytearray(zipped(members))
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 12 : end + 16] = (10 * 2 * 400 + 1).to_bytes(4, "little")  # 8,001 bytes
+    with pytest.raises(UploadError, match="entries, more than this server reads"):
+        read_upload([("liar.zip", bytes(data))], UploadLimits(max_images=10))
 
 
 def test_upload_limits_are_validated():

@@ -151,14 +151,27 @@ def _files_of(path: Path) -> list[tuple[str, bytes]]:
     if not path.exists():
         raise UploadError(lazy("{path} does not exist.", path=path))
     if path.is_file():
+        found = [path]
+    else:
+        found = [
+            Path(root) / name
+            for root, _dirs, names in os.walk(path)
+            for name in sorted(names)
+            if (Path(root) / name).is_file() and not (Path(root) / name).is_symlink()
+        ]
+    size = sum(file.stat().st_size for file in found)
+    if size > CLI_UPLOAD_LIMITS.max_bytes:  # before reading any into memory
+        raise UploadError(
+            lazy(
+                "{path} holds {mb:,.0f} MB, more than the {most:,.0f} MB read at once.",
+                path=path,
+                mb=size / 2**20,
+                most=CLI_UPLOAD_LIMITS.max_bytes / 2**20,
+            )
+        )
+    if path.is_file():
         return [(path.name, path.read_bytes())]
-    files = []
-    for root, _dirs, names in os.walk(path):
-        for name in sorted(names):
-            file = Path(root) / name
-            if file.is_file() and not file.is_symlink():
-                files.append((file.relative_to(path).as_posix(), file.read_bytes()))
-    return files
+    return [(file.relative_to(path).as_posix(), file.read_bytes()) for file in found]
 
 
 def _prepare_images(path: Path, cache_dir: Path) -> Path:

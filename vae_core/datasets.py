@@ -37,6 +37,9 @@ CLASSES_FILE = "classes.txt"
 # Written beside an upload's IDX files (vae_core.uploads): {"labelled": false} makes its one
 # class a set of unlabelled pictures rather than a dataset short of classes.
 UPLOAD_FILE = "upload.json"
+# An upload's key (vae_core.uploads): the hash of its prepared pictures and class names, and
+# the name of its directory; nothing else a link sends names an upload.
+KEY = re.compile(r"own-[0-9a-f]{16}")
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (
@@ -170,7 +173,7 @@ def _describe(directory: str | None, stamps: tuple[tuple[str, int, int], ...]) -
     )
     if (path / CLASSES_FILE).exists():
         classes = _read_classes(path / CLASSES_FILE, k)
-    upload = (path / UPLOAD_FILE).exists()
+    upload = (path / UPLOAD_FILE).exists() and KEY.fullmatch(path.name) is not None
     if upload:  # named by what it holds: its classes, as far as a name goes
         name = _cut(", ".join(classes), MAX_NAME_LENGTH)
     return Dataset(

@@ -28,14 +28,14 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from i18n import Text, lazy, lazy_ngettext, said
 
 from .data import SPLIT_PREFIX, DataError, write_idx
-from .datasets import CLASSES_FILE, MAX_CLASSES, MAX_NAME_LENGTH, UPLOAD_FILE
+from .datasets import CLASSES_FILE, KEY, MAX_CLASSES, MAX_NAME_LENGTH, UPLOAD_FILE
 from .pictures import PictureError, prepare_picture
 
-KEY = re.compile(r"own-[0-9a-f]{16}")
 UNLABELLED = "pictures"  # the one class's name in classes.txt of an unlabelled upload
 MIN_PER_CLASS = 2  # one to train on, one to test
 MIN_PICTURES = 10
@@ -45,6 +45,7 @@ ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an em
 QUIETLY_SKIPPED = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 SHOWN_LENGTH = 120  # a name shown in a message is cut to this many characters
 CHUNK = 1 << 16
+ENTRY_BYTES = 400  # a zip's central directory record of a picture, its name included, at most
 LEFTOVER_AGE_S = 3600.0  # a save or a removal interrupted longer ago than this is cleaned up
 
 
@@ -59,6 +60,9 @@ class UploadLimits:
     max_bytes: int = 50 * 2**20  # all files sent; a zip's members may expand to 4 times this
     max_images: int = 20_000  # pictures in one upload
     max_pixels: int = 40_000_000  # per picture, as its header claims
+    # All pictures together, as their headers claim: what decoding them may cost the server
+    # (a 40-megapixel PNG of one colour is 40 kB; a thousand of them, minutes of a core).
+    max_total_pixels: int = 1_000_000_000
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -191,9 +195,13 @@ def _unzipped(
     """The zip's files that may be pictures, read only when asked (one at a time in memory)."""
     # The count its end record claims refuses most zips of too many files before zipfile
     # makes an object of each; the count of those it made refuses the rest.
-    claimed = _claimed_entries(data)
-    if claimed > 2 * limits.max_images:
-        raise _too_many_entries(name, claimed, limits)
+    claimed, directory_bytes = _claimed_entries(data)
+    # A directory larger than its entries could fill is one whose count lies: zipfile would
+    # make an object of each record it holds, hundreds of megabytes of them from 50 MB.
+    if claimed > 2 * limits.max_images or directory_bytes > 2 * limits.max_images * ENTRY_BYTES:
+        # (A record is 46 bytes and a name at the least.)
+        count = claimed if claimed > 2 * limits.max_images else directory_bytes // 46
+        raise _too_many_entries(name, count, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -236,19 +244,22 @@ def _unzipped(
     return entries
 
 
-def _claimed_entries(data: bytes) -> int:
-    """The number of entries a zip's end record says it holds (0 if none is found)."""
+def _claimed_entries(data: bytes) -> tuple[int, int]:
+    """The number of entries a zip's end record says it holds, and the size of its central
+    directory ((0, 0) if none is found)."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
-    if end < 0 or len(data) < end + 12:
-        return 0
+    if end < 0 or len(data) < end + 16:
+        return 0, 0
     count = int.from_bytes(data[end + 10 : end + 12], "little")
+    size = int.from_bytes(data[end + 12 : end + 16], "little")
     locator = end - 20
     if count == 0xFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
         # Zip64, for more than 65,535 entries: the count is in its own end record.
         record = int.from_bytes(data[locator + 8 : locator + 16], "little")
         if data[record : record + 4] == b"PK\x06\x06":
             count = int.from_bytes(data[record + 32 : record + 40], "little")
-    return count
+            size = int.from_bytes(data[record + 40 : record + 48], "little")
+    return count, size
 
 
 def _too_many_entries(name: str, count: int, limits: UploadLimits) -> UploadError:
@@ -323,7 +334,7 @@ def _shown(name: str) -> str:
 
 # Dropped from class names: what would make a link, a picture or markup of a name that the page
 # shows as Markdown (a caption, the sidebar) to everyone who opens the upload's link.
-MARKUP = str.maketrans("", "", "[]<>`\\")
+MARKUP = str.maketrans("", "", "[]<>`\\|*~")
 
 
 def _class_name(folder: str) -> str | None:
@@ -384,6 +395,7 @@ def _prepared(
     depend on the order they were sent in."""
     pictures: dict[str, list[np.ndarray]] = {}
     seen: dict[bytes, str] = {}
+    claimed = 0
     for name, entry in sorted(classified, key=lambda item: (item[0], item[1].parts)):
         try:
             data = entry.read()
@@ -397,6 +409,16 @@ def _prepared(
                 (entry.shown, lazy("a zip inside the zip: put its pictures in the outer zip."))
             )
             continue
+        claimed += _claimed_pixels(data)
+        if claimed > limits.max_total_pixels:
+            raise UploadError(
+                lazy(
+                    "The pictures claim more than {most:,} million pixels in all, more than "
+                    "this server prepares for one upload: send fewer pictures, or smaller ones "
+                    "(a phone can share a photo at a smaller size).",
+                    most=limits.max_total_pixels // 1_000_000,
+                )
+            )
         try:
             picture = prepare_picture(data, limits.max_pixels)
         except PictureError as exc:
@@ -409,6 +431,17 @@ def _prepared(
         seen[pixels] = entry.shown
         pictures.setdefault(name, []).append(picture)
     return pictures
+
+
+def _claimed_pixels(data: bytes) -> int:
+    """The pixels a picture's header claims, read without decoding any (0 if it has none:
+    preparing it says what is wrong)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Exception:  # noqa: BLE001 (whatever Pillow makes of a bad file, prepare_picture says)
+        return 0
+    return width * height
 
 
 def _dataset(

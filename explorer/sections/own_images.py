@@ -11,6 +11,7 @@ the key of its prepared pictures.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -18,10 +19,8 @@ import streamlit as st
 from i18n import N_, _, ngettext, said
 from vae_core.uploads import Upload, UploadError, read_upload
 
-from .. import images, model_requests, own_data
-from ..model_view import DEFAULT_SETTINGS, ModelSettings
-from ..server import datasets, default_data, is_own, limits, session_id
-from ..state import page_theme
+from .. import images, model_requests, own_data, state
+from ..server import limits, session_id
 
 PREVIEW_A_CLASS = 12  # pictures a class in the preview's grid
 PREVIEW_CLASSES = 20  # classes in the grid; the table lists them all
@@ -42,9 +41,9 @@ def open_button() -> None:
         return
     own_data.prune_at_start()
     if st.button(_("📤 Your own images…"), key="own_open", width="stretch"):
-        st.dialog(_("Your own images"), width="large")(_dialog)()
-    if is_own(ss.settings.data) and all(d.key != ss.settings.data for d in datasets()):
-        # An upload a page sent; never a prepared folder the operator offers to every page.
+        st.dialog(_("Your own images"), width="large", on_dismiss=_forget_unsent)(_dialog)()
+    if ss.settings.data in ss.own_sent:
+        # Only the page that sent them: a shared link lets others see them, not delete them.
         st.button(
             _("🗑️ Delete these pictures"),
             key="own_delete",
@@ -52,8 +51,8 @@ def open_button() -> None:
             args=(ss.settings.data,),
             width="stretch",
             help=_(
-                "Removes the pictures from this server, with every model trained on them. "
-                "Links to them then open the default data."
+                "Removes the pictures you sent from this server, with every model trained on "
+                "them. Links to them then open the default data."
             ),
         )
 
@@ -62,10 +61,7 @@ def _delete(key: str) -> None:
     ss = st.session_state
     own_data.delete(key)
     ss.own = [k for k in ss.own if k != key]
-    for settings in [s for s in ss.requests if s.data == key]:
-        model_requests.leave(settings)
-    model_requests.switch_to(DEFAULT_SETTINGS)
-    ss.data = default_data()
+    model_requests.forget_data(key)
     ss.notices = [*ss.notices, _("Your pictures and their models are deleted from this server.")]
 
 
@@ -155,54 +151,69 @@ def _files(how: str) -> list[tuple[str, bytes]]:
 
 
 def _class_at_a_time(size: int) -> list[tuple[str, bytes]]:
-    """On a phone, where a zip is hard to make: name a class, add its pictures, repeat."""
+    """On a phone, where a zip is hard to make: name a class, add its pictures, repeat, then
+    preview them all (one preparation, however many additions)."""
     ss = st.session_state
-    rev = ss.own_rev
-    name = st.text_input(_("Class name"), key=f"own_class_{rev}", max_chars=40)
+    name = st.text_input(_("Class name"), key=f"own_class_{ss.own_rev}", max_chars=40)
+    # The name is a folder's below: a slash in it would make two.
+    cls = name.strip().replace("/", "-").replace("\\", "-")
     sent = st.file_uploader(
         _("Pictures of this class"),
         type=PICTURE_TYPES,
         accept_multiple_files=True,
-        key=f"own_class_files_{rev}_{len(ss.own_classes)}",
+        key=f"own_class_files_{ss.own_rev}_{ss.own_adds}",  # emptied after each addition
         max_upload_size=size,
     )
     if st.button(
-        _("Add to the class"), key="own_add", disabled=not (name.strip() and sent), width="stretch"
+        _("Add to the class"), key="own_add", disabled=not (cls and sent), width="stretch"
     ):
-        pictures = ss.own_classes.setdefault(name.strip(), [])
-        pictures.extend((f.name, f.getvalue()) for f in sent)
-        total = sum(len(b) for p in ss.own_classes.values() for _n, b in p)
-        if total > limits().upload_mb * 2**20:
-            del ss.own_classes[name.strip()]
-            st.error(
-                _("That is more than {mb:g} MB in all, this server's limit an upload.").format(
-                    mb=limits().upload_mb
-                )
-            )
+        batch = [(f.name, f.getvalue()) for f in sent]
+        held = sum(len(data) for pictures in ss.own_classes.values() for _n, data in pictures)
+        if held + sum(len(data) for _n, data in batch) > limits().upload_mb * 2**20:
+            ss.own_refused = _(
+                "That is more than {mb:g} MB in all, this server's limit an upload."
+            ).format(mb=limits().upload_mb)
+        else:
+            ss.own_classes.setdefault(cls, []).extend(batch)
+        ss.own_adds += 1
+        ss.own_ready = False
         st.rerun(scope="fragment")
-    if ss.own_classes:
-        st.caption(
-            " · ".join(
-                _("{name}: {count} pictures").format(name=n, count=len(p))
-                for n, p in ss.own_classes.items()
-            )
+    if not ss.own_classes:
+        return []
+    st.caption(
+        " · ".join(
+            _("{name}: {count} pictures").format(name=n, count=len(p))
+            for n, p in ss.own_classes.items()
         )
-        if len(ss.own_classes) == 1:
-            st.caption(
-                _(
-                    "Add a second class: pictures of one class alone are read as unlabelled "
-                    "pictures."
-                )
-            )
-        if st.button(_("Start again"), key="own_clear"):
-            ss.own_classes = {}
-            st.rerun(scope="fragment")
+    )
+    if len(ss.own_classes) == 1:
+        st.caption(
+            _("Add a second class: pictures of one class alone are read as unlabelled pictures.")
+        )
+    left, right = st.columns(2)
+    if left.button(_("Preview these classes"), key="own_preview", width="stretch"):
+        ss.own_ready = True
+    if right.button(_("Start again"), key="own_clear", width="stretch"):
+        _forget_unsent()
+        st.rerun(scope="fragment")
+    if not ss.own_ready:
+        return []
     # Each picture under its class's folder; a name is never a path here either.
     return [
         (f"{cls}/{i}-{name.replace('/', '_')}", data)
         for cls, pictures in ss.own_classes.items()
         for i, (name, data) in enumerate(pictures)
     ]
+
+
+def _forget_unsent() -> None:
+    """Let go of what the dialog holds and was not kept: Streamlit keeps a page's files in
+    memory until their uploader is gone, and the classes added hold their bytes too."""
+    ss = st.session_state
+    ss.own_rev += 1
+    ss.own_prepared = None
+    ss.own_classes = {}
+    ss.own_ready = False
 
 
 def _prepared(files: list[tuple[str, bytes]]) -> Upload | None:
@@ -219,11 +230,19 @@ def _prepared(files: list[tuple[str, bytes]]) -> Upload | None:
         if refused is not None:
             st.error(str(refused), icon="🚫")
             return None
-        with st.spinner(_("Preparing the pictures…")), own_data.preparing:
+        with st.spinner(_("Preparing the pictures…")):
+            if not own_data.preparing.acquire(timeout=own_data.PREPARING_WAIT_S):
+                st.error(
+                    _("The server is preparing other pages' pictures: try again in a minute."),
+                    icon="⏳",
+                )
+                return None
             try:
                 result = read_upload(files, own_data.upload_limits())
             except UploadError as exc:
                 result = said(exc)
+            finally:
+                own_data.preparing.release()
         ss.own_prepared = (digest.hexdigest(), result)
     if not isinstance(result, Upload):
         st.error(str(result), icon="🚫")
@@ -252,7 +271,7 @@ def _preview(upload: Upload) -> None:
     grid = _grid(upload)
     shown = min(len(upload.classes), PREVIEW_CLASSES)
     st.image(
-        images.png(images.themed(grid / 255.0, page_theme()), 2),
+        images.png(images.themed(grid / 255.0, state.page_theme()), 2),
         width="content",
         alt=_("The first pictures of each class, a row a class, as 28×28 grey: {classes}").format(
             classes=", ".join(upload.classes[:shown]) if upload.labelled else _("unlabelled")
@@ -309,19 +328,10 @@ def _train(upload: Upload) -> None:
     key = own_data.keep(upload)
     if key not in ss.own:
         ss.own = [*ss.own, key]
-    settings = ModelSettings(
-        beta=float(ss.beta),
-        width=int(ss.width),
-        epochs=int(ss.epochs),
-        seed=int(ss.seed),
-        data=key,
-        conditional=ss.kind != "plain" and upload.labelled,
-        recipe=str(ss.recipe),
-        labelled=0,
-    )
-    own_data.note_model(key, settings.key)
+    ss.own_sent = ss.own_sent | {key}
+    settings = replace(state.form_settings(), data=key)
+    if not upload.labelled:  # no classes to condition on
+        settings = replace(settings, conditional=False, labelled=0)
     model_requests.request(settings)
     ss.own_switch = key  # the sidebar's choice follows, before it is drawn (sidebar.py)
-    ss.own_rev += 1  # the uploader lets the files go: Streamlit holds them in memory
-    ss.own_prepared = None
-    ss.own_classes = {}
+    _forget_unsent()

@@ -25,22 +25,8 @@ from ..server import (
 from ..words import duration
 
 
-def _form_settings() -> ModelSettings:
-    ss = st.session_state
-    return ModelSettings(
-        beta=float(ss.beta),
-        width=int(ss.width),
-        epochs=int(ss.epochs),
-        seed=int(ss.seed),
-        data=str(ss.get("data", ss.settings.data)),  # a lesson link may hide the choice
-        conditional=ss.kind != "plain",
-        recipe=str(ss.recipe),
-        labelled=int(ss.labelled) if ss.kind == "semi" else 0,
-    )
-
-
 def _on_submit() -> None:
-    model_requests.request(_form_settings())
+    model_requests.request(state.form_settings())
 
 
 def expected_wait(name: str, labelled: int = 0) -> float:
