@@ -186,9 +186,8 @@ def main() -> None:
         st.rerun()
     except (CheckpointError, DataError) as exc:
         cannot_load(exc)
-    note_shown(
-        session_id(), ss.settings.key, ss.settings.data
-    )  # kept from pruning while a snapshot is shown, too
+    # Kept from pruning (the model, and its upload if it is one) while a snapshot is shown, too.
+    note_shown(session_id(), ss.settings.key, ss.settings.data)
     try:
         shown = Shown(model, model_view(model, ss.settings.key, ss.settings.data), checkpoint)
     except DataError as exc:  # the data directory changed on disk since the server started

@@ -12,7 +12,6 @@ models go with them.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import deque
@@ -33,8 +32,6 @@ from vae_core.uploads import (
 )
 
 from .server import datasets, is_own, limits, models_in_use, uploads_root
-
-log = logging.getLogger(__name__)
 
 MODELS = ".models"  # beside an upload's directory, `<key>.models`: the models asked of it
 

@@ -247,7 +247,7 @@ def is_own(key: str) -> bool:
 def own_dataset(key: str) -> Dataset | None:
     """The upload with this key as a dataset; None when the key is not an upload's, or the
     server no longer holds it."""
-    directory = upload_dir(uploads_root(), key) if is_own(key) else None
+    directory = upload_dir(uploads_root(), key)  # None for a key that is not an upload's too
     if directory is None:
         return None
     try:

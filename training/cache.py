@@ -368,10 +368,7 @@ def prune(cache_dir, max_bytes: int, keep: set[str] = frozenset()) -> list[Path]
         key = p.name.split(".")[0]
         if p.suffix == ".pt" and (key in keep or key == shipped):
             continue
-        try:
-            with FileLock(directory / f"{key}.lock", timeout=0):
-                p.unlink()
-        except (TimeoutError, OSError):
+        if not _remove_if_free(directory, key, p):
             continue
         total -= sizes[p].st_size
         removed.append(p)
@@ -386,10 +383,18 @@ def forget_entry(cache_dir, key: str) -> bool:
     path = directory / f"{key}.pt"
     if not ENTRY.fullmatch(path.name) or shipped_path(key) is not None:
         return False
+    if not _remove_if_free(directory, key, path):
+        return False
+    log.info("removed %s with the upload it was trained on", path.name)
+    return True
+
+
+def _remove_if_free(directory: Path, key: str, path: Path) -> bool:
+    """Remove an entry's file unless its lock is held (being written or read) or it cannot
+    be removed; True when it was."""
     try:
         with FileLock(directory / f"{key}.lock", timeout=0):
             path.unlink()
     except (TimeoutError, OSError):
         return False
-    log.info("removed %s with the upload it was trained on", path.name)
     return True

@@ -140,14 +140,22 @@ def _files(how: str) -> list[tuple[str, bytes]]:
             max_upload_size=size,
         )
     files = [(f.name, f.getvalue()) for f in sent or []]
-    if sum(len(data) for _name, data in files) > server.upload_mb * 2**20:
-        # Let the files go now: Streamlit holds what a page sent in memory until it is removed.
-        ss.own_rev += 1
-        ss.own_refused = _(
-            "That is more than {mb:g} MB in all, this server's limit an upload."
-        ).format(mb=server.upload_mb)
+    if _too_big(files):
+        ss.own_rev += 1  # let the files go now: Streamlit holds them until their uploader goes
         st.rerun(scope="fragment")
     return files
+
+
+def _too_big(files: list[tuple[str, bytes]]) -> bool:
+    """Whether these files are more than an upload may send; if so, the dialog says so at its
+    next run."""
+    most = own_data.upload_limits().max_bytes
+    if sum(len(data) for _name, data in files) <= most:
+        return False
+    st.session_state.own_refused = _(
+        "That is more than {mb:g} MB in all, this server's limit an upload."
+    ).format(mb=most / 2**20)
+    return True
 
 
 def _class_at_a_time(size: int) -> list[tuple[str, bytes]]:
@@ -168,12 +176,8 @@ def _class_at_a_time(size: int) -> list[tuple[str, bytes]]:
         _("Add to the class"), key="own_add", disabled=not (cls and sent), width="stretch"
     ):
         batch = [(f.name, f.getvalue()) for f in sent]
-        held = sum(len(data) for pictures in ss.own_classes.values() for _n, data in pictures)
-        if held + sum(len(data) for _n, data in batch) > limits().upload_mb * 2**20:
-            ss.own_refused = _(
-                "That is more than {mb:g} MB in all, this server's limit an upload."
-            ).format(mb=limits().upload_mb)
-        else:
+        held = [item for pictures in ss.own_classes.values() for item in pictures]
+        if not _too_big(held + batch):
             ss.own_classes.setdefault(cls, []).extend(batch)
         ss.own_adds += 1
         ss.own_ready = False
