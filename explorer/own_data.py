@@ -119,8 +119,11 @@ def prune() -> list[str]:
         max_kept=server.uploads_kept,
         max_age_s=server.upload_days * 86400,
     )
-    for key in removed:
-        _forget_models(key)
+    # Of these and of uploads gone before: their models, but those held by a lock then.
+    for record in root.glob(f"*{MODELS}"):
+        key = record.name.removesuffix(MODELS)
+        if upload_dir(root, key) is None:
+            _forget_models(key)
     return removed
 
 

@@ -130,3 +130,19 @@ def test_another_page_showing_pictures_deleted_meanwhile_returns_to_the_default(
     assert not at.exception
     assert any("no longer on this server" in e.value for e in at.sidebar.error)
     assert at.query_params["data"] == "mnist"
+
+
+def test_a_model_held_by_a_lock_at_deletion_goes_at_the_next_prune(upload, isolated_cache):
+    from filelock import FileLock
+
+    key = own_data.keep(upload)
+    settings = ModelSettings(beta=1.0, width=64, epochs=1, seed=0, data=key)
+    get_or_train(TrainingRequest(*settings.configs(), cache_dir=isolated_cache))
+    own_data.note_model(key, settings.key)
+    model = isolated_cache / f"{settings.key}.pt"
+    with FileLock(isolated_cache / f"{settings.key}.lock"):  # being read by another page
+        assert own_data.delete(key)
+    assert model.exists() and not server.holds(key)
+    own_data.prune()
+    assert not model.exists()
+    assert not (server.uploads_root() / f"{key}{own_data.MODELS}").exists()
